@@ -1,0 +1,36 @@
+"""Small synthetic corpora with known structure, shared by the tests."""
+
+import numpy as np
+import pytest
+
+CLUSTERS = 5
+WORDS_PER_CLUSTER = 8
+
+
+def cluster_of(word: str) -> int:
+    return int(word.split("_")[0][1:])
+
+
+def planted_sentences(n_sentences=1500, length=12, shuffled=False, seed=0):
+    """Sentences whose words all come from one cluster; ``shuffled`` draws them from every cluster."""
+    rng = np.random.default_rng(seed)
+    words = [[f"c{c}_w{i}" for i in range(WORDS_PER_CLUSTER)] for c in range(CLUSTERS)]
+    everything = [w for cluster in words for w in cluster]
+    sentences = []
+    for _ in range(n_sentences):
+        pool = everything if shuffled else words[rng.integers(CLUSTERS)]
+        sentences.append([pool[i] for i in rng.integers(len(pool), size=length)])
+    return sentences
+
+
+def write_corpus(path, sentences):
+    path.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def planted_file(tmp_path):
+    return write_corpus(tmp_path / "planted.txt", planted_sentences())
+
+
+FAST = dict(dim=16, window=3, epochs=3, sample=0, min_count=1, threads=2, seed=3)

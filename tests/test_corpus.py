@@ -1,0 +1,90 @@
+"""The streaming reader counts and encodes exactly what a plain split would, whatever the input."""
+
+import bz2
+import collections
+import gzip
+import lzma
+
+import numpy as np
+import pytest
+
+from w2vfast.corpus import SENTENCE_END, WordCounter, count_words, corpus_files, encode
+from w2vfast.errors import W2VError
+
+
+def feed_in_pieces(data: bytes, piece: int) -> WordCounter:
+    counter = WordCounter()
+    for start in range(0, len(data), piece):
+        counter.feed(data[start:start + piece], False)
+    counter.feed(b"", True)
+    return counter
+
+
+def tokens_of(counter):
+    words = counter.words(range(counter.n_words))
+    return [words[i] if i != SENTENCE_END else None for i in counter.ids]
+
+
+@pytest.mark.parametrize("piece", [1, 3, 7, 1000])
+def test_counts_and_ids_match_a_plain_split_at_any_block_size(piece):
+    rng = np.random.default_rng(1)
+    vocab = [b"a", b"bb", b"ccc", b"\xff\xfe", b"caf\xc3\xa9", b"x" * 40]
+    seps = [b" ", b"  ", b"\t", b"\n", b"\r\n", b"\x0b", b"\n\n"]
+    parts = []
+    for _ in range(3000):
+        parts.append(vocab[rng.integers(len(vocab))])
+        parts.append(seps[rng.integers(len(seps))])
+    data = b"".join(parts)
+    counter = feed_in_pieces(data, piece)
+    expected = collections.Counter(data.split())
+    got = dict(zip(counter.words(range(counter.n_words)), counter.counts.tolist()))
+    assert got == expected
+    sentences = [line.split() for line in data.split(b"\n") if line.split()]
+    flattened = []
+    for sentence in sentences:
+        flattened += sentence + [None]
+    assert tokens_of(counter) == flattened
+
+
+def test_table_and_pool_grow_past_their_first_sizes():
+    words = [b"w%d" % i for i in range(200_000)]
+    counter = feed_in_pieces(b" ".join(words) + b"\n", 1 << 20)
+    assert counter.n_words == len(words)
+    assert counter.words([0, 199_999]) == [b"w0", b"w199999"]
+    assert counter.counts.sum() == len(words)
+
+
+def test_encode_drops_unknown_words_and_caps_sentence_length():
+    counter = feed_in_pieces(b"a b c a\n\nb a\n" + b"a " * 25 + b"\n", 5)
+    remap = np.array([0, -1, 1])  # a -> 0, b dropped, c -> 1
+    encoded = encode(counter, remap, max_sentence=10)
+    assert encoded.words.tolist() == [0, 1, 0] + [0] + [0] * 25
+    assert encoded.sentence_starts.tolist() == [0, 3, 4, 14, 24, 29]
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"), (lzma.open, ".xz")])
+def test_compressed_files_read_like_plain_ones(tmp_path, opener, suffix):
+    text = b"the cat sat\non the mat\n" * 50
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(text)
+    packed = tmp_path / ("packed" + suffix)
+    with opener(packed, "wb") as out:
+        out.write(text)
+    a, b = count_words([str(plain)]), count_words([str(packed)])
+    assert a.words(range(a.n_words)) == b.words(range(b.n_words))
+    assert a.ids.tolist() == b.ids.tolist()
+
+
+def test_directory_reads_its_files_in_sorted_order(tmp_path):
+    (tmp_path / "b.txt").write_text("second\n")
+    (tmp_path / "a.txt").write_text("first")
+    counter = count_words(corpus_files([str(tmp_path)]))
+    assert tokens_of(counter) == [b"first", None, b"second", None]
+
+
+def test_missing_and_empty_sources_are_clear_errors(tmp_path):
+    with pytest.raises(W2VError, match="not found"):
+        corpus_files([str(tmp_path / "nope.txt")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(W2VError, match="no corpus files"):
+        corpus_files([str(tmp_path / "empty")])

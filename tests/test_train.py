@@ -1,0 +1,96 @@
+"""Training learns planted structure in every model/loss combination, covers every epoch, repeats."""
+
+import numpy as np
+import pytest
+
+import w2vfast
+from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, cluster_of, planted_sentences, write_corpus
+
+COMBINATIONS = {
+    "sg-ns": dict(model="sg", negative=5),
+    "sg-hs": dict(model="sg", negative=0, hs=True),
+    "cbow-ns": dict(model="cbow", negative=5),
+    "cbow-hs": dict(model="cbow", negative=0, hs=True),
+    "cbow-sum-ns-hs": dict(model="cbow", negative=3, hs=True, cbow_mean=False, alpha=0.02),
+}
+
+
+def neighbours_in_own_cluster(vectors, topn=3):
+    """Share of each word's ``topn`` nearest neighbours that belong to its own cluster."""
+    hits = total = 0
+    for word in vectors.index_to_key:
+        for other, _ in vectors.most_similar(word, topn=topn):
+            hits += cluster_of(other) == cluster_of(word)
+            total += 1
+    return hits / total
+
+
+@pytest.mark.parametrize("name", COMBINATIONS)
+def test_planted_clusters_are_learned(planted_file, name):
+    vectors = w2vfast.train(planted_file, **{**FAST, **COMBINATIONS[name]})
+    assert len(vectors) == CLUSTERS * WORDS_PER_CLUSTER
+    assert neighbours_in_own_cluster(vectors) >= 0.9
+
+
+@pytest.mark.parametrize("name", ["sg-ns", "cbow-hs"])
+def test_shuffled_control_shows_no_clusters(tmp_path, name):
+    corpus = write_corpus(tmp_path / "shuffled.txt", planted_sentences(shuffled=True))
+    vectors = w2vfast.train(corpus, **{**FAST, **COMBINATIONS[name]})
+    chance = (WORDS_PER_CLUSTER - 1) / (CLUSTERS * WORDS_PER_CLUSTER - 1)
+    assert neighbours_in_own_cluster(vectors) < chance + 0.2
+
+
+def test_every_epoch_covers_the_whole_corpus(planted_file):
+    vectors = w2vfast.train(planted_file, **{**FAST, "epochs": 5, "threads": 2})
+    stats = vectors.stats
+    assert stats.corpus_words == 1500 * 12
+    assert stats.epoch_words == [stats.corpus_words] * 5
+
+
+def test_learning_continues_in_the_last_epochs(planted_file):
+    """A run whose later epochs were skipped would leave the final vectors equal to earlier ones."""
+    three = w2vfast.train(planted_file, **{**FAST, "threads": 1, "epochs": 3, "min_alpha": 0.025})
+    four = w2vfast.train(planted_file, **{**FAST, "threads": 1, "epochs": 4, "min_alpha": 0.025})
+    assert not np.allclose(three.vectors, four.vectors)
+
+
+def test_same_seed_single_thread_is_byte_identical(planted_file, tmp_path):
+    for name in ("a", "b"):
+        w2vfast.train(planted_file, **{**FAST, "threads": 1, "seed": 7}).save(str(tmp_path / f"{name}.bin"))
+    assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
+    other = w2vfast.train(planted_file, **{**FAST, "threads": 1, "seed": 8})
+    assert not np.array_equal(other.vectors, w2vfast.KeyedVectors.load(str(tmp_path / "a.bin")).vectors)
+
+
+def test_one_line_corpus_is_split_and_fully_trained(tmp_path):
+    words = [w for s in planted_sentences(n_sentences=2500) for w in s]
+    path = tmp_path / "one-line.txt"
+    path.write_text(" ".join(words))
+    vectors = w2vfast.train(str(path), **{**FAST, **COMBINATIONS["sg-ns"]})
+    assert vectors.stats.corpus_words == len(words) == 30000
+    assert vectors.stats.epoch_words == [len(words)] * FAST["epochs"]
+    # Sentences carry no boundary here, so neighbours mix clusters only at the sentence joins.
+    assert neighbours_in_own_cluster(vectors) >= 0.8
+
+
+def test_iterable_of_sentences_trains_like_a_file(planted_file):
+    from_file = w2vfast.train(planted_file, **{**FAST, "threads": 1})
+    from_list = w2vfast.train(planted_sentences(), **{**FAST, "threads": 1})
+    assert from_file.index_to_key == from_list.index_to_key
+    np.testing.assert_array_equal(from_file.vectors, from_list.vectors)
+
+
+def test_min_count_and_max_vocab(tmp_path):
+    path = tmp_path / "counts.txt"
+    path.write_text("a a a a b b b c c d\n" * 3)
+    vectors = w2vfast.train(str(path), **{**FAST, "min_count": 6})
+    assert vectors.index_to_key == ["a", "b", "c"]
+    vectors = w2vfast.train(str(path), **{**FAST, "max_vocab": 2})
+    assert vectors.index_to_key == ["a", "b"]
+
+
+def test_vocabulary_ties_keep_first_appearance(tmp_path):
+    path = tmp_path / "ties.txt"
+    path.write_text("zeta alpha mid zeta alpha mid top top top\n")
+    vectors = w2vfast.train(str(path), **FAST)
+    assert vectors.index_to_key == ["top", "zeta", "alpha", "mid"]

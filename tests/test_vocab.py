@@ -1,0 +1,58 @@
+"""Vocabulary files, subsampling, the negative-sampling table and the Huffman tree."""
+
+import numpy as np
+import pytest
+
+from w2vfast.errors import W2VError
+from w2vfast.vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
+
+
+def test_vocab_file_round_trip_in_the_c_format(tmp_path):
+    vocab = Vocab([b"the", b"caf\xc3\xa9", b"\xff"], np.array([9, 4, 4]))
+    path = tmp_path / "vocab.txt"
+    vocab.save(str(path))
+    assert path.read_bytes() == b"the 9\ncaf\xc3\xa9 4\n\xff 4\n"
+    again = Vocab.read(str(path), min_count=5)
+    assert again.words == [b"the"]
+
+
+def test_bad_vocab_file_says_which_line(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(b"the 9\nbroken\n")
+    with pytest.raises(W2VError, match=":2:"):
+        Vocab.read(str(path))
+
+
+def test_keep_probability_follows_the_c_formula():
+    counts = np.array([1000, 10, 1])
+    keep = keep_probabilities(counts, 1e-2)
+    threshold = 1e-2 * counts.sum()
+    expected = (np.sqrt(1000 / threshold) + 1) * threshold / 1000
+    assert keep[0] == pytest.approx(expected, rel=1e-6)
+    assert keep[1] == keep[2] == 1.0
+    assert (keep_probabilities(counts, 0) == 1).all()
+
+
+def test_alias_table_reproduces_count_power_distribution():
+    counts = np.array([500, 120, 40, 7, 1])
+    prob, alias = negative_sampling_table(counts)
+    # Exact probability of each outcome implied by the table.
+    n = len(counts)
+    implied = prob / n
+    for i in range(n):
+        implied[alias[i]] += (1 - prob[i]) / n
+    target = counts ** 0.75 / (counts ** 0.75).sum()
+    np.testing.assert_allclose(implied, target, rtol=1e-5)
+
+
+def test_huffman_codes_are_prefix_free_and_frequent_words_short():
+    counts = np.array([50, 30, 10, 5, 3, 1, 1])
+    points, codes, lengths = huffman_tree(counts)
+    strings = ["".join(map(str, codes[w, :lengths[w]])) for w in range(len(counts))]
+    for a in strings:
+        for b in strings:
+            assert a == b or not b.startswith(a)
+    assert list(lengths) == sorted(lengths)
+    assert (points[:, 0] == len(counts) - 2).all()  # every path starts at the root
+    weighted = sum(c * l for c, l in zip(counts, lengths))
+    assert weighted == 50 * 1 + 30 * 2 + 10 * 3 + 5 * 4 + 3 * 5 + 1 * 6 + 1 * 6

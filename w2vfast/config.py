@@ -1,0 +1,59 @@
+"""Training options: defaults follow the word2vec C tool, and every value is checked up front."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from .errors import W2VError
+
+MAX_SENTENCE_WORDS = 10_000
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every knob of a training run. ``alpha``/``min_alpha`` of ``None`` mean the model's default."""
+
+    model: str = "sg"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    hs: bool = False
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab: int | None = None
+    alpha: float | None = None
+    min_alpha: float | None = None
+    epochs: int = 5
+    threads: int | None = None
+    cbow_mean: bool = True
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.model not in ("sg", "cbow"):
+            raise W2VError(f"--model must be 'sg' or 'cbow', not {self.model!r}")
+        if self.alpha is None:
+            self.alpha = 0.025 if self.model == "sg" else 0.05
+        if self.min_alpha is None:
+            self.min_alpha = self.alpha * 1e-4
+        if self.threads is None:
+            self.threads = os.cpu_count() or 1
+        for name in ("dim", "window", "epochs", "threads"):
+            if getattr(self, name) <= 0:
+                raise W2VError(f"--{name} must be a positive integer, not {getattr(self, name)}")
+        if self.min_count < 1:
+            raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
+        if self.max_vocab is not None and self.max_vocab <= 0:
+            raise W2VError(f"--max-vocab must be positive, not {self.max_vocab}")
+        if self.negative < 0:
+            raise W2VError(f"--negative must be 0 or more, not {self.negative}")
+        if self.negative == 0 and not self.hs:
+            raise W2VError("nothing to train: --negative 0 needs --hs (hierarchical softmax)")
+        if not self.alpha > 0:
+            raise W2VError(f"--alpha must be positive, not {self.alpha}")
+        if not 0 <= self.min_alpha <= self.alpha:
+            raise W2VError(f"--min-alpha must lie between 0 and --alpha ({self.alpha}), not {self.min_alpha}")
+        if not self.sample >= 0:
+            raise W2VError(f"--sample must be 0 or more, not {self.sample}")
+        if not 0 <= self.seed < 2**63:
+            raise W2VError(f"--seed must be between 0 and 2**63-1, not {self.seed}")

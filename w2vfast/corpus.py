@@ -1,0 +1,319 @@
+"""Read a corpus once: stream its bytes in bounded blocks, count words and encode them as int32 ids.
+
+The text is never decoded: a word is its exact bytes, so invalid UTF-8 cannot fail and every word is
+written back as it was read. Tokens are separated by ASCII whitespace and a newline ends a sentence.
+A single Numba pass hashes each token into an open-addressing table and appends a provisional id (the
+order of first appearance) to a growing array; once the vocabulary is known, ``encode`` rewrites that
+array in place into final ids with sentence boundaries, capping sentences at ``MAX_SENTENCE_WORDS``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+import numpy as np
+from numba import njit
+
+from .config import MAX_SENTENCE_WORDS
+from .errors import W2VError
+
+BLOCK_BYTES = 1 << 24
+SENTENCE_END = -1
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
+_NEED_TABLE, _NEED_WORDS, _NEED_POOL, _NEED_IDS, _DONE = 0, 1, 2, 3, 4
+
+_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+
+
+def corpus_files(sources: list[str]) -> list[str]:
+    """Expand directories (their regular files, sorted) and check every file can be opened."""
+    files = []
+    for source in sources:
+        if source == "-":
+            files.append(source)
+        elif os.path.isdir(source):
+            inside = sorted(os.path.join(source, name) for name in os.listdir(source))
+            files.extend(path for path in inside if os.path.isfile(path))
+        elif not os.path.exists(source):
+            raise W2VError(f"corpus not found: {source}")
+        else:
+            files.append(source)
+    if not files:
+        raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}")
+    for path in files:
+        if path != "-" and not os.access(path, os.R_OK):
+            raise W2VError(f"corpus not readable: {path}")
+    return files
+
+
+def open_corpus_file(path: str) -> BinaryIO:
+    """Open a file for binary reading, decompressing gzip, bzip2 or xz when its first bytes say so."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(6)
+        for magic, opener in _MAGIC:
+            if head.startswith(magic):
+                return opener(path, "rb")
+        return open(path, "rb")
+    except OSError as exc:
+        raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+
+
+def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word)."""
+    for path in paths:
+        stream = open_corpus_file(path)
+        try:
+            while True:
+                block = stream.read(block_bytes)
+                if not block:
+                    break
+                yield block, False
+            yield b"", True
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise W2VError(f"cannot read corpus {path}: {exc}") from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+@njit(cache=True, inline="always")
+def _is_space(byte):
+    return byte == 32 or (9 <= byte <= 13)
+
+
+@njit(cache=True)
+def _scan(buf, pos, end, table, hashes, starts, lengths, counts, pool, ids, state):
+    """Tokenise ``buf[pos:end]`` into the table; return ``(pos, need)`` when something must grow.
+
+    ``state`` holds ``[n_words, pool_used, n_ids, n_sentence_ends]``. ``buf[end-1]`` is whitespace
+    or ``end`` is a file end, so no token is cut.
+    """
+    mask = np.uint64(table.shape[0] - 1)
+    while pos < end:
+        byte = buf[pos]
+        if _is_space(byte):
+            if byte == 10 and state[2] > 0 and ids[state[2] - 1] != SENTENCE_END:
+                if state[2] >= ids.shape[0]:
+                    return pos, _NEED_IDS
+                ids[state[2]] = SENTENCE_END
+                state[2] += 1
+                state[3] += 1
+            pos += 1
+            continue
+        token_end = pos
+        h = _FNV_OFFSET
+        while token_end < end and not _is_space(buf[token_end]):
+            h = (h ^ np.uint64(buf[token_end])) * _FNV_PRIME
+            token_end += 1
+        length = token_end - pos
+        if state[2] >= ids.shape[0]:
+            return pos, _NEED_IDS
+        slot = h & mask
+        while True:
+            word = table[slot]
+            if word < 0:
+                break
+            if hashes[word] == h and lengths[word] == length:
+                start = starts[word]
+                same = True
+                for k in range(length):
+                    if pool[start + k] != buf[pos + k]:
+                        same = False
+                        break
+                if same:
+                    break
+            slot = (slot + np.uint64(1)) & mask
+        if word < 0:
+            word = state[0]
+            if 2 * (word + 1) > table.shape[0]:
+                return pos, _NEED_TABLE
+            if word >= hashes.shape[0]:
+                return pos, _NEED_WORDS
+            if state[1] + length > pool.shape[0]:
+                return pos, _NEED_POOL
+            table[slot] = word
+            hashes[word] = h
+            starts[word] = state[1]
+            lengths[word] = length
+            counts[word] = 0
+            pool[state[1]:state[1] + length] = buf[pos:token_end]
+            state[1] += length
+            state[0] += 1
+        counts[word] += 1
+        ids[state[2]] = word
+        state[2] += 1
+        pos = token_end
+    return pos, _DONE
+
+
+@njit(cache=True)
+def _rehash(hashes, n_words, size):
+    table = np.full(size, -1, dtype=np.int32)
+    mask = np.uint64(size - 1)
+    for word in range(n_words):
+        slot = hashes[word] & mask
+        while table[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot] = word
+    return table
+
+
+def _grown(array: np.ndarray, minimum: int) -> np.ndarray:
+    bigger = np.empty(max(2 * array.shape[0], minimum), dtype=array.dtype)
+    bigger[: array.shape[0]] = array
+    return bigger
+
+
+class WordCounter:
+    """Streaming word counter and provisional encoder; ``feed`` blocks, then ``words``/``counts``/``ids``."""
+
+    def __init__(self, expected_bytes: int = 0) -> None:
+        words_guess = 1 << 16
+        self.table = np.full(4 * words_guess, -1, dtype=np.int32)
+        self.hashes = np.empty(words_guess, dtype=np.uint64)
+        self.starts = np.empty(words_guess, dtype=np.int64)
+        self.lengths = np.empty(words_guess, dtype=np.int32)
+        self.word_counts = np.empty(words_guess, dtype=np.int64)
+        self.pool = np.empty(1 << 20, dtype=np.uint8)
+        # About one token per six bytes of English text; grown on demand otherwise.
+        self.id_array = np.empty(max(1 << 16, expected_bytes // 5), dtype=np.int32)
+        self.state = np.zeros(4, dtype=np.int64)
+        self._carry = b""
+
+    def feed(self, block: bytes, ends_file: bool) -> None:
+        data = self._carry + block if self._carry else block
+        if ends_file:
+            end, self._carry = len(data), b""
+        else:
+            cut = max(data.rfind(b" "), data.rfind(b"\n"), data.rfind(b"\t"), data.rfind(b"\r"))
+            end = cut + 1
+            self._carry = data[end:]
+        buf = np.frombuffer(data, dtype=np.uint8)
+        pos = 0
+        while True:
+            pos, need = _scan(buf, pos, end, self.table, self.hashes, self.starts, self.lengths,
+                              self.word_counts, self.pool, self.id_array, self.state)
+            if need == _DONE:
+                break
+            self._grow(need, end - pos)
+        if ends_file and self.state[2] > 0 and self.id_array[self.state[2] - 1] != SENTENCE_END:
+            if self.state[2] >= self.id_array.shape[0]:
+                self._grow(_NEED_IDS, 1)
+            self.id_array[self.state[2]] = SENTENCE_END
+            self.state[2] += 1
+            self.state[3] += 1
+
+    def _grow(self, need: int, remaining: int) -> None:
+        n_words = int(self.state[0])
+        if need == _NEED_TABLE:
+            self.table = _rehash(self.hashes, n_words, 2 * self.table.shape[0])
+        elif need == _NEED_WORDS:
+            self.hashes = _grown(self.hashes, 0)
+            self.starts = _grown(self.starts, 0)
+            self.lengths = _grown(self.lengths, 0)
+            self.word_counts = _grown(self.word_counts, 0)
+        elif need == _NEED_POOL:
+            self.pool = _grown(self.pool, int(self.state[1]) + remaining)
+        else:
+            self.id_array = _grown(self.id_array, 0)
+
+    @property
+    def n_words(self) -> int:
+        return int(self.state[0])
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.word_counts[: self.n_words]
+
+    def word(self, index: int) -> bytes:
+        start = int(self.starts[index])
+        return self.pool[start:start + int(self.lengths[index])].tobytes()
+
+    def words(self, indices) -> list[bytes]:
+        return [self.word(int(i)) for i in indices]
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.id_array[: int(self.state[2])]
+
+
+@njit(cache=True)
+def _encode_in_place(ids, remap, max_sentence, sentence_starts):
+    """Map provisional ids to final ones (dropping -1s) and record where each sentence starts."""
+    out = 0
+    n_sentences = 0
+    sentence_len = 0
+    for i in range(ids.shape[0]):
+        word = ids[i]
+        if word == SENTENCE_END:
+            if sentence_len > 0:
+                n_sentences += 1
+                sentence_starts[n_sentences] = out
+                sentence_len = 0
+            continue
+        mapped = remap[word]
+        if mapped < 0:
+            continue
+        ids[out] = mapped
+        out += 1
+        sentence_len += 1
+        if sentence_len == max_sentence:
+            n_sentences += 1
+            sentence_starts[n_sentences] = out
+            sentence_len = 0
+    if sentence_len > 0:
+        n_sentences += 1
+        sentence_starts[n_sentences] = out
+    return out, n_sentences
+
+
+@dataclass
+class EncodedCorpus:
+    """The training corpus: ``words`` (int32 ids) split into sentences by ``sentence_starts``."""
+
+    words: np.ndarray
+    sentence_starts: np.ndarray
+
+    @property
+    def n_words(self) -> int:
+        return int(self.words.shape[0])
+
+    @property
+    def n_sentences(self) -> int:
+        return int(self.sentence_starts.shape[0] - 1)
+
+
+def encode(counter: WordCounter, remap: np.ndarray, max_sentence: int = MAX_SENTENCE_WORDS) -> EncodedCorpus:
+    """Turn the counter's provisional ids into the final corpus, reusing their memory."""
+    ids = counter.ids
+    bound = int(counter.state[3]) + ids.shape[0] // max_sentence + 2
+    sentence_starts = np.zeros(bound, dtype=np.int64)
+    n_kept, n_sentences = _encode_in_place(ids, remap.astype(np.int32), max_sentence, sentence_starts)
+    words = ids[:n_kept]
+    counter.id_array = np.empty(0, dtype=np.int32)
+    return EncodedCorpus(words, sentence_starts[: n_sentences + 1].copy())
+
+
+def count_words(paths: list[str]) -> WordCounter:
+    """One pass over the corpus files: count every word and keep its provisional id sequence."""
+    expected = sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
+    counter = WordCounter(expected)
+    for block, ends_file in read_blocks(paths):
+        counter.feed(block, ends_file)
+    return counter
+
+
+def _is_compressed(path: str) -> bool:
+    with open(path, "rb") as probe:
+        head = probe.read(6)
+    return any(head.startswith(magic) for magic, _ in _MAGIC)

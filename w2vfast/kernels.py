@@ -1,0 +1,243 @@
+"""Hogwild training kernels: every model/loss pair is one window update built from shared primitives.
+
+One update trains a window's *inputs* against a set of *outputs*:
+
+- the inputs are rows of ``syn0``: each context word on its own (skip-gram) or their mean/sum as one
+  row (CBOW), gathered into a per-thread scratch matrix;
+- the outputs are rows of an output matrix with 0/1 labels, chosen by the loss: negative sampling
+  gives the centre word (1) and ``negative`` words drawn from counts^0.75 (0), shared by the whole
+  window; hierarchical softmax gives the inner nodes on the centre word's Huffman path (1 - code).
+
+``train_outputs`` then does the three small matrix products (scores = inputs x outputs^T, input
+gradients = G x outputs, output update = G^T x inputs) on rows that stay in cache, and the model
+scatters the input gradients back into ``syn0``. Threads own disjoint blocks of sentences and update
+the shared matrices without locks; each keeps its own random state and scratch buffers.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+Weights = namedtuple("Weights", "syn0 syn1neg syn1")
+Tables = namedtuple("Tables", "keep_prob alias_prob alias_index hs_points hs_codes hs_lengths")
+Params = namedtuple("Params", "cbow cbow_mean hs negative window alpha min_alpha total_words")
+Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels")
+
+_LCG_MUL = np.uint64(25214903917)
+_LCG_ADD = np.uint64(11)
+_ONE = np.float32(1.0)
+
+
+def make_params(cbow: bool, cbow_mean: bool, hs: bool, negative: int, window: int, alpha: float,
+                min_alpha: float, total_words: int) -> Params:
+    """Build ``Params`` with fixed scalar types, so every run reuses one compiled kernel."""
+    return Params(bool(cbow), bool(cbow_mean), bool(hs), np.int64(negative), np.int64(window),
+                  np.float32(alpha), np.float32(min_alpha), np.int64(max(total_words, 1)))
+
+
+def make_scratch(threads: int, dim: int, window: int, max_outputs: int, max_sentence: int) -> Scratch:
+    """Per-thread buffers, allocated once per run so the kernels never allocate."""
+    width = 2 * window
+    return Scratch(
+        np.zeros((threads, max_sentence), dtype=np.int32),
+        np.zeros((threads, width), dtype=np.int32),
+        np.zeros((threads, width, dim), dtype=np.float32),
+        np.zeros((threads, width, dim), dtype=np.float32),
+        np.zeros((threads, width, max_outputs), dtype=np.float32),
+        np.zeros((threads, max_outputs), dtype=np.int32),
+        np.zeros((threads, max_outputs), dtype=np.float32),
+    )
+
+
+@njit(inline="always")
+def _next_random(state):
+    return state * _LCG_MUL + _LCG_ADD
+
+
+@njit(inline="always")
+def _uniform(state):
+    """A float32 in [0, 1) from the 24 best bits of the LCG state."""
+    return np.float32(state >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
+
+
+@njit(inline="always")
+def _below(state, n):
+    """An integer in [0, n) by multiply-shift of 32 high bits: no division in the hot loop."""
+    return np.int64(((state >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(inline="always", fastmath=True)
+def _sigmoid(x):
+    if x > np.float32(20.0):
+        return _ONE
+    if x < np.float32(-20.0):
+        return np.float32(0.0)
+    return _ONE / (_ONE + np.exp(-x))
+
+
+@njit(inline="always", fastmath=True)
+def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
+    """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``."""
+    dim = inputs.shape[1]
+    for j in range(n_out):
+        row = rows[j]
+        for i in range(n_in):
+            dot = np.float32(0.0)
+            for k in range(dim):
+                dot += inputs[i, k] * out[row, k]
+            scores[i, j] = (labels[j] - _sigmoid(dot)) * alpha
+    for j in range(n_out):
+        row = rows[j]
+        for i in range(n_in):
+            g = scores[i, j]
+            for k in range(dim):
+                grads[i, k] += g * out[row, k]
+        for i in range(n_in):
+            g = scores[i, j]
+            for k in range(dim):
+                out[row, k] += g * inputs[i, k]
+
+
+@njit(inline="always")
+def negative_outputs(centre, negative, alias_prob, alias_index, rows, labels, rng):
+    """The centre word as the positive, then ``negative`` draws from the alias table, skipping it."""
+    rows[0] = centre
+    labels[0] = _ONE
+    n = 1
+    vocab_size = alias_prob.shape[0]
+    for _ in range(negative):
+        rng = _next_random(rng)
+        word = _below(rng, vocab_size)
+        rng = _next_random(rng)
+        if _uniform(rng) >= alias_prob[word]:
+            word = alias_index[word]
+        if word == centre:
+            continue
+        rows[n] = word
+        labels[n] = np.float32(0.0)
+        n += 1
+    return n, rng
+
+
+@njit(inline="always")
+def huffman_outputs(centre, points, codes, lengths, rows, labels):
+    """The inner nodes on the centre word's Huffman path, labelled 1 - branch code."""
+    n = lengths[centre]
+    for d in range(n):
+        rows[d] = points[centre, d]
+        labels[d] = _ONE - np.float32(codes[centre, d])
+    return n
+
+
+@njit(inline="always", fastmath=True)
+def gather_inputs(syn0, context, n_context, cbow, cbow_mean, inputs, grads):
+    """Fill the input rows (one per context word, or their CBOW combination) and zero their gradients."""
+    dim = syn0.shape[1]
+    if cbow:
+        for k in range(dim):
+            inputs[0, k] = np.float32(0.0)
+            grads[0, k] = np.float32(0.0)
+        for c in range(n_context):
+            word = context[c]
+            for k in range(dim):
+                inputs[0, k] += syn0[word, k]
+        if cbow_mean:
+            scale = _ONE / np.float32(n_context)
+            for k in range(dim):
+                inputs[0, k] *= scale
+        return 1
+    for c in range(n_context):
+        word = context[c]
+        for k in range(dim):
+            inputs[c, k] = syn0[word, k]
+            grads[c, k] = np.float32(0.0)
+    return n_context
+
+
+@njit(inline="always", fastmath=True)
+def scatter_grads(syn0, context, n_context, cbow, grads):
+    """Add each input gradient to its context rows (the CBOW gradient goes to every context word)."""
+    dim = syn0.shape[1]
+    for c in range(n_context):
+        word = context[c]
+        g = 0 if cbow else c
+        for k in range(dim):
+            syn0[word, k] += grads[g, k]
+
+
+@njit(inline="always")
+def subsample(corpus, start, end, keep_prob, sentence, rng):
+    """Copy the words of one sentence that survive subsampling into ``sentence``."""
+    n = 0
+    for p in range(start, end):
+        word = corpus[p]
+        keep = keep_prob[word]
+        if keep < _ONE:
+            rng = _next_random(rng)
+            if _uniform(rng) >= keep:
+                continue
+        sentence[n] = word
+        n += 1
+    return n, rng
+
+
+@njit(inline="always", fastmath=True)
+def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs, grads, scores,
+                   rows, labels, rng):
+    """Slide the window over one (subsampled) sentence, updating the weights in place."""
+    window = params.window
+    for i in range(n):
+        rng = _next_random(rng)
+        radius = window - np.int64(_below(rng, window))
+        lo = max(0, i - radius)
+        hi = min(n, i + radius + 1)
+        n_context = 0
+        for j in range(lo, hi):
+            if j != i:
+                context[n_context] = sentence[j]
+                n_context += 1
+        if n_context == 0:
+            continue
+        centre = sentence[i]
+        n_in = gather_inputs(weights.syn0, context, n_context, params.cbow, params.cbow_mean,
+                             inputs, grads)
+        if params.hs:
+            n_out = huffman_outputs(centre, tables.hs_points, tables.hs_codes, tables.hs_lengths,
+                                    rows, labels)
+            train_outputs(inputs, n_in, weights.syn1, rows, labels, n_out, alpha, grads, scores)
+        if params.negative > 0:
+            n_out, rng = negative_outputs(centre, params.negative, tables.alias_prob,
+                                          tables.alias_index, rows, labels, rng)
+            train_outputs(inputs, n_in, weights.syn1neg, rows, labels, n_out, alpha, grads, scores)
+        scatter_grads(weights.syn0, context, n_context, params.cbow, grads)
+    return rng
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables, params, rng_states,
+                 scratch, words_done):
+    """Train block ``b`` (sentences ``blocks[b]`` to ``blocks[b + 1]``) on thread ``b``, all at once.
+
+    ``words_before`` is how many corpus words earlier epochs and calls covered; the learning rate
+    decays linearly with a word's overall position, so it does not depend on thread timing.
+    """
+    n_blocks = blocks.shape[0] - 1
+    decay = (params.alpha - params.min_alpha) / np.float32(params.total_words)
+    call_start = sentence_starts[blocks[0]]
+    for b in prange(n_blocks):
+        rng = rng_states[b]
+        sentence = scratch.sentence[b]
+        for s in range(blocks[b], blocks[b + 1]):
+            start = sentence_starts[s]
+            end = sentence_starts[s + 1]
+            position = words_before + (start - call_start)
+            alpha = max(params.min_alpha, params.alpha - decay * np.float32(position))
+            n, rng = subsample(corpus, start, end, tables.keep_prob, sentence, rng)
+            rng = train_sentence(sentence, n, weights, tables, params, alpha, scratch.context[b],
+                                 scratch.inputs[b], scratch.grads[b], scratch.scores[b],
+                                 scratch.out_rows[b], scratch.out_labels[b], rng)
+            words_done[b] += end - start
+        rng_states[b] = rng

@@ -1,0 +1,51 @@
+"""Progress lines on stderr for long work: percent, words/sec, learning rate and time left."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Redraws one line on a terminal twice a second; elsewhere prints a line every ten seconds."""
+
+    def __init__(self, total: int, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.total = max(total, 1)
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.interval = 0.5 if self.interactive else 10.0
+        self.start = time.perf_counter()
+        self.last = self.start
+
+    def update(self, done: int, alpha: float) -> None:
+        now = time.perf_counter()
+        if self.quiet or now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = now - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - done) / rate if rate > 0 else 0.0
+        line = (f"{100.0 * done / self.total:5.1f}%  {rate / 1e6:6.3f}M words/s  "
+                f"alpha {alpha:.6f}  ETA {_clock(left)}")
+        if self.interactive:
+            self.stream.write("\r" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.interactive and not self.quiet and self.last > self.start:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            self.stream.write(message + "\n")
+            self.stream.flush()

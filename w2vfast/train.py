@@ -1,0 +1,196 @@
+"""The training driver: read and encode the corpus, build the tables, run the kernels epoch by epoch.
+
+Python does the bookkeeping between kernel calls (progress, learning-rate position, statistics);
+each call trains one block of sentences per thread in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numba
+import numpy as np
+
+from . import kernels
+from .config import MAX_SENTENCE_WORDS, TrainConfig
+from .corpus import EncodedCorpus, WordCounter, count_words, corpus_files, encode
+from .errors import W2VError
+from .progress import Progress
+from .vectors import KeyedVectors
+from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
+
+BLOCK_WORDS = 100_000
+
+
+@dataclass
+class TrainStats:
+    """What a run did and how long each part took (seconds)."""
+
+    corpus_words: int = 0
+    vocab_size: int = 0
+    epoch_words: list[int] = field(default_factory=list)
+    read_seconds: float = 0.0
+    jit_seconds: float = 0.0
+    train_seconds: float = 0.0
+
+    @property
+    def words_trained(self) -> int:
+        return sum(self.epoch_words)
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words_trained / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def _sentences_to_counter(sentences: Iterable) -> WordCounter:
+    """Feed an iterable of token lists (str or bytes) through the same counter as files."""
+    counter = WordCounter()
+    buffer, size = [], 0
+    for sentence in sentences:
+        line = b" ".join(t.encode("utf-8", "surrogateescape") if isinstance(t, str) else bytes(t)
+                         for t in sentence) + b"\n"
+        buffer.append(line)
+        size += len(line)
+        if size >= 1 << 22:
+            counter.feed(b"".join(buffer), False)
+            buffer, size = [], 0
+    counter.feed(b"".join(buffer), True)
+    return counter
+
+
+def _is_paths(corpus) -> bool:
+    if isinstance(corpus, (str, os.PathLike)):
+        return True
+    return isinstance(corpus, (list, tuple)) and len(corpus) > 0 and \
+        all(isinstance(c, (str, os.PathLike)) for c in corpus)
+
+
+def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None) -> tuple[Vocab, EncodedCorpus]:
+    """Count, choose the vocabulary, and encode: the corpus text is read exactly once."""
+    if _is_paths(corpus):
+        paths = [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
+        counter = count_words(corpus_files(paths))
+    else:
+        counter = _sentences_to_counter(corpus)
+    if counter.n_words == 0:
+        raise W2VError("the corpus is empty: it holds no words")
+    if read_vocab is not None:
+        vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
+        index = vocab.index
+        remap = np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
+    else:
+        order = Vocab.select(counter.counts, config.min_count, config.max_vocab)
+        vocab = Vocab(counter.words(order), counter.counts[order].astype(np.int64))
+        remap = np.full(counter.n_words, -1, dtype=np.int32)
+        remap[order] = np.arange(len(order), dtype=np.int32)
+    if len(vocab) == 0:
+        raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
+    encoded = encode(counter, remap, MAX_SENTENCE_WORDS)
+    if encoded.n_words == 0:
+        raise W2VError("no corpus word is in the vocabulary")
+    return vocab, encoded
+
+
+def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
+    """Sentence indices that cut the corpus into blocks of about ``BLOCK_WORDS`` words."""
+    size = max(1, min(BLOCK_WORDS, -(-encoded.n_words // threads)))
+    cuts = np.searchsorted(encoded.sentence_starts, np.arange(0, encoded.n_words, size), side="left")
+    return np.unique(np.append(cuts, encoded.n_sentences)).astype(np.int64)
+
+
+class Trainer:
+    """Weights, tables and scratch for one run; ``run_epochs`` trains them on an encoded corpus."""
+
+    def __init__(self, vocab: Vocab, config: TrainConfig, total_words: int) -> None:
+        self.vocab = vocab
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        v, d = len(vocab), config.dim
+        syn0 = ((rng.random((v, d), dtype=np.float32) - np.float32(0.5)) / np.float32(d))
+        syn1neg = np.zeros((v if config.negative else 1, d), dtype=np.float32)
+        if config.hs:
+            points, codes, lengths = huffman_tree(vocab.counts)
+        else:
+            points, codes, lengths = (np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8),
+                                      np.zeros(1, np.int32))
+        syn1 = np.zeros((max(v - 1, 1) if config.hs else 1, d), dtype=np.float32)
+        alias_prob, alias_index = negative_sampling_table(vocab.counts)
+        self.weights = kernels.Weights(syn0, syn1neg, syn1)
+        self.tables = kernels.Tables(keep_probabilities(vocab.counts, config.sample), alias_prob,
+                                     alias_index, points, codes, lengths)
+        self.params = kernels.make_params(config.model == "cbow", config.cbow_mean, config.hs,
+                                          config.negative, config.window, config.alpha,
+                                          config.min_alpha, total_words)
+        max_outputs = max(config.negative + 1, points.shape[1])
+        self.scratch = kernels.make_scratch(config.threads, d, config.window, max_outputs,
+                                            MAX_SENTENCE_WORDS)
+        self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
+
+    def warm_up(self, encoded: EncodedCorpus) -> float:
+        """Compile (or load from the cache) the kernel with an empty call; returns the seconds it took."""
+        start = time.perf_counter()
+        self._call(encoded, np.zeros(1, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
+        return time.perf_counter() - start
+
+    def _call(self, encoded, blocks, words_before, words_done) -> None:
+        kernels.train_blocks(encoded.words, encoded.sentence_starts, blocks, np.int64(words_before),
+                             self.weights, self.tables, self.params, self.rng_states, self.scratch,
+                             words_done)
+
+    def run_epochs(self, encoded: EncodedCorpus, progress: Progress) -> list[int]:
+        """Train every epoch over the whole corpus; returns the words each epoch actually covered."""
+        threads = self.config.threads
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        blocks = _blocks(encoded, threads)
+        epoch_words = []
+        for epoch in range(self.config.epochs):
+            covered = 0
+            for first in range(0, len(blocks) - 1, threads):
+                call_blocks = blocks[first:first + threads + 1]
+                words_done = np.zeros(len(call_blocks) - 1, dtype=np.int64)
+                words_before = epoch * encoded.n_words + int(encoded.sentence_starts[call_blocks[0]])
+                self._call(encoded, call_blocks, words_before, words_done)
+                covered += int(words_done.sum())
+                progress.update(epoch * encoded.n_words + covered, self.alpha_at(words_before))
+            epoch_words.append(covered)
+        progress.close()
+        return epoch_words
+
+    def alpha_at(self, position: int) -> float:
+        c = self.config
+        return max(c.min_alpha, c.alpha - (c.alpha - c.min_alpha) * position / self.params.total_words)
+
+
+def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = None, quiet: bool = True,
+          **options) -> KeyedVectors:
+    """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
+
+    ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
+    Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    """
+    config = TrainConfig(**options)
+    stats = TrainStats()
+    progress = Progress(0, quiet=quiet)
+    start = time.perf_counter()
+    vocab, encoded = read_corpus(corpus, config, read_vocab)
+    stats.read_seconds = time.perf_counter() - start
+    stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
+    progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
+                 f"read in {stats.read_seconds:.2f} s")
+    if save_vocab is not None:
+        vocab.save(save_vocab)
+    trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
+    stats.jit_seconds = trainer.warm_up(encoded)
+    progress = Progress(config.epochs * encoded.n_words, quiet=quiet)
+    start = time.perf_counter()
+    stats.epoch_words = trainer.run_epochs(encoded, progress)
+    stats.train_seconds = time.perf_counter() - start
+    progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
+                 f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
+                 f"JIT {stats.jit_seconds:.2f} s")
+    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.weights.syn0)
+    vectors.stats = stats
+    return vectors
