@@ -19,12 +19,15 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 Weights = namedtuple("Weights", "syn0 syn1neg syn1")
 Tables = namedtuple("Tables", "keep_prob alias_prob alias_index hs_points hs_codes hs_lengths")
 Params = namedtuple("Params", "cbow cbow_mean hs negative window alpha min_alpha total_words")
-Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels")
+Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels ahead")
 
 _LCG_MUL = np.uint64(25214903917)
 _LCG_ADD = np.uint64(11)
@@ -38,7 +41,8 @@ def make_params(cbow: bool, cbow_mean: bool, hs: bool, negative: int, window: in
                   np.float32(alpha), np.float32(min_alpha), np.int64(max(total_words, 1)))
 
 
-def make_scratch(threads: int, dim: int, window: int, max_outputs: int, max_sentence: int) -> Scratch:
+def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs: int,
+                 max_sentence: int) -> Scratch:
     """Per-thread buffers, allocated once per run so the kernels never allocate."""
     width = 2 * window
     return Scratch(
@@ -49,7 +53,39 @@ def make_scratch(threads: int, dim: int, window: int, max_outputs: int, max_sent
         np.zeros((threads, width, max_outputs), dtype=np.float32),
         np.zeros((threads, max_outputs), dtype=np.int32),
         np.zeros((threads, max_outputs), dtype=np.float32),
+        np.zeros((threads, max(negative, 1)), dtype=np.int32),
     )
+
+
+@intrinsic
+def prefetch_row(typingctx, matrix, row):
+    """Start loading the cache lines of ``matrix[row]``: a hint to the CPU, with no effect on results.
+
+    Rows are picked at random (negatives, context words), so the hardware prefetcher cannot guess
+    them; asking one window ahead hides most of the memory latency.
+    """
+    if not isinstance(matrix, types.Array) or matrix.ndim != 2 or not isinstance(row, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        matrix_type, row_type = signature.args
+        array = context.make_array(matrix_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], row_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = builder.bitcast(cgutils.get_item_pointer(context, builder, matrix_type, array, [index, zero]),
+                                ir.IntType(8).as_pointer())
+        columns = cgutils.unpack_tuple(builder, array.shape, 2)[1]
+        row_bytes = builder.mul(columns, context.get_constant(types.intp, matrix_type.dtype.bitwidth // 8))
+        i32 = ir.IntType(32)
+        hint = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]),
+            "llvm.prefetch.p0")
+        line = context.get_constant(types.intp, 64)
+        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
+            builder.call(hint, [builder.gep(start, [offset]), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(matrix, row), codegen
 
 
 @njit(inline="always")
@@ -80,46 +116,99 @@ def _sigmoid(x):
 
 @njit(inline="always", fastmath=True)
 def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
-    """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``."""
+    """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
+
+    The three products are blocked so that each loaded row serves several others: four inputs per
+    pass over an output row for the scores and the output update, two output rows per pass for the
+    input gradients. That halves the loads per multiply-add, which is what bounds these loops.
+    """
     dim = inputs.shape[1]
     for j in range(n_out):
         row = rows[j]
-        for i in range(n_in):
-            dot = np.float32(0.0)
+        label = labels[j]
+        i = 0
+        while i + 4 <= n_in:
+            a0 = a1 = a2 = a3 = np.float32(0.0)
             for k in range(dim):
-                dot += inputs[i, k] * out[row, k]
-            scores[i, j] = (labels[j] - _sigmoid(dot)) * alpha
+                o = out[row, k]
+                a0 += inputs[i, k] * o
+                a1 += inputs[i + 1, k] * o
+                a2 += inputs[i + 2, k] * o
+                a3 += inputs[i + 3, k] * o
+            scores[i, j] = (label - _sigmoid(a0)) * alpha
+            scores[i + 1, j] = (label - _sigmoid(a1)) * alpha
+            scores[i + 2, j] = (label - _sigmoid(a2)) * alpha
+            scores[i + 3, j] = (label - _sigmoid(a3)) * alpha
+            i += 4
+        while i < n_in:
+            a0 = np.float32(0.0)
+            for k in range(dim):
+                a0 += inputs[i, k] * out[row, k]
+            scores[i, j] = (label - _sigmoid(a0)) * alpha
+            i += 1
+    for i in range(n_in):
+        j = 0
+        while j + 2 <= n_out:
+            r0 = rows[j]
+            r1 = rows[j + 1]
+            g0 = scores[i, j]
+            g1 = scores[i, j + 1]
+            for k in range(dim):
+                grads[i, k] += g0 * out[r0, k] + g1 * out[r1, k]
+            j += 2
+        if j < n_out:
+            r0 = rows[j]
+            g0 = scores[i, j]
+            for k in range(dim):
+                grads[i, k] += g0 * out[r0, k]
     for j in range(n_out):
         row = rows[j]
-        for i in range(n_in):
-            g = scores[i, j]
+        i = 0
+        while i + 4 <= n_in:
+            g0 = scores[i, j]
+            g1 = scores[i + 1, j]
+            g2 = scores[i + 2, j]
+            g3 = scores[i + 3, j]
             for k in range(dim):
-                grads[i, k] += g * out[row, k]
-        for i in range(n_in):
-            g = scores[i, j]
+                out[row, k] += (g0 * inputs[i, k] + g1 * inputs[i + 1, k]
+                                + g2 * inputs[i + 2, k] + g3 * inputs[i + 3, k])
+            i += 4
+        while i < n_in:
+            g0 = scores[i, j]
             for k in range(dim):
-                out[row, k] += g * inputs[i, k]
+                out[row, k] += g0 * inputs[i, k]
+            i += 1
 
 
 @njit(inline="always")
-def negative_outputs(centre, negative, alias_prob, alias_index, rows, labels, rng):
-    """The centre word as the positive, then ``negative`` draws from the alias table, skipping it."""
-    rows[0] = centre
-    labels[0] = _ONE
-    n = 1
+def draw_negatives(negative, alias_prob, alias_index, syn1neg, ahead, rng):
+    """Draw the next window's negatives from the alias table now, and start loading their rows."""
     vocab_size = alias_prob.shape[0]
-    for _ in range(negative):
+    for q in range(negative):
         rng = _next_random(rng)
         word = _below(rng, vocab_size)
         rng = _next_random(rng)
         if _uniform(rng) >= alias_prob[word]:
             word = alias_index[word]
+        ahead[q] = word
+        prefetch_row(syn1neg, word)
+    return rng
+
+
+@njit(inline="always")
+def negative_outputs(centre, negative, ahead, rows, labels):
+    """The centre word as the positive, then the negatives drawn ahead, skipping the centre word."""
+    rows[0] = centre
+    labels[0] = _ONE
+    n = 1
+    for q in range(negative):
+        word = ahead[q]
         if word == centre:
             continue
         rows[n] = word
         labels[n] = np.float32(0.0)
         n += 1
-    return n, rng
+    return n
 
 
 @njit(inline="always")
@@ -184,9 +273,24 @@ def subsample(corpus, start, end, keep_prob, sentence, rng):
     return n, rng
 
 
+@njit(inline="always")
+def prefetch_next_window(sentence, n, i, weights, tables, params):
+    """Start loading the rows the coming windows need: a new context word and the next centre."""
+    ahead = i + params.window + 1
+    if ahead < n:
+        prefetch_row(weights.syn0, sentence[ahead])
+    if i + 1 < n:
+        centre = sentence[i + 1]
+        if params.negative > 0:
+            prefetch_row(weights.syn1neg, centre)
+        if params.hs:
+            for d in range(tables.hs_lengths[centre]):
+                prefetch_row(weights.syn1, tables.hs_points[centre, d])
+
+
 @njit(inline="always", fastmath=True)
 def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs, grads, scores,
-                   rows, labels, rng):
+                   rows, labels, ahead, rng):
     """Slide the window over one (subsampled) sentence, updating the weights in place."""
     window = params.window
     for i in range(n):
@@ -202,6 +306,7 @@ def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs,
         if n_context == 0:
             continue
         centre = sentence[i]
+        prefetch_next_window(sentence, n, i, weights, tables, params)
         n_in = gather_inputs(weights.syn0, context, n_context, params.cbow, params.cbow_mean,
                              inputs, grads)
         if params.hs:
@@ -209,8 +314,9 @@ def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs,
                                     rows, labels)
             train_outputs(inputs, n_in, weights.syn1, rows, labels, n_out, alpha, grads, scores)
         if params.negative > 0:
-            n_out, rng = negative_outputs(centre, params.negative, tables.alias_prob,
-                                          tables.alias_index, rows, labels, rng)
+            n_out = negative_outputs(centre, params.negative, ahead, rows, labels)
+            rng = draw_negatives(params.negative, tables.alias_prob, tables.alias_index,
+                                 weights.syn1neg, ahead, rng)
             train_outputs(inputs, n_in, weights.syn1neg, rows, labels, n_out, alpha, grads, scores)
         scatter_grads(weights.syn0, context, n_context, params.cbow, grads)
     return rng
@@ -230,6 +336,9 @@ def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables,
     for b in prange(n_blocks):
         rng = rng_states[b]
         sentence = scratch.sentence[b]
+        ahead = scratch.ahead[b]
+        rng = draw_negatives(params.negative, tables.alias_prob, tables.alias_index, weights.syn1neg,
+                             ahead, rng)
         for s in range(blocks[b], blocks[b + 1]):
             start = sentence_starts[s]
             end = sentence_starts[s + 1]
@@ -238,6 +347,6 @@ def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables,
             n, rng = subsample(corpus, start, end, tables.keep_prob, sentence, rng)
             rng = train_sentence(sentence, n, weights, tables, params, alpha, scratch.context[b],
                                  scratch.inputs[b], scratch.grads[b], scratch.scores[b],
-                                 scratch.out_rows[b], scratch.out_labels[b], rng)
+                                 scratch.out_rows[b], scratch.out_labels[b], ahead, rng)
             words_done[b] += end - start
         rng_states[b] = rng

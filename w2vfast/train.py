@@ -125,8 +125,8 @@ class Trainer:
                                           config.negative, config.window, config.alpha,
                                           config.min_alpha, total_words)
         max_outputs = max(config.negative + 1, points.shape[1])
-        self.scratch = kernels.make_scratch(config.threads, d, config.window, max_outputs,
-                                            MAX_SENTENCE_WORDS)
+        self.scratch = kernels.make_scratch(config.threads, d, config.window, config.negative,
+                                            max_outputs, MAX_SENTENCE_WORDS)
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
 
     def warm_up(self, encoded: EncodedCorpus) -> float:
