@@ -1,7 +1,9 @@
 """The word2vec text and binary formats, byte for byte, and atomic saving."""
 
 import os
+import shutil
 import struct
+import subprocess
 
 import numpy as np
 import pytest
@@ -89,3 +91,15 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
 def test_saving_into_a_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(W2VError, match="does not exist"):
         KeyedVectors(WORDS, VECTORS).save(str(tmp_path / "nowhere" / "v.bin"))
+
+
+def test_the_c_tools_distance_reads_our_binary_file_when_installed(tmp_path):
+    distance = shutil.which("word2vec-distance") or shutil.which("distance")
+    if distance is None:
+        pytest.skip("the C tool's distance program is not installed")
+    path = tmp_path / "v.bin"
+    KeyedVectors(WORDS[:3], VECTORS[:3]).save(str(path), binary=True)
+    shown = subprocess.run([distance, str(path)], input=b"king\nEXIT\n", capture_output=True,
+                           timeout=30).stdout.decode("utf-8", "replace")
+    assert "Position in vocabulary: 0" in shown
+    assert shown.index("queen") < shown.index("caf")  # nearest first, as our own query says
