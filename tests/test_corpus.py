@@ -88,3 +88,14 @@ def test_missing_and_empty_sources_are_clear_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(W2VError, match="no corpus files"):
         corpus_files([str(tmp_path / "empty")])
+
+
+def test_on_disk_ids_grow_like_in_memory_ones(tmp_path):
+    data = b" ".join(b"abcdefghij"[i % 10:i % 10 + 1] for i in range(300_000)) + b"\n"
+    path = tmp_path / "c.txt"
+    path.write_bytes(data)
+    in_memory = count_words([str(path)])
+    on_disk = count_words([str(path)], disk_dir=str(tmp_path))
+    assert isinstance(on_disk.ids, np.memmap)
+    assert on_disk.id_array.shape[0] > len(data) // 5  # it had to grow past its first guess
+    np.testing.assert_array_equal(in_memory.ids, on_disk.ids)

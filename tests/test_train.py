@@ -94,3 +94,10 @@ def test_vocabulary_ties_keep_first_appearance(tmp_path):
     path.write_text("zeta alpha mid zeta alpha mid top top top\n")
     vectors = w2vfast.train(str(path), **FAST)
     assert vectors.index_to_key == ["top", "zeta", "alpha", "mid"]
+
+
+def test_corpus_on_disk_trains_exactly_like_in_memory(planted_file, tmp_path):
+    in_memory = w2vfast.train(planted_file, **{**FAST, "threads": 1})
+    on_disk = w2vfast.train(planted_file, disk_corpus=str(tmp_path), **{**FAST, "threads": 1})
+    np.testing.assert_array_equal(in_memory.vectors, on_disk.vectors)
+    assert list(tmp_path.iterdir()) == [tmp_path / "planted.txt"]  # the mapped file has no name

@@ -84,13 +84,15 @@ def _check_output(output: str) -> None:
         raise W2VError(f"output directory does not exist: {directory}")
 
 
-def _run_training(corpus, output, binary, quiet, read_vocab=None, save_vocab=None, **options):
+def _run_training(corpus, output, binary, quiet, read_vocab=None, save_vocab=None, disk_corpus=None,
+                  **options):
     from .train import train
 
     _check_output(output)
     if binary is None:
         binary = output.endswith(".bin")
-    vectors = train(corpus, read_vocab=read_vocab, save_vocab=save_vocab, quiet=quiet, **options)
+    vectors = train(corpus, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
+                    quiet=quiet, **options)
     vectors.save(output, binary=binary)
     if not quiet:
         click.echo(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output}", err=True)
@@ -103,6 +105,8 @@ def _run_training(corpus, output, binary, quiet, read_vocab=None, save_vocab=Non
 @click.option("--save-vocab", type=click.Path(dir_okay=False), help="Write 'word count' lines here.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False),
               help="Take the vocabulary (and counts) from this 'word count' file.")
+@click.option("--disk-corpus", metavar="DIR",
+              help="Keep the encoded corpus in a memory-mapped file in DIR, not in RAM.")
 @friendly_errors
 def train(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""

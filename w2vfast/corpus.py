@@ -14,6 +14,7 @@ import gzip
 import lzma
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -177,7 +178,7 @@ def _grown(array: np.ndarray, minimum: int) -> np.ndarray:
 class WordCounter:
     """Streaming word counter and provisional encoder; ``feed`` blocks, then ``words``/``counts``/``ids``."""
 
-    def __init__(self, expected_bytes: int = 0) -> None:
+    def __init__(self, expected_bytes: int = 0, disk_dir: str | None = None) -> None:
         words_guess = 1 << 16
         self.table = np.full(4 * words_guess, -1, dtype=np.int32)
         self.hashes = np.empty(words_guess, dtype=np.uint64)
@@ -185,8 +186,12 @@ class WordCounter:
         self.lengths = np.empty(words_guess, dtype=np.int32)
         self.word_counts = np.empty(words_guess, dtype=np.int64)
         self.pool = np.empty(1 << 20, dtype=np.uint8)
+        self._ids_file = None
+        if disk_dir is not None:
+            self._ids_file = _unlinked_file(disk_dir)
         # About one token per six bytes of English text; grown on demand otherwise.
-        self.id_array = np.empty(max(1 << 16, expected_bytes // 5), dtype=np.int32)
+        self.id_array = np.empty(0, dtype=np.int32)
+        self.id_array = self._grown_ids(max(1 << 16, expected_bytes // 5))
         self.state = np.zeros(4, dtype=np.int64)
         self._carry = b""
 
@@ -225,7 +230,17 @@ class WordCounter:
         elif need == _NEED_POOL:
             self.pool = _grown(self.pool, int(self.state[1]) + remaining)
         else:
-            self.id_array = _grown(self.id_array, 0)
+            self.id_array = self._grown_ids(2 * self.id_array.shape[0])
+
+    def _grown_ids(self, size: int) -> np.ndarray:
+        """The id array enlarged to ``size``: in memory, or remapped onto the longer on-disk file."""
+        if self._ids_file is None:
+            return _grown(self.id_array, size)
+        try:
+            self._ids_file.truncate(4 * size)
+        except OSError as exc:
+            raise W2VError(f"cannot grow the on-disk corpus: {exc.strerror or exc}") from None
+        return np.memmap(self._ids_file, dtype=np.int32, mode="r+", shape=(size,))
 
     @property
     def n_words(self) -> int:
@@ -304,10 +319,24 @@ def encode(counter: WordCounter, remap: np.ndarray, max_sentence: int = MAX_SENT
     return EncodedCorpus(words, sentence_starts[: n_sentences + 1].copy())
 
 
-def count_words(paths: list[str]) -> WordCounter:
-    """One pass over the corpus files: count every word and keep its provisional id sequence."""
+def _unlinked_file(directory: str):
+    """A scratch file that has no name, so nothing is left behind however the process ends."""
+    if not os.path.isdir(directory):
+        raise W2VError(f"directory for the on-disk corpus does not exist: {directory}")
+    try:
+        return tempfile.TemporaryFile(dir=directory, prefix="w2vfast-corpus-")
+    except OSError as exc:
+        raise W2VError(f"cannot create the on-disk corpus in {directory}: {exc.strerror or exc}") from None
+
+
+def count_words(paths: list[str], disk_dir: str | None = None) -> WordCounter:
+    """One pass over the corpus files: count every word and keep its provisional id sequence.
+
+    With ``disk_dir``, the id sequence (and so the encoded corpus) lives in a memory-mapped file
+    there instead of in RAM, for corpora larger than memory.
+    """
     expected = sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
-    counter = WordCounter(expected)
+    counter = WordCounter(expected, disk_dir)
     for block, ends_file in read_blocks(paths):
         counter.feed(block, ends_file)
     return counter

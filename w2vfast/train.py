@@ -68,11 +68,15 @@ def _is_paths(corpus) -> bool:
         all(isinstance(c, (str, os.PathLike)) for c in corpus)
 
 
-def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None) -> tuple[Vocab, EncodedCorpus]:
-    """Count, choose the vocabulary, and encode: the corpus text is read exactly once."""
+def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None,
+                disk_dir: str | None = None) -> tuple[Vocab, EncodedCorpus]:
+    """Count, choose the vocabulary, and encode: the corpus text is read exactly once.
+
+    ``disk_dir`` keeps the encoded corpus in a memory-mapped file there rather than in RAM.
+    """
     if _is_paths(corpus):
         paths = [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
-        counter = count_words(corpus_files(paths))
+        counter = count_words(corpus_files(paths), disk_dir)
     else:
         counter = _sentences_to_counter(corpus)
     if counter.n_words == 0:
@@ -164,18 +168,19 @@ class Trainer:
         return max(c.min_alpha, c.alpha - (c.alpha - c.min_alpha) * position / self.params.total_words)
 
 
-def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = None, quiet: bool = True,
-          **options) -> KeyedVectors:
+def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = None,
+          disk_corpus: str | None = None, quiet: bool = True, **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
-    ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
+    ``disk_corpus`` names a directory where the encoded corpus is memory-mapped instead of held in
+    RAM. ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
     Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
     config = TrainConfig(**options)
     stats = TrainStats()
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, read_vocab)
+    vocab, encoded = read_corpus(corpus, config, read_vocab, disk_corpus)
     stats.read_seconds = time.perf_counter() - start
     stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
