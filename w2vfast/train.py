@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numba
 import numpy as np
+from numba.core import event as numba_event
 
 from . import kernels
 from .config import MAX_SENTENCE_WORDS, TrainConfig
@@ -33,7 +34,7 @@ class TrainStats:
     vocab_size: int = 0
     epoch_words: list[int] = field(default_factory=list)
     read_seconds: float = 0.0
-    jit_seconds: float = 0.0
+    jit_seconds: float = 0.0  # Numba compilation during the run: 0 when its cache is warm
     train_seconds: float = 0.0
 
     @property
@@ -133,11 +134,9 @@ class Trainer:
                                             max_outputs, MAX_SENTENCE_WORDS)
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
 
-    def warm_up(self, encoded: EncodedCorpus) -> float:
-        """Compile (or load from the cache) the kernel with an empty call; returns the seconds it took."""
-        start = time.perf_counter()
+    def warm_up(self, encoded: EncodedCorpus) -> None:
+        """Compile (or load from the cache) the kernel with an empty call, outside the timed training."""
         self._call(encoded, np.zeros(1, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
-        return time.perf_counter() - start
 
     def _call(self, encoded, blocks, words_before, words_done) -> None:
         kernels.train_blocks(encoded.words, encoded.sentence_starts, blocks, np.int64(words_before),
@@ -178,6 +177,18 @@ def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = Non
     """
     config = TrainConfig(**options)
     stats = TrainStats()
+    with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
+        vocab, trainer = _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet)
+    Progress(0, quiet=quiet).say(
+        f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
+        f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
+        f"JIT compilation {stats.jit_seconds:.2f} s")
+    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.weights.syn0)
+    vectors.stats = stats
+    return vectors
+
+
+def _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet):
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
     vocab, encoded = read_corpus(corpus, config, read_vocab, disk_corpus)
@@ -188,14 +199,9 @@ def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = Non
     if save_vocab is not None:
         vocab.save(save_vocab)
     trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
-    stats.jit_seconds = trainer.warm_up(encoded)
+    trainer.warm_up(encoded)
     progress = Progress(config.epochs * encoded.n_words, quiet=quiet)
     start = time.perf_counter()
     stats.epoch_words = trainer.run_epochs(encoded, progress)
     stats.train_seconds = time.perf_counter() - start
-    progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
-                 f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
-                 f"JIT {stats.jit_seconds:.2f} s")
-    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.weights.syn0)
-    vectors.stats = stats
-    return vectors
+    return vocab, trainer
