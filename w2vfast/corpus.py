@@ -92,23 +92,26 @@ def _is_space(byte):
     return byte == 32 or (9 <= byte <= 13)
 
 
-@njit(cache=True)
-def _scan(buf, pos, end, table, hashes, starts, lengths, counts, pool, ids, state):
+@njit(cache=True, nogil=True)
+def _scan(buf, pos, end, table, starts, lengths, pool, ids, state):
     """Tokenise ``buf[pos:end]`` into the table; return ``(pos, need)`` when something must grow.
 
-    ``state`` holds ``[n_words, pool_used, n_ids, n_sentence_ends]``. ``buf[end-1]`` is whitespace
-    or ``end`` is a file end, so no token is cut.
+    ``table`` rows are ``(hash, word)`` pairs (word -1: empty), so a probe reads one cache line.
+    ``state`` holds ``[n_words, pool_used, n_ids]``. ``buf[end-1]`` is whitespace or ``end`` is a
+    file end, so no token is cut. Counting is left to one ``bincount`` over the ids afterwards.
     """
     mask = np.uint64(table.shape[0] - 1)
+    n_words, pool_used, n_ids = state[0], state[1], state[2]
+    need = _DONE
     while pos < end:
         byte = buf[pos]
         if _is_space(byte):
-            if byte == 10 and state[2] > 0 and ids[state[2] - 1] != SENTENCE_END:
-                if state[2] >= ids.shape[0]:
-                    return pos, _NEED_IDS
-                ids[state[2]] = SENTENCE_END
-                state[2] += 1
-                state[3] += 1
+            if byte == 10 and n_ids > 0 and ids[n_ids - 1] != SENTENCE_END:
+                if n_ids >= ids.shape[0]:
+                    need = _NEED_IDS
+                    break
+                ids[n_ids] = SENTENCE_END
+                n_ids += 1
             pos += 1
             continue
         token_end = pos
@@ -117,14 +120,16 @@ def _scan(buf, pos, end, table, hashes, starts, lengths, counts, pool, ids, stat
             h = (h ^ np.uint64(buf[token_end])) * _FNV_PRIME
             token_end += 1
         length = token_end - pos
-        if state[2] >= ids.shape[0]:
-            return pos, _NEED_IDS
+        if n_ids >= ids.shape[0]:
+            need = _NEED_IDS
+            break
+        key = np.int64(h)
         slot = h & mask
         while True:
-            word = table[slot]
+            word = table[slot, 1]
             if word < 0:
                 break
-            if hashes[word] == h and lengths[word] == length:
+            if table[slot, 0] == key and lengths[word] == length:
                 start = starts[word]
                 same = True
                 for k in range(length):
@@ -135,38 +140,53 @@ def _scan(buf, pos, end, table, hashes, starts, lengths, counts, pool, ids, stat
                     break
             slot = (slot + np.uint64(1)) & mask
         if word < 0:
-            word = state[0]
+            word = n_words
             if 2 * (word + 1) > table.shape[0]:
-                return pos, _NEED_TABLE
-            if word >= hashes.shape[0]:
-                return pos, _NEED_WORDS
-            if state[1] + length > pool.shape[0]:
-                return pos, _NEED_POOL
-            table[slot] = word
-            hashes[word] = h
-            starts[word] = state[1]
+                need = _NEED_TABLE
+                break
+            if word >= starts.shape[0]:
+                need = _NEED_WORDS
+                break
+            if pool_used + length > pool.shape[0]:
+                need = _NEED_POOL
+                break
+            table[slot, 0] = key
+            table[slot, 1] = word
+            starts[word] = pool_used
             lengths[word] = length
-            counts[word] = 0
-            pool[state[1]:state[1] + length] = buf[pos:token_end]
-            state[1] += length
-            state[0] += 1
-        counts[word] += 1
-        ids[state[2]] = word
-        state[2] += 1
+            pool[pool_used:pool_used + length] = buf[pos:token_end]
+            pool_used += length
+            n_words += 1
+        ids[n_ids] = word
+        n_ids += 1
         pos = token_end
-    return pos, _DONE
+    state[0], state[1], state[2] = n_words, pool_used, n_ids
+    return pos, need
 
 
 @njit(cache=True)
-def _rehash(hashes, n_words, size):
-    table = np.full(size, -1, dtype=np.int32)
+def _rehash(table, size):
+    """The same ``(hash, word)`` pairs in a table of ``size`` slots."""
+    bigger = np.full((size, 2), -1, dtype=np.int64)
     mask = np.uint64(size - 1)
-    for word in range(n_words):
-        slot = hashes[word] & mask
-        while table[slot] >= 0:
+    for old in range(table.shape[0]):
+        if table[old, 1] < 0:
+            continue
+        slot = np.uint64(table[old, 0]) & mask
+        while bigger[slot, 1] >= 0:
             slot = (slot + np.uint64(1)) & mask
-        table[slot] = word
-    return table
+        bigger[slot, 0] = table[old, 0]
+        bigger[slot, 1] = table[old, 1]
+    return bigger
+
+
+@njit(cache=True)
+def _count_ids(ids, n_words):
+    counts = np.zeros(n_words, dtype=np.int64)
+    for word in ids:
+        if word >= 0:
+            counts[word] += 1
+    return counts
 
 
 def _grown(array: np.ndarray, minimum: int) -> np.ndarray:
@@ -180,11 +200,10 @@ class WordCounter:
 
     def __init__(self, expected_bytes: int = 0, disk_dir: str | None = None) -> None:
         words_guess = 1 << 16
-        self.table = np.full(4 * words_guess, -1, dtype=np.int32)
-        self.hashes = np.empty(words_guess, dtype=np.uint64)
+        self.table = np.full((4 * words_guess, 2), -1, dtype=np.int64)
         self.starts = np.empty(words_guess, dtype=np.int64)
         self.lengths = np.empty(words_guess, dtype=np.int32)
-        self.word_counts = np.empty(words_guess, dtype=np.int64)
+        self._counts = None
         self.pool = np.empty(1 << 20, dtype=np.uint8)
         self._ids_file = None
         if disk_dir is not None:
@@ -192,7 +211,7 @@ class WordCounter:
         # About one token per six bytes of English text; grown on demand otherwise.
         self.id_array = np.empty(0, dtype=np.int32)
         self.id_array = self._grown_ids(max(1 << 16, expected_bytes // 5))
-        self.state = np.zeros(4, dtype=np.int64)
+        self.state = np.zeros(3, dtype=np.int64)
         self._carry = b""
 
     def feed(self, block: bytes, ends_file: bool) -> None:
@@ -206,8 +225,8 @@ class WordCounter:
         buf = np.frombuffer(data, dtype=np.uint8)
         pos = 0
         while True:
-            pos, need = _scan(buf, pos, end, self.table, self.hashes, self.starts, self.lengths,
-                              self.word_counts, self.pool, self.id_array, self.state)
+            pos, need = _scan(buf, pos, end, self.table, self.starts, self.lengths, self.pool,
+                              self.id_array, self.state)
             if need == _DONE:
                 break
             self._grow(need, end - pos)
@@ -216,17 +235,14 @@ class WordCounter:
                 self._grow(_NEED_IDS, 1)
             self.id_array[self.state[2]] = SENTENCE_END
             self.state[2] += 1
-            self.state[3] += 1
+        self._counts = None
 
     def _grow(self, need: int, remaining: int) -> None:
-        n_words = int(self.state[0])
         if need == _NEED_TABLE:
-            self.table = _rehash(self.hashes, n_words, 2 * self.table.shape[0])
+            self.table = _rehash(self.table, 2 * self.table.shape[0])
         elif need == _NEED_WORDS:
-            self.hashes = _grown(self.hashes, 0)
             self.starts = _grown(self.starts, 0)
             self.lengths = _grown(self.lengths, 0)
-            self.word_counts = _grown(self.word_counts, 0)
         elif need == _NEED_POOL:
             self.pool = _grown(self.pool, int(self.state[1]) + remaining)
         else:
@@ -248,7 +264,10 @@ class WordCounter:
 
     @property
     def counts(self) -> np.ndarray:
-        return self.word_counts[: self.n_words]
+        """Occurrences of each provisional word, counted once from the ids."""
+        if self._counts is None:
+            self._counts = _count_ids(self.ids, self.n_words)
+        return self._counts
 
     def word(self, index: int) -> bytes:
         start = int(self.starts[index])
@@ -311,7 +330,7 @@ class EncodedCorpus:
 def encode(counter: WordCounter, remap: np.ndarray, max_sentence: int = MAX_SENTENCE_WORDS) -> EncodedCorpus:
     """Turn the counter's provisional ids into the final corpus, reusing their memory."""
     ids = counter.ids
-    bound = int(counter.state[3]) + ids.shape[0] // max_sentence + 2
+    bound = int(np.count_nonzero(ids == SENTENCE_END)) + ids.shape[0] // max_sentence + 2
     sentence_starts = np.zeros(bound, dtype=np.int64)
     n_kept, n_sentences = _encode_in_place(ids, remap.astype(np.int32), max_sentence, sentence_starts)
     words = ids[:n_kept]
