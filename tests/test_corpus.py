@@ -99,3 +99,18 @@ def test_on_disk_ids_grow_like_in_memory_ones(tmp_path):
     assert isinstance(on_disk.ids, np.memmap)
     assert on_disk.id_array.shape[0] > len(data) // 5  # it had to grow past its first guess
     np.testing.assert_array_equal(in_memory.ids, on_disk.ids)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble"])
+def test_damaged_compressed_file_is_a_clear_error(tmp_path, damage):
+    path = tmp_path / "c.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"some words here\n" * 5000)
+    data = path.read_bytes()
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data = data[:20] + bytes(b ^ 0x5A for b in data[20:200]) + data[200:]
+    path.write_bytes(data)
+    with pytest.raises(W2VError, match="cannot read corpus"):
+        count_words([str(path)])

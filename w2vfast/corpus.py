@@ -13,8 +13,11 @@ import bz2
 import gzip
 import lzma
 import os
+import queue
 import sys
 import tempfile
+import threading
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -80,11 +83,38 @@ def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tu
                     break
                 yield block, False
             yield b"", True
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise W2VError(f"cannot read corpus {path}: {exc}") from None
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+
+
+def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
+    """Produce ``items`` in a background thread, up to ``depth`` ahead of the consumer.
+
+    File reads and decompression release the GIL, and so does the Numba scan, so reading the next
+    block overlaps with scanning this one. Errors reach the consumer in order.
+    """
+    pending: queue.Queue = queue.Queue(maxsize=depth)
+    finished = object()
+
+    def produce():
+        try:
+            for item in items:
+                pending.put((item, None))
+            pending.put((finished, None))
+        except BaseException as exc:  # handed over to the consumer, which re-raises it
+            pending.put((finished, exc))
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        item, error = pending.get()
+        if error is not None:
+            raise error
+        if item is finished:
+            return
+        yield item
 
 
 @njit(cache=True, inline="always")
@@ -356,7 +386,7 @@ def count_words(paths: list[str], disk_dir: str | None = None) -> WordCounter:
     """
     expected = sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
     counter = WordCounter(expected, disk_dir)
-    for block, ends_file in read_blocks(paths):
+    for block, ends_file in read_ahead(read_blocks(paths)):
         counter.feed(block, ends_file)
     return counter
 
