@@ -70,19 +70,9 @@ def test_most_similar_and_similarity():
 def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "v.bin"
     path.write_bytes(b"previous")
-
-    class Exploding(KeyedVectors):
-        @property
-        def index_to_key(self):
-            raise RuntimeError("disk on fire")
-
-        @index_to_key.setter
-        def index_to_key(self, value):
-            pass
-
     kv = KeyedVectors(WORDS, VECTORS)
-    kv.__class__ = Exploding
-    with pytest.raises(RuntimeError):
+    kv.index_to_key[2] = None  # fails after the header and two rows are written
+    with pytest.raises(AttributeError):
         kv.save(str(path))
     assert path.read_bytes() == b"previous"
     assert os.listdir(tmp_path) == ["v.bin"]

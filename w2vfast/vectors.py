@@ -9,11 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import W2VError
-from .io import atomic_write
-
-
-def _to_bytes(word: str) -> bytes:
-    return word.encode("utf-8", "surrogateescape")
+from .word2vec_format import read_word2vec, write_word2vec
 
 
 def _to_str(word: bytes) -> str:
@@ -94,85 +90,13 @@ class KeyedVectors:
 
     def save(self, path: str, binary: bool = True) -> None:
         """Write the word2vec format (``binary`` float32 rows, else text) atomically."""
-        with atomic_write(path) as out:
-            out.write(b"%d %d\n" % self.vectors.shape)
-            if binary:
-                for key, row in zip(self.index_to_key, self.vectors):
-                    out.write(_to_bytes(key) + b" " + row.tobytes() + b"\n")
-            else:
-                for key, row in zip(self.index_to_key, self.vectors.tolist()):
-                    out.write(_to_bytes(key) + b" " + " ".join("%.6f" % x for x in row).encode() + b"\n")
+        write_word2vec(path, self.index_to_key, self.vectors, binary)
 
     @classmethod
     def load(cls, path: str, binary: bool | None = None, limit: int | None = None) -> "KeyedVectors":
-        """Read a word2vec text or binary file; the format is detected from the file unless given."""
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise W2VError(f"cannot read vectors {path}: {exc.strerror or exc}") from None
-        header_end = data.find(b"\n")
-        try:
-            n_words, dim = (int(x) for x in data[:header_end].split())
-        except ValueError:
-            raise W2VError(f"{path}: the first line must be 'words dimensions'") from None
-        if limit is not None:
-            n_words = min(n_words, limit)
-        if binary is None:
-            binary = _looks_binary(data, header_end + 1, dim)
-        reader = _read_binary if binary else _read_text
-        words, vectors = reader(data, header_end + 1, n_words, dim, path)
-        return cls.from_bytes_words(words, vectors)
-
-
-def _looks_binary(data: bytes, pos: int, dim: int) -> bool:
-    """A text row is the word then ``dim`` numbers on one line; anything else is taken as binary."""
-    line_end = data.find(b"\n", pos)
-    fields = data[pos:line_end if line_end >= 0 else len(data)].split()
-    if len(fields) != dim + 1:
-        return True
-    try:
-        [float(x) for x in fields[1:]]
-    except ValueError:
-        return True
-    return False
-
-
-def _read_binary(data: bytes, pos: int, n_words: int, dim: int, path: str):
-    width = 4 * dim
-    words = []
-    vectors = np.empty((n_words, dim), dtype=np.float32)
-    for i in range(n_words):
-        while pos < len(data) and data[pos] in b"\n\r":
-            pos += 1
-        space = data.find(b" ", pos)
-        if space < 0 or space + 1 + width > len(data):
-            raise W2VError(f"{path}: file ends inside word {i + 1} of {n_words}")
-        words.append(data[pos:space])
-        vectors[i] = np.frombuffer(data, dtype=np.float32, count=dim, offset=space + 1)
-        pos = space + 1 + width
-    return words, vectors
-
-
-def _read_text(data: bytes, pos: int, n_words: int, dim: int, path: str):
-    lines = data[pos:].split(b"\n")
-    words = []
-    vectors = np.empty((n_words, dim), dtype=np.float32)
-    row = 0
-    for number, line in enumerate(lines, 2):
-        if row == n_words:
-            break
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != dim + 1:
-            raise W2VError(f"{path}:{number}: expected a word and {dim} numbers, got {len(fields) - 1}")
-        words.append(fields[0])
-        try:
-            vectors[row] = [float(x) for x in fields[1:]]
-        except ValueError:
-            raise W2VError(f"{path}:{number}: a value is not a number") from None
-        row += 1
-    if row < n_words:
-        raise W2VError(f"{path}: header says {n_words} words but the file has {row}")
-    return words, vectors
+        """Read a word2vec text or binary file (the format is detected from its bytes unless given),
+        or its first ``limit`` words."""
+        if limit is not None and limit < 0:
+            raise W2VError(f"limit must be 0 or more, not {limit}")
+        data = read_word2vec(path, binary, limit)
+        return cls(data.words, data.vectors)

@@ -1,0 +1,127 @@
+"""Reading the word2vec formats: as the C tool, gensim and fastText write them, and bad files."""
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from w2vfast import KeyedVectors
+from w2vfast.errors import W2VError
+from w2vfast.word2vec_format import _parse_number, read_word2vec
+
+WORDS = [b"the", b"caf\xc3\xa9", b"\xff\xfe", b"</s>"]
+ROWS = np.array([[0.5, -1.25, 3.0], [1e-3, 2.5e5, -0.0], [7.0, 8.0, 9.0], [0.1, 0.2, 0.3]], dtype=np.float32)
+
+
+def binary_file(rows=ROWS, words=WORDS, header=None, newline=b"\n"):
+    header = header if header is not None else b"%d %d\n" % rows.shape
+    return header + b"".join(w + b" " + struct.pack("<%df" % len(r), *r) + newline for w, r in zip(words, rows))
+
+
+def text_file(rows=ROWS, words=WORDS, header=None, trailing=b""):
+    header = header if header is not None else b"%d %d\n" % rows.shape
+    lines = [w + b" " + b" ".join(repr(float(x)).encode() for x in r) + trailing for w, r in zip(words, rows)]
+    return header + b"\n".join(lines) + b"\n"
+
+
+def load(tmp_path, data, **options):
+    path = tmp_path / "vectors"
+    path.write_bytes(data)
+    return KeyedVectors.load(str(path), **options)
+
+
+@pytest.mark.parametrize("data", [
+    binary_file(),                           # the C tool and gensim: a newline after each row
+    binary_file(newline=b""),                # writers that leave it out
+    text_file(),                             # gensim's text format
+    text_file(trailing=b" "),                # the C tool's text format: a space before the newline
+    text_file(trailing=b" \r"),              # written on Windows
+], ids=["binary", "binary-no-newline", "text", "text-c-tool", "text-crlf"])
+def test_every_variant_loads_the_same_words_and_values(tmp_path, data):
+    vectors = load(tmp_path, data)
+    assert [w.encode("utf-8", "surrogateescape") for w in vectors.index_to_key] == WORDS
+    np.testing.assert_array_equal(vectors.vectors, ROWS)
+
+
+def test_format_is_detected_from_the_bytes_and_can_be_forced(tmp_path):
+    assert read_word2vec(str(_write(tmp_path, "a.txt", binary_file()))).binary
+    assert not read_word2vec(str(_write(tmp_path, "b.bin", text_file()))).binary
+    with pytest.raises(W2VError, match=":2: expected a word and 3 numbers"):
+        read_word2vec(str(_write(tmp_path, "c.bin", binary_file())), binary=False)
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("make", [binary_file, text_file])
+def test_limit_reads_only_the_first_words_and_ignores_the_rest(tmp_path, make):
+    data = make() + b"garbage that would be an error if it were read"
+    vectors = load(tmp_path, data, limit=2)
+    assert len(vectors) == 2
+    np.testing.assert_array_equal(vectors.vectors, ROWS[:2])
+    assert len(load(tmp_path, make(), limit=0)) == 0
+
+
+def test_text_numbers_outside_the_fast_path_still_parse(tmp_path):
+    data = b"2 3\nodd nan -inf 1.00000000000000000000001\nbig 1e30 -2.5e-40 0.1234567890123456789\n"
+    vectors = load(tmp_path, data)
+    expected = [[float(x) for x in line.split()[1:]] for line in data.split(b"\n")[1:3]]
+    np.testing.assert_array_equal(vectors.vectors, np.array(expected, dtype=np.float32))
+
+
+number_text = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(-1e6, 1e6).map(lambda x: "%.6f" % x),
+    st.floats(-1e6, 1e6).map(lambda x: "%.4e" % x),
+    st.from_regex(r"\A[+-]?[0-9]{0,12}\.?[0-9]{0,12}([eE][+-]?[0-9]{1,3})?\Z"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(number_text)
+def test_fast_number_parser_agrees_with_python_or_declines(text):
+    data = np.frombuffer(text.encode(), dtype=np.uint8)
+    value, exact = _parse_number(data, 0, len(data)) if len(data) else (0.0, False)
+    try:
+        with np.errstate(over="ignore"):
+            expected = np.float32(float(text))
+    except ValueError:
+        assert not exact
+        return
+    if exact:
+        assert np.float32(value).tobytes() == expected.tobytes(), text
+
+
+THREE_ROWS = len(binary_file(ROWS[:3], WORDS[:3]))
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "the file is empty"),
+    (b"4 3 1\nthe 1 2 3\n", ":1: the first line must be 'words dimensions'"),
+    (b"the 1.0 2.0 3.0\n", "like GloVe's"),
+    (b"1 0\nthe\n", "dimension must be positive"),
+    (text_file(header=b"5 3\n"), "header says 5 words but the file ends after 4"),
+    (text_file(header=b"3 3\n"), ":5: the header says 3 words but more data follows"),
+    (text_file().replace(b"7.0 8.0 9.0", b"7.0 8.0"), ":4: expected a word and 3 numbers, found fewer"),
+    (text_file().replace(b"7.0 8.0 9.0", b"7.0 8.0 9.0 1.0"), ":4: expected a word and 3 numbers, found more"),
+    (text_file().replace(b"7.0", b"seven"), ":4: 'seven' is not a number"),
+    (binary_file(header=b"5 3\n"), "header says 5 words but the file ends after 4"),
+    (binary_file(header=b"3 3\n"), f"byte {THREE_ROWS}: the header says 3 words but more data follows"),
+    (binary_file()[:-6], f"byte {THREE_ROWS}: the file ends inside word 4 of 4"),
+    (binary_file(header=b"4 2\n"), "word 2 holds a line break: the file does not match its header"),
+], ids=["empty", "header-fields", "no-header", "zero-dim", "text-short", "text-long", "text-few-values",
+        "text-many-values", "text-not-number", "binary-short", "binary-long", "binary-truncated",
+        "binary-wrong-dim"])
+def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
+    with pytest.raises(W2VError, match=message) as error:
+        load(tmp_path, data)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(W2VError, match="cannot read vectors .*No such file"):
+        KeyedVectors.load(str(tmp_path / "missing.bin"))

@@ -1,0 +1,301 @@
+"""The word2vec text and binary formats, read by Numba scans over the memory-mapped file.
+
+Both start with a ``words dimensions`` line. Binary: each word's bytes, a space, ``dimensions``
+little-endian float32 and (usually) a newline. Text: one line per word, the word, a space and
+``dimensions`` decimal numbers (the C tool leaves a space before the newline). Words stay bytes
+until one bulk decode, so any encoding loads; a problem is reported with the line or byte where it is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .errors import W2VError
+from .io import atomic_write
+
+_HEADER_BYTES = 1024
+_NEWLINE, _SPACE = 10, 32
+_OK, _ENDS, _TRUNCATED, _WORD_HAS_NEWLINE, _TOO_FEW, _TOO_MANY = range(6)
+# The fast path below is exact only for a mantissa below 2**53 and a power of ten that a float64
+# holds exactly (10**0 .. 10**22): one correctly rounded product or quotient (Clinger).
+_EXACT_POWERS = 10.0 ** np.arange(23)
+_MANTISSA_LIMIT = 2 ** 53 // 10
+_TEXT_BYTES = frozenset(b"0123456789+-.eE \t\r" + b"nafityNAFITY")
+
+
+@dataclass
+class Word2VecData:
+    """What a file holds: words (str, surrogate-escaped where not UTF-8), float32 rows, its format,
+    and whether that is all of the file (not cut short by a limit)."""
+
+    words: list[str]
+    vectors: np.ndarray
+    binary: bool
+    complete: bool
+
+
+def decode_words(blob: bytes, count: int) -> list[str]:
+    """``count`` newline-separated words to ``str`` in one decode; undecodable bytes become surrogates."""
+    return blob.decode("utf-8", "surrogateescape").split("\n") if count else []
+
+
+def read_word2vec(path: str, binary: bool | None = None, limit: int | None = None) -> Word2VecData:
+    """Parse a whole word2vec file (or its first ``limit`` words); ``binary=None`` detects the format."""
+    data = _map_file(path)
+    n_words, dim, pos = _read_header(data, path)
+    rows = n_words if limit is None else min(n_words, limit)
+    if binary is None:
+        binary = _looks_binary(data, pos, dim)
+    vectors = np.empty((rows, dim), dtype=np.float32)
+    starts = np.empty(rows, dtype=np.int64)
+    ends = np.empty(rows, dtype=np.int64)
+    if binary:
+        done, pos, problem = _scan_binary(data, pos, rows, dim, vectors.view(np.uint8), starts, ends)
+    else:
+        slow_rows = np.empty((rows, 2), dtype=np.int64)
+        done, pos, problem, n_slow = _scan_text(data, pos, rows, dim, vectors, starts, ends, slow_rows)
+    if problem != _OK:
+        _raise_problem(problem, data, pos, path, binary, done, n_words, dim)
+    if not binary:
+        for row, line_end in slow_rows[:n_slow].tolist():
+            vectors[row] = _parse_values_slowly(data, int(ends[row]), line_end, path)
+    if rows == n_words:
+        _check_nothing_follows(data, pos, path, binary, n_words)
+    words = decode_words(_join_words(data, starts, ends).tobytes(), rows)
+    return Word2VecData(words, vectors, binary, complete=rows == n_words)
+
+
+def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: bool) -> None:
+    """Write the format (``binary`` float32 rows, else ``%.6f`` text) atomically."""
+    with atomic_write(path) as out:
+        out.write(b"%d %d\n" % vectors.shape)
+        if binary:
+            for word, row in zip(words, vectors):
+                out.write(word.encode("utf-8", "surrogateescape") + b" " + row.astype("<f4").tobytes() + b"\n")
+        else:
+            for word, row in zip(words, vectors.tolist()):
+                out.write(word.encode("utf-8", "surrogateescape") + b" "
+                          + " ".join("%.6f" % x for x in row).encode() + b"\n")
+
+
+def _map_file(path: str) -> np.ndarray:
+    """The file's bytes, memory-mapped read-only so that a large file is neither copied nor read twice."""
+    try:
+        if os.path.getsize(path) == 0:
+            raise W2VError(f"{path}: the file is empty")
+        return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+    except OSError as exc:
+        raise W2VError(f"cannot read vectors {path}: {exc.strerror or exc}") from None
+
+
+def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
+    head = data[:_HEADER_BYTES].tobytes()
+    end = head.find(b"\n")
+    fields = head[:end].split() if end >= 0 else []
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        shown = head[:end if end >= 0 else 60][:60].decode("utf-8", "replace")
+        hint = " (a file without that line, like GloVe's, needs one added)" if len(fields) > 2 else ""
+        raise W2VError(f"{path}:1: the first line must be 'words dimensions', not {shown!r}{hint}")
+    n_words, dim = int(fields[0]), int(fields[1])
+    if dim == 0:
+        raise W2VError(f"{path}:1: the dimension must be positive")
+    return n_words, dim, end + 1
+
+
+def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
+    """Text if the bytes after the first word, up to its line's end, are all characters of numbers."""
+    window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
+    space = window.find(b" ")
+    if space < 0:
+        return True
+    values = window[space + 1:space + 1 + 4 * dim].split(b"\n")[0]
+    return not values.strip() or not _TEXT_BYTES.issuperset(values)
+
+
+def _line_number(data: np.ndarray, pos: int) -> int:
+    return int(np.count_nonzero(data[:pos] == _NEWLINE)) + 1
+
+
+def _raise_problem(problem, data, pos, path, binary, done, n_words, dim):
+    """Turn a scan's problem code into one line that says where (byte for binary, line for text)."""
+    where = f"{path}: byte {pos}" if binary else f"{path}:{_line_number(data, pos)}"
+    if problem == _ENDS:
+        raise W2VError(f"{path}: the header says {n_words} words but the file ends after {done}")
+    if problem == _TRUNCATED:
+        raise W2VError(f"{where}: the file ends inside word {done + 1} of {n_words} (truncated?)")
+    if problem == _WORD_HAS_NEWLINE:
+        raise W2VError(f"{where}: word {done + 1} holds a line break: the file does not match its header "
+                       f"({n_words} x {dim}) or is not in the binary format")
+    found = "fewer" if problem == _TOO_FEW else "more"
+    raise W2VError(f"{where}: expected a word and {dim} numbers, found {found} numbers")
+
+
+def _parse_values_slowly(data: np.ndarray, values_start: int, line_end: int, path: str) -> np.ndarray:
+    """Python's float() for the rare numbers the fast path declines: nan, inf, very long mantissas."""
+    fields = data[values_start:line_end].tobytes().split()
+    try:
+        return np.array([float(x) for x in fields], dtype=np.float32)
+    except ValueError:
+        bad = next(x for x in fields if not _is_float(x))
+        raise W2VError(f"{path}:{_line_number(data, values_start)}: {bad.decode('utf-8', 'replace')!r} "
+                       f"is not a number") from None
+
+
+def _is_float(text: bytes) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_nothing_follows(data: np.ndarray, pos: int, path: str, binary: bool, n_words: int) -> None:
+    extra = np.flatnonzero(np.isin(data[pos:], list(b" \t\r\n"), invert=True))
+    if len(extra):
+        where = f"{path}: byte {pos + extra[0]}" if binary else f"{path}:{_line_number(data, pos + extra[0])}"
+        raise W2VError(f"{where}: the header says {n_words} words but more data follows")
+
+
+@njit(cache=True)
+def _scan_binary(data, pos, rows, dim, vector_bytes, starts, ends):
+    """Find each row's word and copy its float bytes; returns (rows done, position, problem)."""
+    size = data.shape[0]
+    width = 4 * dim
+    for row in range(rows):
+        while pos < size and data[pos] == _NEWLINE:
+            pos += 1
+        if pos == size:
+            return row, pos, _ENDS
+        start = pos
+        while pos < size and data[pos] != _SPACE:
+            if data[pos] == _NEWLINE:
+                return row, start, _WORD_HAS_NEWLINE
+            pos += 1
+        if pos + 1 + width > size:
+            return row, start, _TRUNCATED
+        starts[row] = start
+        ends[row] = pos
+        vector_bytes[row, :] = data[pos + 1:pos + 1 + width]
+        pos += 1 + width
+    return rows, pos, _OK
+
+
+@njit(cache=True, inline="always")
+def _is_blank(byte):
+    return byte == _SPACE or byte == 9 or byte == 13 or byte == 11 or byte == 12
+
+
+@njit(cache=True)
+def _parse_number(data, start, end):
+    """``[+-]digits[.digits][e[+-]digits]`` to float64, correctly rounded; (value, False) if it can't."""
+    i = start
+    negative = data[i] == 45
+    if data[i] == 45 or data[i] == 43:
+        i += 1
+    mantissa = 0
+    exponent = 0
+    digits = 0
+    seen_point = False
+    while i < end:
+        byte = data[i]
+        if 48 <= byte <= 57:
+            if mantissa >= _MANTISSA_LIMIT:
+                return 0.0, False
+            mantissa = mantissa * 10 + (byte - 48)
+            digits += 1
+            if seen_point:
+                exponent -= 1
+        elif byte == 46 and not seen_point:
+            seen_point = True
+        else:
+            break
+        i += 1
+    if digits == 0:
+        return 0.0, False
+    if i < end and (data[i] == 101 or data[i] == 69):
+        i += 1
+        exponent_negative = i < end and data[i] == 45
+        if i < end and (data[i] == 45 or data[i] == 43):
+            i += 1
+        if i == end:
+            return 0.0, False
+        written = 0
+        while i < end and 48 <= data[i] <= 57 and written < 1000:
+            written = written * 10 + (data[i] - 48)
+            i += 1
+        exponent += -written if exponent_negative else written
+    if i != end:
+        return 0.0, False
+    if mantissa == 0:
+        value = 0.0
+    elif 0 <= exponent <= 22:
+        value = mantissa * _EXACT_POWERS[exponent]
+    elif -22 <= exponent < 0:
+        value = mantissa / _EXACT_POWERS[-exponent]
+    else:
+        return 0.0, False
+    return (-value if negative else value), True
+
+
+@njit(cache=True)
+def _scan_text(data, pos, rows, dim, vectors, starts, ends, slow_rows):
+    """Parse one line per row, skipping blank lines; rows with numbers the fast path declines are
+    listed in ``slow_rows`` with their line's end. Returns (rows done, position, problem, slow rows)."""
+    size = data.shape[0]
+    n_slow = 0
+    for row in range(rows):
+        while pos < size and (data[pos] == _NEWLINE or _is_blank(data[pos])):
+            pos += 1
+        if pos == size:
+            return row, pos, _ENDS, n_slow
+        line_start = pos
+        while pos < size and data[pos] != _SPACE and data[pos] != _NEWLINE:
+            pos += 1
+        starts[row] = line_start
+        ends[row] = pos
+        count = 0
+        slow = False
+        while True:
+            while pos < size and _is_blank(data[pos]):
+                pos += 1
+            if pos == size or data[pos] == _NEWLINE:
+                break
+            token = pos
+            while pos < size and data[pos] != _NEWLINE and not _is_blank(data[pos]):
+                pos += 1
+            if count == dim:
+                return row, line_start, _TOO_MANY, n_slow
+            value, exact = _parse_number(data, token, pos)
+            vectors[row, count] = value
+            slow = slow or not exact
+            count += 1
+        if count < dim:
+            return row, line_start, _TOO_FEW, n_slow
+        if slow:
+            slow_rows[n_slow, 0] = row
+            slow_rows[n_slow, 1] = pos
+            n_slow += 1
+    return rows, pos, _OK, n_slow
+
+
+@njit(cache=True)
+def _join_words(data, starts, ends):
+    """The words' bytes separated by newlines, ready for one decode."""
+    n = starts.shape[0]
+    total = max(n - 1, 0)
+    for i in range(n):
+        total += ends[i] - starts[i]
+    out = np.empty(total, dtype=np.uint8)
+    at = 0
+    for i in range(n):
+        if i:
+            out[at] = _NEWLINE
+            at += 1
+        length = ends[i] - starts[i]
+        out[at:at + length] = data[starts[i]:ends[i]]
+        at += length
+    return out
