@@ -1,7 +1,9 @@
-"""Small synthetic corpora with known structure, shared by the tests."""
+"""Small synthetic corpora and vectors with known structure, shared by the tests."""
 
 import numpy as np
 import pytest
+
+from w2vfast import KeyedVectors
 
 CLUSTERS = 5
 WORDS_PER_CLUSTER = 8
@@ -34,3 +36,15 @@ def planted_file(tmp_path):
 
 
 FAST = dict(dim=16, window=3, epochs=3, sample=0, min_count=1, threads=2, seed=3)
+
+
+# Axes: male, female, royal, young, fruit. Answers about these words follow from this geometry by hand.
+ROYAL_WORDS = ["man", "woman", "king", "queen", "boy", "girl", "prince", "princess", "apple"]
+ROYAL_VECTORS = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [1, 0, 1, 0, 0], [0, 1, 1, 0, 0],
+                          [1, 0, 0, 1, 0], [0, 1, 0, 1, 0], [1, 0, 1, 1, 0], [0, 1, 1, 1, 0],
+                          [0, 0, 0, 0, 3]], dtype=np.float32)
+
+
+@pytest.fixture
+def royals():
+    return KeyedVectors(ROYAL_WORDS, ROYAL_VECTORS)

@@ -61,10 +61,40 @@ def test_gensim_reads_our_binary_file_when_installed(tmp_path):
     np.testing.assert_array_equal(loaded.vectors, VECTORS[:3])
 
 
-def test_most_similar_and_similarity():
-    kv = KeyedVectors(WORDS, VECTORS)
-    assert kv.most_similar("king", topn=1)[0][0] == "queen"
-    assert kv.similarity("king", "king") == pytest.approx(1.0)
+def test_most_similar_ranks_by_cosine_and_leaves_out_the_query(royals):
+    # cos(king, prince) = 2/sqrt(6), cos(king, man) = 1/sqrt(2); queen and boy tie at 1/2 after them.
+    found = royals.most_similar("king", topn=2)
+    assert [w for w, _ in found] == ["prince", "man"]
+    assert [s for _, s in found] == pytest.approx([2 / 6 ** 0.5, 2 ** -0.5])
+    assert "king" not in [w for w, _ in royals.most_similar("king", topn=8)]
+    assert len(royals.most_similar("king", topn=100)) == 8
+    assert [w for w, _ in royals.most_similar("king", restrict_vocab=3)] == ["man", "woman"]
+
+
+def test_analogy_by_3cosadd_and_3cosmul(royals):
+    for a, b, c, d in [("man", "king", "woman", "queen"), ("man", "woman", "boy", "girl"),
+                       ("boy", "prince", "girl", "princess")]:
+        assert royals.most_similar(positive=[b, c], negative=[a], topn=1)[0][0] == d
+        assert royals.most_similar_cosmul(positive=[b, c], negative=[a], topn=1)[0][0] == d
+    # queen: cos with king 1/2, with woman 1/sqrt(2), with man 0, each shifted to (1 + cos) / 2.
+    score = dict(royals.most_similar_cosmul(positive=["king", "woman"], negative=["man"]))["queen"]
+    assert score == pytest.approx((1.5 / 2) * ((1 + 2 ** -0.5) / 2) / (0.5 + 1e-6), rel=1e-6)
+
+
+def test_similarity_doesnt_match_and_unknown_words(royals):
+    assert royals.similarity("king", "queen") == pytest.approx(0.5)
+    assert royals.similarity("apple", "man") == 0.0
+    assert royals.doesnt_match(["man", "king", "boy", "apple"]) == "apple"
+    assert royals.doesnt_match(["queen", "princess", "girl", "man"]) == "man"
+    with pytest.raises(KeyError, match="'kign' not in vocabulary"):
+        royals.most_similar("kign")
+
+
+def test_similar_spellings_offer_case_then_edits_then_close_words(royals):
+    assert royals.similar_spellings("King")[0] == "king"
+    assert royals.similar_spellings("kign")[0] == "king"
+    assert royals.similar_spellings("princes")[:2] == ["prince", "princess"]
+    assert royals.similar_spellings("zzzzzz") == []
 
 
 def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):

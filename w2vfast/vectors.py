@@ -1,19 +1,44 @@
-"""Word vectors in memory and in the word2vec text/binary formats, with gensim's query names.
+"""Word vectors in memory and the questions asked of them, under gensim's ``KeyedVectors`` names.
 
 Words are ``str``; bytes that are not UTF-8 survive as surrogate escapes and are written back as the
-exact bytes they came from.
+exact bytes they came from. Cosines divide by norms computed once instead of keeping a normalised
+copy of the matrix, so a large (or memory-mapped) file costs no second matrix.
 """
 
 from __future__ import annotations
+
+import difflib
 
 import numpy as np
 
 from .errors import W2VError
 from .word2vec_format import read_word2vec, write_word2vec
 
+_NORM_ROWS = 1 << 16
+_SPELLING_POOL = 100_000
+_TINY = np.finfo(np.float32).tiny
+
 
 def _to_str(word: bytes) -> str:
     return word.decode("utf-8", "surrogateescape")
+
+
+def _as_list(words) -> list:
+    if words is None:
+        return []
+    return [words] if isinstance(words, str) else list(words)
+
+
+def _one_edit_away(word: str) -> set[str]:
+    """Every string one deletion, swap of neighbours, replacement or insertion away from ``word``."""
+    letters = set("abcdefghijklmnopqrstuvwxyz" + word)
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {head + tail[1:] for head, tail in cuts if tail}
+    edits |= {head + tail[1] + tail[0] + tail[2:] for head, tail in cuts if len(tail) > 1}
+    edits |= {head + c + tail[1:] for head, tail in cuts if tail for c in letters}
+    edits |= {head + c + tail for head, tail in cuts for c in letters}
+    edits.discard(word)
+    return edits
 
 
 class KeyedVectors:
@@ -26,7 +51,7 @@ class KeyedVectors:
         self.index_to_key = list(keys)
         self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
         self.vectors = vectors
-        self._unit = None
+        self._norms = None
         self.stats = None
 
     @classmethod
@@ -53,40 +78,89 @@ class KeyedVectors:
             raise KeyError(f"word {key!r} not in vocabulary") from None
 
     @property
-    def unit_vectors(self) -> np.ndarray:
-        """Rows scaled to length 1 (zero rows stay zero), computed once."""
-        if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            self._unit = self.vectors / np.where(norms > 0, norms, 1).astype(np.float32)
-        return self._unit
+    def norms(self) -> np.ndarray:
+        """Each row's length (float32), computed once, a block of rows at a time."""
+        if self._norms is None:
+            norms = np.empty(len(self), dtype=np.float32)
+            for start in range(0, len(self), _NORM_ROWS):
+                norms[start:start + _NORM_ROWS] = np.linalg.norm(self.vectors[start:start + _NORM_ROWS], axis=1)
+            self._norms = norms
+        return self._norms
 
-    def most_similar(self, positive=(), negative=(), topn: int = 10) -> list[tuple[str, float]]:
-        """Words nearest by cosine to the normalised sum of ``positive`` minus ``negative``."""
-        if isinstance(positive, str):
-            positive = [positive]
-        if isinstance(negative, str):
-            negative = [negative]
-        unit = self.unit_vectors
-        query = np.zeros(self.vector_size, dtype=np.float32)
-        used = []
-        for sign, words in ((1.0, positive), (-1.0, negative)):
-            for word in words:
-                index = self.get_index(word)
-                query += np.float32(sign) * unit[index]
-                used.append(index)
-        if not used:
-            raise ValueError("most_similar needs at least one word")
-        norm = np.linalg.norm(query)
-        scores = unit @ (query / norm if norm > 0 else query)
-        scores[used] = -np.inf
-        topn = min(topn, len(self) - len(set(used)))
-        best = np.argpartition(-scores, topn - 1)[:topn] if topn > 0 else np.array([], dtype=np.int64)
+    def unit_rows(self, indices) -> np.ndarray:
+        """The given rows scaled to length 1 (zero rows stay zero), in float64."""
+        return self.vectors[indices].astype(np.float64) / np.maximum(self.norms[indices], _TINY)[:, None]
+
+    def unit_mean(self, indices, weights) -> np.ndarray:
+        """The normalised weighted sum of the given rows' unit vectors, as a float32 query."""
+        total = np.asarray(weights, dtype=np.float64) @ self.unit_rows(indices)
+        length = np.linalg.norm(total)
+        return (total / length if length > 0 else total).astype(np.float32)
+
+    def cosines(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
+        """Cosine of each unit-length query (a row of ``queries``) with the first ``restrict_vocab`` rows."""
+        end = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        return (queries @ self.vectors[:end].T) / np.maximum(self.norms[:end], _TINY)
+
+    def _ranked(self, scores: np.ndarray, topn: int, exclude) -> list[tuple[str, float]]:
+        scores[[i for i in exclude if i < len(scores)]] = -np.inf
+        topn = min(topn, int(np.count_nonzero(scores > -np.inf)))
+        if topn < 1:
+            return []
+        best = np.argpartition(-scores, topn - 1)[:topn]
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.index_to_key[i], float(scores[i])) for i in best]
 
+    def most_similar(self, positive=None, negative=None, topn: int = 10,
+                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Words nearest by cosine to the normalised sum of ``positive`` minus ``negative`` (3CosAdd),
+        leaving out the query words; ``restrict_vocab`` searches only the first that many words."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive and not negative:
+            raise ValueError("most_similar needs at least one word")
+        indices = [self.get_index(w) for w in positive + negative]
+        query = self.unit_mean(indices, [1.0] * len(positive) + [-1.0] * len(negative))
+        return self._ranked(self.cosines(query, restrict_vocab), topn, indices)
+
+    def most_similar_cosmul(self, positive=None, negative=None, topn: int = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """3CosMul (Levy and Goldberg 2014): the product of the positive words' cosines, shifted to
+        [0, 1], over that of the negative words' (plus 1e-6), leaving out the query words."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive:
+            raise ValueError("most_similar_cosmul needs at least one positive word")
+        indices = [self.get_index(w) for w in positive + negative]
+        units = self.unit_rows(indices).astype(np.float32)
+        shifted = (1 + self.cosines(units, restrict_vocab)) / 2
+        scores = shifted[:len(positive)].prod(axis=0) / (shifted[len(positive):].prod(axis=0) + 1e-6)
+        return self._ranked(scores, topn, indices)
+
     def similarity(self, a: str, b: str) -> float:
-        unit = self.unit_vectors
-        return float(unit[self.get_index(a)] @ unit[self.get_index(b)])
+        """Cosine of the two words' vectors (0 if either is all zeros)."""
+        first, second = self.unit_rows([self.get_index(a), self.get_index(b)])
+        return float(first @ second)
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest by cosine from the normalised mean of all the words' unit vectors."""
+        words = _as_list(words)
+        if not words:
+            raise ValueError("doesnt_match needs at least one word")
+        indices = [self.get_index(w) for w in words]
+        centre = self.unit_mean(indices, [1.0] * len(indices))
+        return words[int(np.argmin(self.unit_rows(indices) @ centre))]
+
+    def similar_spellings(self, word: str, n: int = 3) -> list[str]:
+        """Vocabulary words spelled like ``word``, for "did you mean" messages: other cases first,
+        then words one edit away (most frequent first), and only if those are too few, difflib's
+        closest among the most frequent words of about the same length (a bounded search, so
+        that a huge vocabulary still answers at once)."""
+        cases = [w for w in (word.lower(), word.capitalize(), word.upper()) if w != word and w in self]
+        edits = sorted((w for w in _one_edit_away(word) if w in self), key=self.get_index)
+        found = list(dict.fromkeys(cases + edits))
+        if len(found) < n:
+            pool = [w for w in self.index_to_key[:_SPELLING_POOL] if abs(len(w) - len(word)) <= 2]
+            found += [w for w in difflib.get_close_matches(word, pool, n=n) if w not in found]
+        return found[:n]
 
     def save(self, path: str, binary: bool = True) -> None:
         """Write the word2vec format (``binary`` float32 rows, else text) atomically."""
