@@ -11,6 +11,7 @@ import difflib
 
 import numpy as np
 
+from . import cache as vectors_cache
 from .errors import W2VError
 from .word2vec_format import read_word2vec, write_word2vec
 
@@ -167,10 +168,22 @@ class KeyedVectors:
         write_word2vec(path, self.index_to_key, self.vectors, binary)
 
     @classmethod
-    def load(cls, path: str, binary: bool | None = None, limit: int | None = None) -> "KeyedVectors":
+    def load(cls, path: str, binary: bool | None = None, limit: int | None = None,
+             cache: bool = False) -> "KeyedVectors":
         """Read a word2vec text or binary file (the format is detected from its bytes unless given),
-        or its first ``limit`` words."""
+        or its first ``limit`` words. ``cache=True`` maps ``path + '.w2vcache'`` instead of parsing
+        when it is up to date, and writes it after parsing the whole file (see ``cache``)."""
         if limit is not None and limit < 0:
             raise W2VError(f"limit must be 0 or more, not {limit}")
+        cached = vectors_cache.load_cache(path, binary, limit) if cache else None
+        if cached is not None:
+            data, norms = cached
+            vectors = cls(data.words, data.vectors)
+            vectors._norms = norms
+            return vectors
+        stamp = vectors_cache.source_stamp(path) if cache else None
         data = read_word2vec(path, binary, limit)
-        return cls(data.words, data.vectors)
+        vectors = cls(data.words, data.vectors)
+        if cache and data.complete:
+            vectors_cache.write_cache(path, stamp, data, vectors.norms)
+        return vectors

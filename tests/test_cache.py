@@ -1,0 +1,101 @@
+"""The memory-mapped cache: used when up to date, rebuilt when the source changes, never in the way."""
+
+import os
+
+import numpy as np
+import pytest
+
+from w2vfast import KeyedVectors
+from w2vfast.cache import cache_path
+from w2vfast.errors import W2VError
+
+WORDS = ["alpha", "beta", b"\xff".decode("utf-8", "surrogateescape"), "delta"]
+
+
+def save(path, seed, binary=True):
+    vectors = np.random.default_rng(seed).standard_normal((len(WORDS), 5)).astype(np.float32)
+    KeyedVectors(WORDS, vectors).save(str(path), binary=binary)
+    return vectors
+
+
+def came_from_cache(vectors) -> bool:
+    """Parsed rows are a fresh writable array; cached rows are a read-only map of the cache file."""
+    return not vectors.vectors.flags.writeable
+
+
+def assert_parsed_then_cached(path, expected):
+    """The next load parses ``path`` and finds ``expected``; the one after maps the new cache."""
+    reloaded = KeyedVectors.load(str(path), cache=True)
+    assert not came_from_cache(reloaded)
+    np.testing.assert_array_equal(reloaded.vectors, expected)
+    assert came_from_cache(KeyedVectors.load(str(path), cache=True))
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_second_load_maps_the_cache_and_gives_the_same_answers(tmp_path, binary):
+    path = tmp_path / "v.bin"
+    expected = save(path, 1, binary)
+    first = KeyedVectors.load(str(path), cache=True)
+    assert not came_from_cache(first) and os.path.exists(cache_path(str(path)))
+    second = KeyedVectors.load(str(path), cache=True)
+    assert came_from_cache(second)
+    assert second.index_to_key == WORDS
+    np.testing.assert_array_equal(second.vectors, first.vectors)
+    np.testing.assert_array_equal(second.vectors, expected if binary else first.vectors)
+    np.testing.assert_array_equal(second.norms, first.norms)
+    assert second.most_similar("alpha") == first.most_similar("alpha")
+    limited = KeyedVectors.load(str(path), cache=True, limit=2)
+    assert came_from_cache(limited) and limited.index_to_key == WORDS[:2]
+
+
+def test_no_cache_unless_asked(tmp_path):
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    KeyedVectors.load(str(path))
+    assert os.listdir(tmp_path) == ["v.bin"]
+
+
+def test_a_limited_parse_writes_no_cache(tmp_path):
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    KeyedVectors.load(str(path), cache=True, limit=2)
+    assert not os.path.exists(cache_path(str(path)))
+
+
+def test_a_changed_source_is_parsed_again(tmp_path):
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    KeyedVectors.load(str(path), cache=True)
+    stat = os.stat(path)
+    replacement = save(path, 2)  # same size: only the modification time tells
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert_parsed_then_cached(path, replacement)
+
+
+def test_a_forced_format_other_than_the_cached_one_parses(tmp_path):
+    path = tmp_path / "v.txt"
+    save(path, 1, binary=False)
+    KeyedVectors.load(str(path), cache=True)
+    with pytest.raises(W2VError):
+        KeyedVectors.load(str(path), cache=True, binary=True)
+
+
+def test_a_damaged_cache_is_ignored_and_replaced(tmp_path):
+    path = tmp_path / "v.bin"
+    expected = save(path, 1)
+    KeyedVectors.load(str(path), cache=True)
+    cache = cache_path(str(path))
+    with open(cache, "r+b") as handle:
+        handle.truncate(os.path.getsize(cache) - 3)
+    assert_parsed_then_cached(path, expected)
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_silently(tmp_path):
+    path = tmp_path / "v.bin"
+    expected = save(path, 1)
+    os.mkdir(cache_path(str(path)))  # something that is not a cache file is in the way
+    for _ in range(2):
+        vectors = KeyedVectors.load(str(path), cache=True)
+        assert not came_from_cache(vectors)
+        np.testing.assert_array_equal(vectors.vectors, expected)
+    assert sorted(os.listdir(tmp_path)) == ["v.bin", "v.bin.w2vcache"]

@@ -1,0 +1,94 @@
+"""A memory-mapped copy of a parsed vectors file, kept beside it so repeated loads skip the parse.
+
+``vectors.bin`` gets ``vectors.bin.w2vcache``: a line naming the format, a JSON header (the
+source's size and modification time, the shape, the source's format), then the float32 rows, their
+norms and the words separated by newlines. Loading maps the rows instead of reading them and only
+trusts a cache whose header matches the source as it is now and whose length matches its header.
+Nothing in it is executed (no pickle). A cache that cannot be written is simply not written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .errors import W2VError
+from .io import atomic_write
+from .word2vec_format import Word2VecData, decode_words
+
+SUFFIX = ".w2vcache"
+_MAGIC = b"w2vfast vectors cache 1\n"
+_ALIGN = 64
+
+
+def cache_path(source: str) -> str:
+    return source + SUFFIX
+
+
+def _data_start(header: bytes) -> int:
+    """The rows start at the first multiple of 64 bytes after the magic line and the header."""
+    return -(-(len(_MAGIC) + len(header)) // _ALIGN) * _ALIGN
+
+
+def source_stamp(source: str) -> dict | None:
+    """What must not have changed since the cache was made: the source's size and modification time
+    (``None`` if the source cannot be read)."""
+    try:
+        info = os.stat(source)
+    except OSError:
+        return None
+    return {"source_size": info.st_size, "source_mtime_ns": info.st_mtime_ns}
+
+
+def load_cache(source: str, binary: bool | None, limit: int | None):
+    """``(data, norms)`` from a valid cache holding at least ``limit`` words, else ``None``."""
+    path = cache_path(source)
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline() != _MAGIC:
+                return None
+            header_line = handle.readline(1 << 16)
+            header = json.loads(header_line)
+            total_words, dim = header["words"], header["dim"]
+            if header["source"] != source_stamp(source) or binary not in (None, header["binary"]):
+                return None
+            n = total_words if limit is None else min(limit, total_words)
+            start = _data_start(header_line)
+            norms_at = start + 4 * total_words * dim
+            words_at = norms_at + 4 * total_words
+            if os.fstat(handle.fileno()).st_size != words_at + header["word_bytes"]:
+                return None
+            handle.seek(norms_at)
+            norms = np.fromfile(handle, dtype="<f4", count=n)
+            handle.seek(words_at)
+            words = decode_words(handle.read(header["word_bytes"]), total_words)
+        vectors = np.memmap(path, dtype="<f4", mode="r", offset=start, shape=(total_words, dim))[:n]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if len(words) != total_words:
+        return None
+    return Word2VecData(words[:n], vectors.view(np.ndarray), header["binary"], n == total_words), norms
+
+
+def write_cache(source: str, stamp: dict, data: Word2VecData, norms: np.ndarray) -> None:
+    """Save ``data`` (the whole of ``source`` as ``stamp`` found it before parsing) beside it; any
+    failure leaves no cache and raises nothing."""
+    if stamp is None:
+        return
+    blob = "\n".join(data.words).encode("utf-8", "surrogateescape")
+    if blob.count(b"\n") != max(len(data.words) - 1, 0):
+        return  # a word holding a newline could not be told apart from two words
+    try:
+        header = json.dumps({"source": stamp, "binary": data.binary,
+                             "words": len(data.words), "dim": data.vectors.shape[1],
+                             "word_bytes": len(blob)}).encode() + b"\n"
+        start = _data_start(header)
+        with atomic_write(cache_path(source)) as out:
+            out.write(_MAGIC + header + b"\0" * (start - len(_MAGIC) - len(header)))
+            out.write(np.ascontiguousarray(data.vectors, dtype="<f4").data)
+            out.write(np.ascontiguousarray(norms, dtype="<f4").data)
+            out.write(blob)
+    except (OSError, W2VError):
+        pass
