@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import math
 import os
 import sys
 from importlib import resources
@@ -125,6 +127,215 @@ def demo(**options):
         if word in vectors:
             neighbours = ", ".join(w for w, _ in vectors.most_similar(word, topn=6))
             click.echo(f"{word}: {neighbours}")
+
+
+def vectors_options(command):
+    """How the query and evaluation commands find and load their vectors."""
+    options = [
+        click.option("-v", "--vectors", "vectors_path", envvar="W2VFAST_VECTORS", default="vectors.bin",
+                     help="Word2vec file, text or binary [default: $W2VFAST_VECTORS, else vectors.bin]."),
+        click.option("--limit", type=click.IntRange(min=0), default=None,
+                     help="Load only the first N words."),
+        click.option("--cache/--no-cache", default=True,
+                     help="Keep a memory-mapped copy beside the file (FILE.w2vcache) so later runs "
+                          "skip parsing [default: cache]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(command)
+
+
+def _load_vectors(vectors_path: str, limit: int | None, cache: bool):
+    """Load the vectors, saying so on stderr when that wrote a new cache beside them."""
+    from .cache import cache_path
+    from .vectors import KeyedVectors
+
+    if not os.path.exists(vectors_path):
+        raise W2VError(f"vectors file not found: {vectors_path} (give -v FILE or set W2VFAST_VECTORS)")
+    had_cache = os.path.exists(cache_path(vectors_path))
+    vectors = KeyedVectors.load(vectors_path, limit=limit, cache=cache)
+    if cache and not had_cache and os.path.exists(cache_path(vectors_path)):
+        click.echo(f"w2vfast: wrote {cache_path(vectors_path)} so that later runs load faster "
+                   f"(--no-cache: don't)", err=True)
+    return vectors
+
+
+def _say(text: str = "") -> None:
+    """Print words as the bytes they came from, even those that are not UTF-8."""
+    click.echo(text.encode("utf-8", "surrogateescape"))
+
+
+def _print_json(value) -> None:
+    click.echo(json.dumps(value, indent=2))
+
+
+def _number_or_none(value: float | None):
+    return None if value is None or math.isnan(value) else value
+
+
+def _table(headers: list[str], rows: list[list]) -> None:
+    """Columns padded to their widest cell: the first left-aligned, the others right-aligned."""
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        _say("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def _check_known(vectors, words) -> None:
+    for word in words:
+        if word not in vectors:
+            close = vectors.similar_spellings(word)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise W2VError(f"{word!r} is not in the vocabulary{hint}")
+
+
+def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add") -> None:
+    _check_known(vectors, [*positive, *negative])
+    query = vectors.most_similar if method == "add" else vectors.most_similar_cosmul
+    found = query(positive=list(positive), negative=list(negative), topn=topn)
+    if as_json:
+        _print_json({"positive": list(positive), "negative": list(negative), "method": method,
+                     "results": [{"word": w, "score": s} for w, s in found]})
+    else:
+        _table(["word", "cosine" if method == "add" else "3CosMul"], [[w, f"{s:.4f}"] for w, s in found])
+
+
+def _prompt(vectors, topn: int, as_json: bool) -> None:
+    """The C tool's ``distance`` loop: one query per line until EXIT, end of input or Ctrl-C."""
+    stdin = click.get_binary_stream("stdin")
+    interactive = stdin.isatty()
+    try:
+        while True:
+            if interactive:
+                click.echo("Enter word or sentence (EXIT to break): ", nl=False, err=True)
+            line = stdin.readline()
+            words = line.decode("utf-8", "surrogateescape").split()
+            if not line or words == ["EXIT"]:
+                break
+            try:
+                if words:
+                    _show_neighbours(vectors, words, [], topn, as_json)
+            except W2VError as exc:
+                click.echo(f"w2vfast: {exc}", err=True)
+    except KeyboardInterrupt:
+        pass
+    if interactive:
+        click.echo(err=True)
+
+
+@main.command()
+@click.argument("words", nargs=-1)
+@click.option("--minus", multiple=True, metavar="WORD", help="Subtract this word (repeat for more).")
+@click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many neighbours.")
+@vectors_options
+@json_option
+@friendly_errors
+def similar(words, minus, topn, vectors_path, limit, cache, as_json):
+    """Nearest neighbours of the sum of WORDs minus the --minus words, by cosine.
+
+    With no WORD, reads queries line by line like the C tool's distance (EXIT, Ctrl-D or Ctrl-C
+    to leave)."""
+    vectors = _load_vectors(vectors_path, limit, cache)
+    if words or minus:
+        _show_neighbours(vectors, words, minus, topn, as_json)
+    else:
+        _prompt(vectors, topn, as_json)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
+              help="3CosAdd (nearest to B - A + C) or 3CosMul.")
+@click.option("-n", "--topn", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many answers.")
+@vectors_options
+@json_option
+@friendly_errors
+def analogy(a, b, c, method, topn, vectors_path, limit, cache, as_json):
+    """The D in "A is to B as C is to D", best first."""
+    vectors = _load_vectors(vectors_path, limit, cache)
+    _show_neighbours(vectors, [b, c], [a], topn, as_json, method)
+
+
+@main.group()
+def evaluate() -> None:
+    """Measure vectors: analogy accuracy or correlation with human similarity scores."""
+
+
+def _restrict(value: int) -> int | None:
+    return value or None
+
+
+def evaluation_options(default_restrict: int, items: str):
+    """The options shared by the ``evaluate`` commands; ``items`` names what gets skipped."""
+    def decorate(command):
+        command = json_option(command)
+        command = click.option("--case-sensitive", is_flag=True,
+                               help="Compare words as written, not upper-cased "
+                                    "(gensim's case_insensitive=False).")(command)
+        command = click.option("--restrict", type=click.IntRange(min=0), default=default_restrict,
+                               show_default=True, help=f"Only the first N words are known; {items} "
+                                                       f"with others are skipped (0: all).")(command)
+        return vectors_options(command)
+    return decorate
+
+
+@evaluate.command("analogy")
+@click.argument("questions")
+@evaluation_options(30_000, "questions")
+@friendly_errors
+def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensitive, as_json):
+    """Accuracy on QUESTIONS (questions-words.txt format), per section and in total, counted as
+    gensim's evaluate_word_analogies counts it."""
+    from .evaluate import evaluate_analogies
+
+    vectors = _load_vectors(vectors_path, limit, cache)
+    result = evaluate_analogies(vectors, questions, _restrict(restrict), not case_sensitive)
+    sections = result.sections + [result.total]
+    if as_json:
+        _print_json({"vectors": vectors_path, "questions": questions, "restrict": _restrict(restrict),
+                     "case_sensitive": case_sensitive, "invalid_lines": result.invalid_lines,
+                     "sections": [{"section": s.name, "correct": len(s.correct), "answered": s.answered,
+                                   "skipped": s.skipped, "accuracy": s.accuracy} for s in sections]})
+        return
+    _table(["section", "correct", "answered", "skipped", "accuracy"],
+           [[s.name, len(s.correct), s.answered, s.skipped,
+             "-" if s.accuracy is None else f"{100 * s.accuracy:.1f}%"] for s in sections])
+    total = result.total
+    known = f"the first {restrict:,} words" if restrict else "the vocabulary"
+    _say(f"{total.answered + total.skipped:,} questions: {total.answered:,} answered, {total.skipped:,} "
+         f"skipped (a word outside {known})"
+         + (f"; {result.invalid_lines:,} lines that are not 4 words ignored" if result.invalid_lines else ""))
+
+
+@evaluate.command("similarity")
+@click.argument("pairs", nargs=-1, required=True)
+@evaluation_options(300_000, "pairs")
+@friendly_errors
+def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensitive, as_json):
+    """Pearson and Spearman correlation between cosines and the human scores of PAIRS files
+    ('word1 TAB word2 TAB score' lines, '#' comments), and the share of pairs out of vocabulary."""
+    from .evaluate import evaluate_word_pairs
+
+    vectors = _load_vectors(vectors_path, limit, cache)
+    results = [evaluate_word_pairs(vectors, path, "\t", _restrict(restrict), not case_sensitive)
+               for path in pairs]
+    if as_json:
+        _print_json([{"file": path, "pairs": r.pairs, "out_of_vocabulary": r.out_of_vocabulary,
+                      "oov_percent": r.oov_percent, "invalid_lines": r.invalid_lines,
+                      "pearson": _number_or_none(r.pearson), "spearman": _number_or_none(r.spearman)}
+                     for path, r in zip(pairs, results)])
+        return
+    _table(["file", "pairs", "oov", "pearson", "spearman"],
+           [[path, r.pairs, f"{r.oov_percent:.1f}%", f"{r.pearson:.4f}", f"{r.spearman:.4f}"]
+            for path, r in zip(pairs, results)])
 
 
 if __name__ == "__main__":

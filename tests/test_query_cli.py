@@ -1,0 +1,156 @@
+"""The query and evaluation commands: tables, JSON parsed back, the prompt, and one-line errors."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from w2vfast import KeyedVectors
+from w2vfast.cli import main
+from w2vfast.evaluate import evaluate_word_pairs
+from conftest import ROYAL_VECTORS, ROYAL_WORDS
+
+QUESTIONS = ": royal\nman king woman queen\nman king woman apple\nman king woman dragon\n: youth\nman woman boy girl\n"
+
+
+@pytest.fixture
+def vectors_file(tmp_path, royals):
+    path = tmp_path / "royal.bin"
+    royals.save(str(path))
+    return str(path)
+
+
+def run(*args, input=None, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    return [line.split() for line in output.splitlines()[1:]]
+
+
+def test_similar_prints_neighbours_best_first(vectors_file):
+    result = run("similar", "king", "-v", vectors_file, "-n", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split() == ["word", "cosine"]
+    assert [row[0] for row in table_rows(result.stdout)] == ["prince", "man"]
+    assert float(table_rows(result.stdout)[0][1]) == pytest.approx(2 / 6 ** 0.5, abs=1e-4)
+
+
+def test_similar_json_and_minus(vectors_file):
+    result = run("similar", "king", "woman", "--minus", "man", "-n", "3", "-v", vectors_file, "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["positive"] == ["king", "woman"] and answer["negative"] == ["man"]
+    expected = KeyedVectors(ROYAL_WORDS, ROYAL_VECTORS).most_similar(["king", "woman"], ["man"], topn=3)
+    assert [(r["word"], r["score"]) for r in answer["results"]] == [(w, pytest.approx(s)) for w, s in expected]
+
+
+@pytest.mark.parametrize("method", ["add", "mul"])
+def test_analogy(vectors_file, method):
+    result = run("analogy", "man", "king", "woman", "--method", method, "-n", "1", "-v", vectors_file, "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["word"] for r in json.loads(result.stdout)["results"]] == ["queen"]
+
+
+def test_vectors_come_from_the_environment_else_the_current_directory(vectors_file, tmp_path, monkeypatch):
+    assert run("similar", "king", env={"W2VFAST_VECTORS": vectors_file}).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    missing = run("similar", "king", env={"W2VFAST_VECTORS": None})
+    assert missing.exit_code == 1
+    assert missing.stderr == "w2vfast: error: vectors file not found: vectors.bin (give -v FILE or set W2VFAST_VECTORS)\n"
+    (tmp_path / "vectors.bin").write_bytes(open(vectors_file, "rb").read())
+    assert run("similar", "king", env={"W2VFAST_VECTORS": None}).exit_code == 0
+
+
+def test_the_cache_is_written_once_and_announced_once(vectors_file, tmp_path):
+    assert run("similar", "king", "-v", vectors_file, "--no-cache").stderr == ""
+    assert not os.path.exists(vectors_file + ".w2vcache")
+    first = run("similar", "king", "-v", vectors_file)
+    assert first.stderr == f"w2vfast: wrote {vectors_file}.w2vcache so that later runs load faster (--no-cache: don't)\n"
+    second = run("similar", "king", "-v", vectors_file)
+    assert second.stderr == "" and second.stdout == first.stdout
+
+
+def test_unknown_word_is_one_line_that_suggests_spellings(vectors_file):
+    result = run("similar", "kign", "-v", vectors_file, "--no-cache")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("w2vfast: error: 'kign' is not in the vocabulary; did you mean king")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+    assert "'Woman' is not in the vocabulary; did you mean woman" in run("analogy", "man", "king", "Woman",
+                                                                         "-v", vectors_file).stderr
+
+
+def test_prompt_answers_line_by_line_until_exit(vectors_file):
+    result = run("similar", "-v", vectors_file, "-n", "1", input="king\n\nkign\nqueen  princess\nEXIT\nqueen\n")
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["word", "prince", "word", "girl"]
+    assert "'kign' is not in the vocabulary" in result.stderr
+    assert run("similar", "-v", vectors_file, input="king\n").exit_code == 0  # end of input
+
+
+class InterruptedInput(io.BytesIO):
+    """Standard input on which the user presses Ctrl-C after the first line."""
+
+    def readline(self, *args):
+        if self.tell():
+            raise KeyboardInterrupt
+        return super().readline(*args)
+
+
+def test_prompt_leaves_cleanly_on_ctrl_c(vectors_file):
+    result = run("similar", "-v", vectors_file, "-n", "1", input=InterruptedInput(b"king\nqueen\n"))
+    assert result.exit_code == 0, result.output
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["word", "prince"]
+
+
+def test_words_that_are_not_utf8_print_as_their_bytes(tmp_path):
+    path = tmp_path / "latin1.bin"
+    odd = b"caf\xe9".decode("utf-8", "surrogateescape")
+    KeyedVectors(["cafe", odd, "tea"], np.array([[1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32)).save(str(path))
+    result = run("similar", "cafe", "-n", "1", "-v", path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.splitlines()[1].split()[0] == b"caf\xe9"
+    assert json.loads(run("similar", "cafe", "-n", "1", "-v", path, "--json").stdout)["results"][0]["word"] == odd
+
+
+def test_evaluate_analogy_table_and_json(vectors_file, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(QUESTIONS)
+    result = run("evaluate", "analogy", questions, "-v", vectors_file)
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert rows[0] == ["royal", "1", "2", "1", "50.0%"]
+    assert rows[2] == ["Total", "accuracy", "2", "3", "1", "66.7%"]
+    assert "4 questions: 3 answered, 1 skipped (a word outside the first 30,000 words)" in result.stdout
+    answer = json.loads(run("evaluate", "analogy", questions, "-v", vectors_file, "--json", "--restrict", "5").stdout)
+    assert answer["restrict"] == 5
+    assert [(s["section"], s["correct"], s["answered"], s["skipped"]) for s in answer["sections"]] == \
+        [("royal", 1, 1, 2), ("youth", 0, 0, 1), ("Total accuracy", 1, 1, 3)]  # apple, girl are 9th, 6th
+    assert answer["sections"][1]["accuracy"] is None
+
+
+def test_evaluate_similarity_over_several_files(vectors_file, tmp_path, royals):
+    files = []
+    for name, text in [("one.tsv", "king\tqueen\t8\nman\tboy\t6\napple\tking\t1\n"),
+                       ("two.tsv", "# pairs\nwoman\tgirl\t9\nprince\tapple\t1\nqueen\tunknown\t3\nman\tking\t4\n")]:
+        (tmp_path / name).write_text(text)
+        files.append(str(tmp_path / name))
+    result = run("evaluate", "similarity", *files, "-v", vectors_file)
+    assert result.exit_code == 0, result.output
+    assert [row[:3] for row in table_rows(result.stdout)] == [[files[0], "3", "0.0%"], [files[1], "3", "25.0%"]]
+    answer = json.loads(run("evaluate", "similarity", *files, "-v", vectors_file, "--json").stdout)
+    for row, path in zip(answer, files):
+        expected = evaluate_word_pairs(royals, path)
+        assert (row["file"], row["spearman"], row["pearson"]) == (path, pytest.approx(expected.spearman),
+                                                                  pytest.approx(expected.pearson))
+
+
+def test_a_bad_vectors_file_is_one_line(tmp_path):
+    path = tmp_path / "broken.bin"
+    path.write_bytes(b"3 2\nking 0.1 0.2\nqueen 0.3\n")
+    result = run("similar", "king", "-v", path)
+    assert result.exit_code == 1
+    assert result.stderr == f"w2vfast: error: {path}:3: expected a word and 2 numbers, found fewer numbers\n"
