@@ -154,3 +154,10 @@ def test_a_bad_vectors_file_is_one_line(tmp_path):
     result = run("similar", "king", "-v", path)
     assert result.exit_code == 1
     assert result.stderr == f"w2vfast: error: {path}:3: expected a word and 2 numbers, found fewer numbers\n"
+
+
+def test_undefined_correlations_are_null_in_json(vectors_file, tmp_path):
+    flat = tmp_path / "flat.tsv"
+    flat.write_text("king\tqueen\t5\nman\tboy\t5\n")  # equal scores: no correlation is defined
+    answer = json.loads(run("evaluate", "similarity", flat, "-v", vectors_file, "--json").stdout)
+    assert answer[0]["pearson"] is None and answer[0]["spearman"] is None

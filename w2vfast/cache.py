@@ -43,7 +43,8 @@ def source_stamp(source: str) -> dict | None:
 
 
 def load_cache(source: str, binary: bool | None, limit: int | None):
-    """``(data, norms)`` from a valid cache holding at least ``limit`` words, else ``None``."""
+    """``(data, norms)`` for the first ``limit`` words (all if ``None``) from a cache that is up to
+    date and whole, else ``None``."""
     path = cache_path(source)
     try:
         with open(path, "rb") as handle:
@@ -72,14 +73,10 @@ def load_cache(source: str, binary: bool | None, limit: int | None):
     return Word2VecData(words[:n], vectors.view(np.ndarray), header["binary"], n == total_words), norms
 
 
-def write_cache(source: str, stamp: dict, data: Word2VecData, norms: np.ndarray) -> None:
+def write_cache(source: str, stamp: dict | None, data: Word2VecData, norms: np.ndarray) -> None:
     """Save ``data`` (the whole of ``source`` as ``stamp`` found it before parsing) beside it; any
     failure leaves no cache and raises nothing."""
-    if stamp is None:
-        return
-    blob = "\n".join(data.words).encode("utf-8", "surrogateescape")
-    if blob.count(b"\n") != max(len(data.words) - 1, 0):
-        return  # a word holding a newline could not be told apart from two words
+    blob = "\n".join(data.words).encode("utf-8", "surrogateescape")  # parsed words never hold one
     try:
         header = json.dumps({"source": stamp, "binary": data.binary,
                              "words": len(data.words), "dim": data.vectors.shape[1],

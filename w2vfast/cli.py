@@ -173,8 +173,9 @@ def _print_json(value) -> None:
     click.echo(json.dumps(value, indent=2))
 
 
-def _number_or_none(value: float | None):
-    return None if value is None or math.isnan(value) else value
+def _number_or_none(value: float) -> float | None:
+    """JSON has no NaN: a correlation that is undefined (constant scores) becomes null."""
+    return None if math.isnan(value) else value
 
 
 def _table(headers: list[str], rows: list[list]) -> None:

@@ -39,6 +39,8 @@ class AnalogySection:
 
 @dataclass
 class AnalogyResult:
+    """Every section of an analogy file, and how many lines were not questions (not four words)."""
+
     sections: list[AnalogySection]
     invalid_lines: int
 
@@ -51,6 +53,8 @@ class AnalogyResult:
 
 @dataclass
 class PairsResult:
+    """Correlations over the pairs of known words, and how many pairs and lines were left out."""
+
     pearson: float
     spearman: float
     pairs: int
@@ -62,7 +66,7 @@ class PairsResult:
         return 100.0 * self.out_of_vocabulary / (self.pairs + self.out_of_vocabulary)
 
 
-def known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
+def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
     """Each (upper-cased) word among the first ``restrict_vocab`` to the index of its first spelling."""
     fold = str.upper if case_insensitive else str
     known: dict[str, int] = {}
@@ -87,7 +91,7 @@ def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = 300_000,
     like gensim, the first of the top five candidates whose folded spelling is not a, b or c.
     """
     fold = str.upper if case_insensitive else str
-    known = known_words(vectors, restrict_vocab, case_insensitive)
+    known = _known_words(vectors, restrict_vocab, case_insensitive)
     sections: list[AnalogySection] = []
     questions, triples, invalid = [], [], 0
     for number, line in enumerate(_read_lines(path), 1):
@@ -167,7 +171,7 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
     """Pearson and Spearman correlation between human scores (``word1 TAB word2 TAB score`` lines,
     ``#`` comments) and the words' cosines, over the pairs whose two words are known."""
     fold = str.upper if case_insensitive else str
-    known = known_words(vectors, restrict_vocab, case_insensitive)
+    known = _known_words(vectors, restrict_vocab, case_insensitive)
     pairs, gold, out_of_vocabulary, invalid = [], [], 0, 0
     for line in _read_lines(path):
         if not line.strip() or line.startswith("#"):

@@ -104,6 +104,7 @@ class KeyedVectors:
         return (queries @ self.vectors[:end].T) / np.maximum(self.norms[:end], _TINY)
 
     def _ranked(self, scores: np.ndarray, topn: int, exclude) -> list[tuple[str, float]]:
+        """The ``topn`` best-scoring words, best first, other than those at the ``exclude`` indices."""
         scores[[i for i in exclude if i < len(scores)]] = -np.inf
         topn = min(topn, int(np.count_nonzero(scores > -np.inf)))
         if topn < 1:

@@ -154,7 +154,7 @@ def _is_float(text: bytes) -> bool:
 
 
 def _check_nothing_follows(data: np.ndarray, pos: int, path: str, binary: bool, n_words: int) -> None:
-    extra = np.flatnonzero(np.isin(data[pos:], list(b" \t\r\n"), invert=True))
+    extra = np.flatnonzero(np.isin(data[pos:], list(b" \t\r\n\x0b\x0c"), invert=True))
     if len(extra):
         where = f"{path}: byte {pos + extra[0]}" if binary else f"{path}:{_line_number(data, pos + extra[0])}"
         raise W2VError(f"{where}: the header says {n_words} words but more data follows")
