@@ -207,7 +207,7 @@ def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, meth
 
 def _prompt(vectors, topn: int, as_json: bool) -> None:
     """The C tool's ``distance`` loop: one query per line until EXIT, end of input or Ctrl-C."""
-    stdin = click.get_binary_stream("stdin")
+    stdin = sys.stdin.buffer
     interactive = stdin.isatty()
     try:
         while True:
