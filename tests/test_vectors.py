@@ -94,6 +94,7 @@ def test_similar_spellings_offer_case_then_edits_then_close_words(royals):
     assert royals.similar_spellings("King")[0] == "king"
     assert royals.similar_spellings("kign")[0] == "king"
     assert royals.similar_spellings("princes")[:2] == ["prince", "princess"]
+    assert royals.similar_spellings("prinses")[0] == "princess"  # two edits away: difflib finds it
     assert royals.similar_spellings("zzzzzz") == []
 
 
