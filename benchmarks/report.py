@@ -96,8 +96,8 @@ def one_epoch_lines(results: dict) -> list[str]:
     section, combos, labels = results["one_epoch"], results["settings"]["combos"], results["tools"]
     header = ["tool"] + [COMBOS[combo].label for combo in combos]
     repeats = results["settings"]["repeats"]
-    lines = [f"## One epoch", "", f"Wall time, median of {repeats} run{'s' if repeats > 1 else ''} "
-             f"(min–max):", ""]
+    spread = f"median of {repeats} runs (min–max)" if repeats > 1 else "one run"
+    lines = ["## One epoch", "", f"Wall time, {spread}:", ""]
     lines += table(header, compared(section, combos, labels, wall_with_spread, lambda s: s["wall_median"]))
     lines += ["Words/s, end to end:", ""]
     lines += table(header, compared(section, combos, labels, lambda s: rate(s["words_per_second"]),
