@@ -160,8 +160,8 @@ def jit_lines(results: dict) -> list[str]:
         rows.append([COMBOS[combo].label] + [f"{seconds(cold[key])} / {seconds(warm[key])}"
                                              for key in ("jit_seconds", "read_seconds", "wall_seconds")])
     lines = ["## w2vfast compile time: cold (empty Numba cache) / warm (the cache filled), one epoch", ""]
-    return lines + table(["combination", "kernel JIT", "corpus read (its JIT included)", "process wall time"],
-                         rows)
+    header = ["combination", "JIT compilation (w2vfast's stats)", "corpus read", "process wall time"]
+    return lines + table(header, rows)
 
 
 def markdown(results: dict) -> str:

@@ -93,9 +93,8 @@ class Bench:
         python_path = [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
         self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(python_path))
 
-    def measure(self, argv: list[str], tag: str, tool: Tool | None = None,
-                numba_cache: str = "sg-ns") -> dict:
-        """One measured process; its figures plus what the tool (or runner) reported in its log.
+    def measure(self, argv: list[str], tag: str, numba_cache: str = "sg-ns") -> dict:
+        """One measured process; its figures plus those its runner script reported in its log.
 
         w2vfast's compiled code is cached in a folder per combination that starts empty, so that the
         first run of each combination measures a cold JIT and every later run a warm one.
@@ -105,8 +104,7 @@ class Bench:
         measured = run_measured(argv, env, str(log))
         record = {"wall_seconds": measured.wall_seconds, "peak_rss_mb": measured.peak_rss_mb,
                   "exit_code": measured.exit_code, "log": str(log.relative_to(self.out))}
-        text = log.read_text(errors="replace")
-        record.update(tool.figures(text) if tool else read_result(text))
+        record.update(read_result(log.read_text(errors="replace")))
         outcome = "" if measured.exit_code == 0 else f"  FAILED (exit {measured.exit_code}), see {log}"
         print(f"  {tag}: {measured.wall_seconds:.2f} s, {measured.peak_rss_mb:.0f} MB{outcome}", flush=True)
         return record
@@ -114,7 +112,7 @@ class Bench:
     def train(self, tool: Tool, job: Job, tag: str, judge: bool = False) -> dict:
         """One training run; ``judge`` adds the quality of the vectors it wrote."""
         vectors = self.scratch / f"{tool.name}.vectors"
-        record = self.measure(tool.command(job, self.corpus, str(vectors)), tag, tool, job.combo)
+        record = self.measure(tool.command(job, self.corpus, str(vectors)), tag, job.combo)
         if judge and record["exit_code"] == 0 and not self.args.no_eval:
             try:
                 record["quality"] = self.judge(str(vectors))

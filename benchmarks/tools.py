@@ -1,8 +1,7 @@
 """The tools under comparison: whether each is installed, its version, and the command for one run.
 
-Every run is its own process, so that wall time and peak memory are whole-process figures. gensim
-and fastText run through the small runner scripts beside this file; w2vfast through its command
-line; the C tool directly.
+Every run is its own process, so that wall time and peak memory are whole-process figures. w2vfast,
+gensim and fastText run through the small runner scripts beside this file; the C tool directly.
 """
 
 from __future__ import annotations
@@ -10,14 +9,13 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
-from benchmarks.jobs import Job, read_result
+from benchmarks.jobs import Job
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,10 +44,6 @@ class Tool:
 
     def command(self, job: Job, corpus: str, output: str) -> list[str]:
         raise NotImplementedError
-
-    def figures(self, log_text: str) -> dict:
-        """What the tool itself reported about a run, read from the run's log."""
-        return read_result(log_text)
 
 
 class PythonRunner(Tool):
@@ -82,14 +76,10 @@ class FastText(PythonRunner):
     distributions, install = ("fasttext-wheel", "fasttext"), "pip install fasttext-wheel"
 
 
-W2VFAST_SUMMARY = re.compile(r"trained ([\d,]+) words in ([\d.]+) s .*; JIT ([\d.]+) s")
-W2VFAST_READ = re.compile(r"read in ([\d.]+) s")
+class W2vfast(PythonRunner):
+    """This checkout's w2vfast (the harness puts it first on PYTHONPATH)."""
 
-
-class W2vfast(Tool):
-    """This checkout's w2vfast, run through its command line (the harness puts it on PYTHONPATH)."""
-
-    name, label = "w2vfast", "w2vfast"
+    name, label, import_name, module = "w2vfast", "w2vfast", "w2vfast", "w2vfast_runner"
 
     def version(self) -> str:
         """The package version and the checkout's commit (``-dirty`` with uncommitted changes)."""
@@ -101,21 +91,6 @@ class W2vfast(Tool):
         except (OSError, subprocess.CalledProcessError):
             return w2vfast.__version__
         return f"{w2vfast.__version__} ({described.stdout.strip()})"
-
-    def command(self, job: Job, corpus: str, output: str) -> list[str]:
-        return [sys.executable, "-m", "w2vfast.cli", "train", corpus, "-o", output, "--model", job.model,
-                "--dim", str(job.dim), "--window", str(job.window), "--negative", str(job.negative),
-                "--hs" if job.hs else "--no-hs", "--sample", str(job.sample), "--min-count",
-                str(job.min_count), "--alpha", str(job.alpha), "--epochs", str(job.epochs),
-                "--threads", str(job.threads)]
-
-    def figures(self, log_text: str) -> dict:
-        """Read, JIT and training seconds from w2vfast's summary lines on stderr."""
-        summary, read = W2VFAST_SUMMARY.search(log_text), W2VFAST_READ.search(log_text)
-        if summary is None or read is None:
-            return {}
-        return {"words_trained": int(summary[1].replace(",", "")), "train_seconds": float(summary[2]),
-                "jit_seconds": float(summary[3]), "read_seconds": float(read[1])}
 
 
 class WordC(Tool):
