@@ -66,12 +66,18 @@ def wall_with_spread(summary: dict) -> str:
     return f"{seconds(summary['wall_median'])} ({summary['wall_min']:.2f}–{summary['wall_max']:.2f})"
 
 
+def corpus_name(results: dict) -> str:
+    corpus = results["corpus"]
+    name = f"`{Path(corpus['source']).name}`"
+    return f"the first {corpus['slice_words']:,} words of {name}" if results["quick"] else name
+
+
 def header_lines(results: dict) -> list[str]:
     settings, corpus, machine = results["settings"], results["corpus"], results["machine"]
     versions = ", ".join(f"{results['tools'].get(name, name)} {version}"
                          for name, version in results["versions"].items() if version)
     lines = [f"# Benchmark, {results['date']}{' (quick run)' if results['quick'] else ''}", "",
-             f"- Corpus: `{Path(corpus['path']).name}`, {corpus['bytes']:,} bytes, "
+             f"- Corpus: {corpus_name(results)}, {corpus['bytes']:,} bytes, "
              f"{corpus['words_in_vocabulary']:,} words in a vocabulary of {corpus['vocabulary']:,}.",
              f"- Settings: dim {settings['dim']}, window {settings['window']}, negative 5 (NS) or "
              f"hierarchical softmax alone (HS), sample {settings['sample']:g}, min-count "
@@ -202,8 +208,8 @@ def write_chart(results: dict, path: Path) -> Path | None:
         axis.set_xticks([g + width * (len(tools) - 1) / 2 for g in range(len(shown))], [g[2] for g in shown])
         axis.set_title(title)
     axes[0][0].legend()
-    figure.suptitle(f"{Path(results['corpus']['path']).name}, {results['settings']['threads']} threads, "
-                    f"{results['date']}")
+    figure.suptitle(f"{corpus_name(results)}, {results['settings']['threads']} threads, {results['date']}"
+                    .replace("`", ""))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

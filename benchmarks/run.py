@@ -251,14 +251,15 @@ def main(argv: list[str] | None = None) -> dict:
     w2vfast_combos = list(dict.fromkeys(args.combos + args.quality_combos + ["sg-ns"]))
     settings = dataclasses.asdict(Job(threads=args.threads))
     del settings["combo"]
-    corpus = args.corpus
+    corpus, slice_words = args.corpus, None
     if args.quick:
         corpus = str(out / "quick-corpus.txt")
-        write_slice(args.corpus, corpus, args.quick_words)
+        slice_words = write_slice(args.corpus, corpus, args.quick_words)
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "quick": args.quick,
-        "corpus": {"path": corpus, "source": args.corpus, "bytes": os.path.getsize(corpus)},
+        "corpus": {"path": corpus, "source": args.corpus, "bytes": os.path.getsize(corpus),
+                   "slice_words": slice_words},
         "evaluation": None if args.no_eval else {"questions": args.questions, "wordsim": args.wordsim,
                                                    "analogy_vocab": ANALOGY_VOCAB},
         "settings": dict(settings, combos=args.combos, repeats=args.repeats,

@@ -52,7 +52,7 @@ def test_json_holds_every_figure(quick_run):
     assert results["versions"]["w2vfast"] and results["versions"]["numba"]
     assert results["tools"] == {"w2vfast": "w2vfast"}
     assert set(results["skipped"]) == {"gensim", "c", "fasttext"}
-    assert results["corpus"]["words_in_vocabulary"] == 400 * 12
+    assert results["corpus"]["slice_words"] == results["corpus"]["words_in_vocabulary"] == 400 * 12
     for combo in COMBOS:
         summary = results["one_epoch"]["w2vfast"][combo]
         assert [run["exit_code"] for run in summary["runs"]] == [0]
