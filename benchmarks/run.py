@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    w2vfast, tools, skipped = W2vfast(), [], {}
+    w2vfast = W2vfast()
+    tools, skipped = [w2vfast], {}
     for tool in reference_tools(args.c_binary):
         reason = tool.missing() if tool.name in args.tools else "not chosen with --tools"
         if reason is None:
@@ -245,7 +246,6 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             skipped[tool.name] = {"label": tool.label, "reason": reason}
             print(f"skipping {tool.label}: {reason}", flush=True)
-    tools.insert(0, w2vfast)
     c_tool = next((tool for tool in tools if isinstance(tool, WordC)), None)
     # Every combination a w2vfast run will use: the scaling runs train SG+NS.
     w2vfast_combos = list(dict.fromkeys(args.combos + args.quality_combos + ["sg-ns"]))
