@@ -1,0 +1,1 @@
+"""Benchmarks of w2vfast side by side with gensim, Google's word2vec C tool and fastText."""

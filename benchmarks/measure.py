@@ -1,0 +1,68 @@
+"""Whole-process measurements (wall time, peak resident memory) of one command, and their inputs."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LAUNCHER = Path(__file__).resolve().parent / "launch.py"
+
+
+@dataclass
+class Measurement:
+    wall_seconds: float
+    peak_rss_mb: float
+    exit_code: int
+
+
+def run_measured(argv: list[str], env: dict, log_path: str) -> Measurement:
+    """Run ``argv`` through ``launch.py`` (see there why), its stdout and stderr into ``log_path``."""
+    result_path = log_path + ".measured.json"
+    with open(log_path, "wb") as log:
+        subprocess.run([sys.executable, str(LAUNCHER), result_path] + argv, stdout=log,
+                       stderr=subprocess.STDOUT, env=env, check=True)
+    with open(result_path) as handle:
+        figures = json.load(handle)
+    os.unlink(result_path)
+    return Measurement(figures["wall_seconds"], figures["peak_rss_bytes"] / 2**20, figures["exit_code"])
+
+
+def write_slice(corpus: str, path: str, words: int) -> int:
+    """The first ``words`` words of ``corpus``, its line breaks kept: the corpus of a quick run.
+    Returns how many words it took (fewer where the corpus is shorter)."""
+    taken, end = 0, None
+    with open(corpus, "rb") as source, mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as text:
+        for taken, match in enumerate(re.finditer(rb"\S+", text), 1):
+            if taken == words:
+                end = match.end()
+                break
+        with open(path, "wb") as out:
+            out.write(text[:end])
+    return taken
+
+
+def machine() -> dict:
+    """The CPU, the cores this process may use, the memory and the system."""
+    cpu = platform.processor() or platform.machine()
+    memory_gb = None
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    if os.path.exists("/proc/meminfo"):
+        with open("/proc/meminfo") as info:
+            total_kb = next(int(line.split()[1]) for line in info if line.startswith("MemTotal"))
+        memory_gb = round(total_kb / 2**20, 1)
+    return {"cpu": cpu, "cores": usable_cores(), "memory_gb": memory_gb, "system": platform.platform(),
+            "python": platform.python_version()}
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,95 @@
+"""The benchmark harness end to end, in its quick mode on a tiny corpus, with only w2vfast present.
+
+It checks that every table and every figure is there and well-formed, never how fast anything ran.
+Run from the repository root (``python -m pytest``): the harness lives in ``benchmarks/``, not in
+the package.
+"""
+
+import importlib.util
+import json
+
+import pytest
+from conftest import planted_sentences, write_corpus
+
+from benchmarks import run, tools
+
+COMBOS = ["sg-ns", "sg-hs"]
+THREADS = ["1", "2"]
+OTHER_TOOLS = (tools.Gensim, tools.WordC, tools.FastText)
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick run, the other tools reported as not installed; returns its folder and results."""
+    folder = tmp_path_factory.mktemp("bench")
+    corpus = write_corpus(folder / "corpus.txt", planted_sentences(n_sentences=400))
+    questions = folder / "questions.txt"
+    questions.write_text(": planted\nc0_w0 c0_w1 c1_w0 c1_w1\nc2_w0 c2_w3 c3_w0 c3_w3\n")
+    wordsim = folder / "wordsim.tsv"
+    wordsim.write_text("c0_w0\tc0_w1\t9.0\nc0_w0\tc1_w0\t1.0\nc2_w2\tc2_w5\t8.0\nc3_w1\tc4_w1\t2.5\n")
+    argv = ["--quick", "--corpus", corpus, "--out", str(folder / "results"), "--combos", *COMBOS,
+            "--scaling-threads", *THREADS, "--quality-epochs", "2", "--questions", str(questions),
+            "--wordsim", str(wordsim)]
+    with pytest.MonkeyPatch.context() as patch:
+        for tool in OTHER_TOOLS:
+            patch.setattr(tool, "missing", lambda self: "not installed")
+        run.main(argv)
+    return folder / "results"
+
+
+def strict_json(path):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_json_holds_every_figure(quick_run):
+    results = strict_json(quick_run / "benchmark.json")
+    assert results["quick"] is True
+    assert results["machine"]["cores"] >= 1 and results["machine"]["cpu"]
+    assert results["versions"]["w2vfast"] and results["versions"]["numba"]
+    assert results["tools"] == {"w2vfast": "w2vfast"}
+    assert set(results["skipped"]) == {"gensim", "c", "fasttext"}
+    assert results["corpus"]["slice_words"] == results["corpus"]["words_in_vocabulary"] == 400 * 12
+    for combo in COMBOS:
+        summary = results["one_epoch"]["w2vfast"][combo]
+        assert [run["exit_code"] for run in summary["runs"]] == [0]
+        assert summary["wall_min"] <= summary["wall_median"] <= summary["wall_max"]
+        assert summary["peak_rss_mb"] > 0 and summary["words_per_second"] > 0
+        assert summary["runs"][0]["words_trained"] == 400 * 12
+        jit = results["jit"][combo]
+        assert jit["cold"]["jit_seconds"] >= 0 and jit["warm"]["jit_seconds"] >= 0
+    assert results["quality_run"]["w2vfast"]["sg-ns"]["runs"][0]["words_trained"] == 2 * 400 * 12
+    for threads in THREADS:
+        assert results["scaling"]["w2vfast"][threads]["words_per_second_per_thread"] > 0
+    preprocessing = results["preprocessing"]["w2vfast"]
+    assert preprocessing["runs"][0]["corpus_words"] == 400 * 12 and preprocessing["wall_median"] > 0
+    runs = [run for summary in results["one_epoch"]["w2vfast"].values() for run in summary["runs"]]
+    assert all((quick_run / run["log"]).is_file() for run in runs)
+
+
+def test_markdown_has_every_table_and_a_chart_is_drawn(quick_run):
+    text = (quick_run / "benchmark.md").read_text()
+    for heading in ("## One epoch", "## Quality run", "## Thread scaling", "## Preprocessing alone",
+                    "## w2vfast compile time"):
+        assert heading in text
+    assert "failed" not in text
+    assert "Skipped: gensim (not installed); word2vec C (not installed); fastText (not installed)." in text
+    rows = [line for line in text.splitlines() if line.startswith("| w2vfast |")]
+    # Wall time, words/s, memory, quality, quality run, thread scaling.
+    assert len(rows) == 6
+    assert all(line.count("|") == len(COMBOS) + 2 for line in rows[:3])
+    assert all(cell.strip() for row in rows for cell in row.strip("|").split("|"))
+    chart = quick_run / "benchmark.png"
+    assert chart.read_bytes().startswith(b"\x89PNG") if HAS_MATPLOTLIB else not chart.exists()
+
+
+def test_every_output_is_judged(quick_run):
+    results = strict_json(quick_run / "benchmark.json")
+    judged = list(results["one_epoch"]["w2vfast"].values()) + [results["quality_run"]["w2vfast"]["sg-ns"]]
+    for summary in judged:
+        quality = summary["quality"]
+        assert 0 <= quality["analogy"] <= 1
+        assert -1 <= quality["wordsim_spearman"] <= 1
+    assert "analogy" in (quick_run / "benchmark.md").read_text()
