@@ -10,8 +10,10 @@ One update trains a window's *inputs* against a set of *outputs*:
 
 ``train_outputs`` then does the three small matrix products (scores = inputs x outputs^T, input
 gradients = G x outputs, output update = G^T x inputs) on rows that stay in cache, and the model
-scatters the input gradients back into ``syn0``. Threads own disjoint blocks of sentences and update
-the shared matrices without locks; each keeps its own random state and scratch buffers.
+scatters the input gradients back into ``syn0``. Negatives are drawn one window ahead so that their
+rows, like the next centre word's and the next new context word's, are already on their way from
+memory when the window needs them. Threads own disjoint blocks of sentences and update the shared
+matrices without locks; each keeps its own random state and scratch buffers.
 """
 
 from __future__ import annotations
