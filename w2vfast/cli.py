@@ -74,6 +74,7 @@ def training_options(command):
                      help="CBOW input: mean (default) or sum of the context vectors."),
         click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
+        click.option("--force", is_flag=True, help="Train even if the run does not seem to fit in memory."),
     ]
     for option in reversed(options):
         command = option(command)

@@ -384,11 +384,15 @@ def count_words(paths: list[str], disk_dir: str | None = None) -> WordCounter:
     With ``disk_dir``, the id sequence (and so the encoded corpus) lives in a memory-mapped file
     there instead of in RAM, for corpora larger than memory.
     """
-    expected = sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
-    counter = WordCounter(expected, disk_dir)
+    counter = WordCounter(plain_text_bytes(paths), disk_dir)
     for block, ends_file in read_ahead(read_blocks(paths)):
         counter.feed(block, ends_file)
     return counter
+
+
+def plain_text_bytes(paths: list[str]) -> int:
+    """The size of the uncompressed files among ``paths``: what is known of the corpus before reading."""
+    return sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
 
 
 def _is_compressed(path: str) -> bool:

@@ -17,8 +17,9 @@ from numba.core import event as numba_event
 
 from . import kernels
 from .config import MAX_SENTENCE_WORDS, TrainConfig
-from .corpus import EncodedCorpus, WordCounter, count_words, corpus_files, encode
+from .corpus import EncodedCorpus, WordCounter, count_words, corpus_files, encode, plain_text_bytes
 from .errors import W2VError
+from .memory import corpus_bytes, ensure_fits, training_bytes
 from .progress import Progress
 from .vectors import KeyedVectors
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
@@ -69,15 +70,20 @@ def _is_paths(corpus) -> bool:
         all(isinstance(c, (str, os.PathLike)) for c in corpus)
 
 
-def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None,
-                disk_dir: str | None = None) -> tuple[Vocab, EncodedCorpus]:
+def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None, disk_dir: str | None = None,
+                force: bool = False) -> tuple[Vocab, EncodedCorpus]:
     """Count, choose the vocabulary, and encode: the corpus text is read exactly once.
 
-    ``disk_dir`` keeps the encoded corpus in a memory-mapped file there rather than in RAM.
+    ``disk_dir`` keeps the encoded corpus in a memory-mapped file there rather than in RAM; without
+    it, a corpus too large for memory is refused before reading, unless ``force`` is set.
     """
     if _is_paths(corpus):
         paths = [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
-        counter = count_words(corpus_files(paths), disk_dir)
+        files = corpus_files(paths)
+        if disk_dir is None:
+            ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
+                        "--disk-corpus DIR keeps it on disk", force)
+        counter = count_words(files, disk_dir)
     else:
         counter = _sentences_to_counter(corpus)
     if counter.n_words == 0:
@@ -168,17 +174,17 @@ class Trainer:
 
 
 def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = None,
-          disk_corpus: str | None = None, quiet: bool = True, **options) -> KeyedVectors:
+          disk_corpus: str | None = None, quiet: bool = True, force: bool = False, **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``disk_corpus`` names a directory where the encoded corpus is memory-mapped instead of held in
     RAM. ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
-    Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    ``force`` skips the memory check. Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
     config = TrainConfig(**options)
     stats = TrainStats()
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
-        vocab, trainer = _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet)
+        vocab, trainer = _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet, force=force)
     Progress(0, quiet=quiet).say(
         f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
         f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
@@ -188,16 +194,18 @@ def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = Non
     return vectors
 
 
-def _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet):
+def _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet, *, force: bool):
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, read_vocab, disk_corpus)
+    vocab, encoded = read_corpus(corpus, config, read_vocab, disk_corpus, force)
     stats.read_seconds = time.perf_counter() - start
     stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
                  f"read in {stats.read_seconds:.2f} s")
     if save_vocab is not None:
         vocab.save(save_vocab)
+    ensure_fits("training", training_bytes(len(vocab), config),
+                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
     trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
     trainer.warm_up(encoded)
     progress = Progress(config.epochs * encoded.n_words, quiet=quiet)

@@ -1,0 +1,92 @@
+"""Will a run fit in memory? Estimated before the big allocations, against what the machine has free.
+
+Linux overcommits: an allocation far beyond free memory usually succeeds, and the kernel kills the
+process later, mid-run and without a message. So the sizes are estimated up front instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .config import MAX_SENTENCE_WORDS, TrainConfig
+from .errors import W2VError
+
+# The corpus reader's first guess, which it rarely has to grow: a word (an int32) per 5 bytes of text.
+CORPUS_BYTES_PER_TEXT_BYTE = 4 / 5
+# Per vocabulary word besides the weights: subsampling and alias tables and their construction,
+# the word as Python objects in the vocabulary and in the vectors' index.
+VOCAB_BYTES_PER_WORD = 64 + 200
+# Per word with hierarchical softmax: its Huffman path (int32 nodes, uint8 codes), about 40 deep.
+HUFFMAN_BYTES_PER_WORD = 40 * 5
+_CGROUP_FILES = (  # limit, usage, statistics (v2, then v1), as seen from inside a container
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+     "/sys/fs/cgroup/memory/memory.stat"),
+)
+
+
+def _meminfo_available() -> int | None:
+    """The kernel's estimate of memory available without swapping (free plus reclaimable cache)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _cgroup_room() -> int | None:
+    """What a container's memory limit leaves, not counting page cache the kernel can drop."""
+    for limit_path, usage_path, stat_path in _CGROUP_FILES:
+        try:
+            with open(limit_path) as limit_file, open(usage_path) as usage_file:
+                limit, usage = limit_file.read().strip(), int(usage_file.read())
+            with open(stat_path) as stat_file:
+                stats = dict(line.split() for line in stat_file if line.count(" ") == 1)
+        except (OSError, ValueError):
+            continue
+        if not limit.isdigit() or int(limit) >= 1 << 60:  # "max", or v1's page-rounded 2**63: no limit
+            return None
+        cache = int(stats.get("inactive_file", stats.get("total_inactive_file", 0)))
+        return max(int(limit) - usage + cache, 0)
+    return None
+
+
+def available_bytes() -> int | None:
+    """Memory this process can still take, or ``None`` where the system does not say."""
+    known = [room for room in (_meminfo_available(), _cgroup_room()) if room is not None]
+    return min(known) if known else None
+
+
+def corpus_bytes(text_bytes: int) -> dict[str, int]:
+    """The encoded corpus of ``text_bytes`` bytes of plain text."""
+    return {"encoded corpus": int(text_bytes * CORPUS_BYTES_PER_TEXT_BYTE)}
+
+
+def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
+    """The weight matrices, the vocabulary's tables and the threads' scratch buffers."""
+    matrices = 1 + (config.negative > 0) + config.hs
+    per_word = VOCAB_BYTES_PER_WORD + (HUFFMAN_BYTES_PER_WORD if config.hs else 0)
+    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * config.dim)
+    return {"weights": 4 * matrices * vocab_size * config.dim, "tables": per_word * vocab_size,
+            "thread buffers": per_thread * config.threads}
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
+
+
+def ensure_fits(what: str, parts: dict[str, int], remedy: str, force: bool = False) -> None:
+    """Stop, saying what is needed and what needs less, unless ``parts`` fit or ``force`` is set."""
+    needed = sum(parts.values())
+    available = None if force else available_bytes()
+    if available is None or needed <= available:
+        return
+    detail = ", ".join(f"{name} {_size(n)}" for name, n in parts.items())
+    raise W2VError(f"{what} needs about {_size(needed)} of memory ({detail}) but only {_size(available)} "
+                   f"is available: {remedy}, or --force tries anyway")
