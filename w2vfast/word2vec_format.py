@@ -48,6 +48,9 @@ def read_word2vec(path: str, binary: bool | None = None, limit: int | None = Non
     data = _map_file(path)
     n_words, dim, pos = _read_header(data, path)
     rows = n_words if limit is None else min(n_words, limit)
+    if rows * (dim + 1) > len(data) - pos:  # each row takes a byte per value at least
+        raise W2VError(f"{path}:1: {rows:,} words of {dim:,} dimensions cannot fit in the "
+                       f"{len(data) - pos:,} bytes that follow")
     if binary is None:
         binary = _looks_binary(data, pos, dim)
     vectors = np.empty((rows, dim), dtype=np.float32)
