@@ -12,6 +12,7 @@ from importlib import resources
 import click
 
 from .errors import W2VError
+from .io import check_writable
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
 
@@ -22,11 +23,17 @@ def _fail(message: str, code: int = 1):
 
 
 def friendly_errors(command):
-    """Report ``W2VError`` and Ctrl-C as one line with a non-zero exit status, never a traceback."""
+    """Report ``W2VError`` and Ctrl-C as one line with a non-zero exit status, never a traceback.
+
+    Output still buffered is flushed inside, so that a closed pipe (``| head``) is met where click
+    ends the command quietly, not while Python shuts down.
+    """
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()
+            return result
         except W2VError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
@@ -81,17 +88,11 @@ def training_options(command):
     return command
 
 
-def _check_output(output: str) -> None:
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise W2VError(f"output directory does not exist: {directory}")
-
-
 def _run_training(corpus, output, binary, quiet, read_vocab=None, save_vocab=None, disk_corpus=None,
                   **options):
     from .train import train
 
-    _check_output(output)
+    check_writable(output)
     if binary is None:
         binary = output.endswith(".bin")
     vectors = train(corpus, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,

@@ -16,12 +16,22 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-@contextlib.contextmanager
-def atomic_write(path: str) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces ``path`` only once it is completely written and synced."""
+def check_writable(path: str) -> str:
+    """The directory of ``path``, once sure ``path`` can be written: long runs check before they start."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise W2VError(f"output directory does not exist: {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise W2VError(f"cannot write in {directory}: permission denied")
+    if os.path.isdir(path):
+        raise W2VError(f"cannot write {path}: it is a directory")
+    return directory
+
+
+@contextlib.contextmanager
+def atomic_write(path: str) -> Iterator[BinaryIO]:
+    """Yield a binary file that replaces ``path`` only once it is completely written and synced."""
+    directory = check_writable(path)
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     except OSError as exc:
