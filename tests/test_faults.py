@@ -1,22 +1,207 @@
 """Faults from outside, on real processes: signals, SIGKILL mid-write, full disks, closed pipes."""
 
 import os
+import random
+import resource
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
+
 from click.testing import CliRunner
 
 import w2vfast
+from w2vfast.checkpoint import load_checkpoint
 from w2vfast.cli import main
+from w2vfast.errors import Interrupted, W2VError
+from w2vfast.interrupt import stop_at_safe_point
+from conftest import planted_sentences, write_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Single-threaded and seeded, so a stopped and resumed run must write the same bytes as one that ran through.
+LONG = ["--dim", "32", "--epochs", "10", "--min-count", "1", "--sample", "0", "--threads", "1", "--seed", "5"]
 QUICK = ["--dim", "8", "--epochs", "1", "--min-count", "1", "--quiet"]
+LONG_OPTIONS = dict(dim=32, epochs=10, min_count=1, sample=0, threads=1, seed=5)
 
 
 def command(*args):
     return [sys.executable, "-m", "w2vfast.cli", *map(str, args)]
+
+
+def start(*args, **kwargs):
+    return subprocess.Popen(command(*args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
+
+
+def wait_for_file(path, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def leftovers(directory, *expected):
+    """Files in ``directory`` besides the expected ones: a temporary file left behind shows here."""
+    return sorted(set(os.listdir(directory)) - set(expected))
+
+
+@pytest.fixture(scope="module")
+def long_run(tmp_path_factory):
+    """A corpus that trains for a couple of seconds, and the bytes an uninterrupted run writes."""
+    directory = tmp_path_factory.mktemp("long")
+    corpus = write_corpus(directory / "corpus.txt", planted_sentences(5000))
+    reference = directory / "reference.bin"
+    w2vfast.train(corpus, **LONG_OPTIONS).save(str(reference))
+    return corpus, reference.read_bytes()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(long_run, tmp_path, signum):
+    corpus, reference = long_run
+    checkpoint, output = tmp_path / "run.ckpt", tmp_path / "vectors.bin"
+    process = start("train", corpus, "-o", output, *LONG, "--checkpoint", checkpoint, "--checkpoint-every", "0")
+    wait_for_file(checkpoint, process)
+    time.sleep(random.uniform(0, 0.5))
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    last = stderr.strip().splitlines()[-1]
+    name = signal.Signals(signum).name
+    assert last.startswith(f"w2vfast: stopped by {name}; the run so far is saved in {checkpoint}; go on with: ")
+    assert leftovers(tmp_path) == ["run.ckpt"]
+    resume = last.split("go on with: ")[1].split()
+    assert resume[:2] == ["w2vfast", "train"]
+    finished = subprocess.run(command(*resume[1:]), cwd=ROOT, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert output.read_bytes() == reference
+
+
+def test_signal_before_training_stops_at_once_without_output(tmp_path):
+    fifo = tmp_path / "corpus"
+    os.mkfifo(fifo)
+    process = start("train", fifo, "-o", tmp_path / "v.bin", *LONG, "--checkpoint", tmp_path / "run.ckpt")
+    with open(fifo, "wb"):  # opens once w2vfast opens the corpus, which it then waits to read
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr == "w2vfast: stopped by SIGTERM\n"
+    assert leftovers(tmp_path, "corpus") == []
+
+
+def test_a_second_signal_stops_at_once():
+    with pytest.raises(Interrupted) as stopped:
+        with stop_at_safe_point() as request:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert request.signum == signal.SIGINT  # recorded for the next safe point, not raised
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)  # not reached: the handler raises first
+    assert stopped.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+def test_sigkill_at_random_moments_never_spoils_the_checkpoint(long_run, tmp_path):
+    """Killed over and over while it writes a checkpoint after every step, the run still ends exactly."""
+    corpus, reference = long_run
+    checkpoint, output = tmp_path / "run.ckpt", tmp_path / "vectors.bin"
+    args = ["-o", output, *LONG, "--checkpoint-every", "0", "--quiet"]
+    process = start("train", corpus, "--checkpoint", checkpoint, *args)
+    for kill in range(2):
+        if kill == 0:
+            wait_for_file(checkpoint, process)
+        else:
+            before = os.stat(checkpoint).st_mtime_ns
+            process = start("train", "--resume", checkpoint, *args)
+            while os.stat(checkpoint).st_mtime_ns == before and process.poll() is None:
+                time.sleep(0.01)
+        time.sleep(random.uniform(0, 0.3))
+        process.kill()
+        process.wait()
+        load_checkpoint(str(checkpoint))  # whole, whatever moment the kill came
+        assert not output.exists() or output.read_bytes() == reference
+    finished = subprocess.run(command("train", "--resume", checkpoint, *args), cwd=ROOT, capture_output=True)
+    assert finished.returncode == 0, finished.stderr
+    assert output.read_bytes() == reference
+
+
+WRITER = """
+import sys
+import numpy as np
+from w2vfast import KeyedVectors
+words = ["w%d" % i for i in range(3000)]
+for version in range(1, 10**6):
+    KeyedVectors(words, np.full((3000, 50), version, dtype=np.float32)).save(sys.argv[1], binary=version % 2 == 0)
+"""
+
+
+def test_sigkill_while_writing_vectors_leaves_an_old_or_new_file_whole(tmp_path):
+    path = tmp_path / "v.bin"
+    for _ in range(5):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT)
+        wait_for_file(path, writer)
+        time.sleep(random.uniform(0, 0.5))
+        writer.kill()
+        writer.wait()
+        vectors = w2vfast.KeyedVectors.load(str(path))
+        assert vectors.vectors.shape == (3000, 50)
+        assert (vectors.vectors == vectors.vectors[0, 0]).all()
+
+
+def limit_file_size(limit):
+    """In the child: writing past ``limit`` bytes fails with EFBIG, as on a full disk."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.fixture
+def cached_kernels(long_run):
+    """Kernels compiled and cached already, so a child under a file-size limit writes no cache files."""
+
+
+def test_full_disk_keeps_the_previous_output_and_no_temporary(cached_kernels, planted_file, tmp_path):
+    output = tmp_path / "v.bin"
+    output.write_bytes(b"previous vectors")
+    result = subprocess.run(command("train", planted_file, "-o", output, *QUICK),
+                            cwd=ROOT, capture_output=True, text=True, preexec_fn=limit_file_size(1000))
+    assert result.returncode == 1
+    assert result.stderr == f"w2vfast: error: cannot write {output}: File too large\n"
+    assert output.read_bytes() == b"previous vectors"
+    assert leftovers(tmp_path, "planted.txt") == ["v.bin"]
+
+
+def test_full_disk_for_checkpoints_warns_and_keeps_training(cached_kernels, planted_file, tmp_path):
+    checkpoint, output = tmp_path / "run.ckpt", tmp_path / "v.txt"
+    checkpoint.write_bytes(b"previous checkpoint")
+    result = subprocess.run(
+        command("train", planted_file, "-o", output, *QUICK, "--dim", "4", "--epochs", "2", "--threads", "1",
+                "--checkpoint", checkpoint, "--checkpoint-every", "0"),
+        cwd=ROOT, capture_output=True, text=True, preexec_fn=limit_file_size(3000))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"warning: cannot write {checkpoint}: File too large; "
+                             "training goes on, and the previous checkpoint is kept\n") * 2
+    assert checkpoint.read_bytes() == b"previous checkpoint"
+    assert len(w2vfast.KeyedVectors.load(str(output))) == 40
+
+
+def test_failed_output_with_a_checkpoint_says_how_to_write_it_again(planted_file, tmp_path, monkeypatch):
+    checkpoint, output = tmp_path / "run.ckpt", tmp_path / "v.bin"
+
+    def disk_full(self, path, binary=True):
+        raise W2VError(f"cannot write {path}: No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(w2vfast.KeyedVectors, "save", disk_full)
+        result = CliRunner().invoke(main, ["train", planted_file, "-o", str(output), *QUICK,
+                                           "--checkpoint", str(checkpoint)])
+    assert result.exit_code == 1
+    assert result.output == (f"w2vfast: error: cannot write {output}: No space left on device; the run is kept "
+                             f"in {checkpoint}, and once that is mended w2vfast train --resume {checkpoint} "
+                             f"-o {output} writes the vectors\n")
+    again = CliRunner().invoke(main, ["train", "--resume", str(checkpoint), "-o", str(output), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert len(w2vfast.KeyedVectors.load(str(output))) == 40
 
 
 def test_a_directory_as_output_is_refused_before_training(planted_file, tmp_path):

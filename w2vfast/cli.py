@@ -6,12 +6,15 @@ import functools
 import json
 import math
 import os
+import shlex
 import sys
 from importlib import resources
 
 import click
+from click.core import ParameterSource
 
-from .errors import W2VError
+from .errors import Interrupted, W2VError
+from .interrupt import stop_at_once
 from .io import check_writable
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -23,7 +26,7 @@ def _fail(message: str, code: int = 1):
 
 
 def friendly_errors(command):
-    """Report ``W2VError`` and Ctrl-C as one line with a non-zero exit status, never a traceback.
+    """Report ``W2VError``, Ctrl-C and SIGTERM as one line with a non-zero exit status, never a traceback.
 
     Output still buffered is flushed inside, so that a closed pipe (``| head``) is met where click
     ends the command quietly, not while Python shuts down.
@@ -31,11 +34,15 @@ def friendly_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            result = command(*args, **kwargs)
-            sys.stdout.flush()
+            with stop_at_once():
+                result = command(*args, **kwargs)
+                sys.stdout.flush()
             return result
         except W2VError as exc:
             _fail(str(exc))
+        except Interrupted as exc:
+            click.echo(f"w2vfast: {exc}", err=True)
+            sys.exit(exc.exit_status)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except MemoryError:
@@ -81,6 +88,10 @@ def training_options(command):
                      help="CBOW input: mean (default) or sum of the context vectors."),
         click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
+        click.option("--checkpoint", type=click.Path(dir_okay=False),
+                     help="Keep the run in this file: periodically, at the end, and on Ctrl-C or SIGTERM."),
+        click.option("--checkpoint-every", type=float, default=None,
+                     help="Minutes between checkpoints; 0 saves after every step [default: 30]."),
         click.option("--force", is_flag=True, help="Train even if the run does not seem to fit in memory."),
     ]
     for option in reversed(options):
@@ -88,33 +99,61 @@ def training_options(command):
     return command
 
 
-def _run_training(corpus, output, binary, quiet, read_vocab=None, save_vocab=None, disk_corpus=None,
-                  **options):
+def _resume_command(checkpoint: str, corpus, output: str, binary, disk_corpus) -> str:
+    """The command that goes on with the run kept in ``checkpoint`` and writes what this one would."""
+    words = ["w2vfast", "train", *(["-"] if corpus and "-" in corpus else []), "--resume", checkpoint,
+             "-o", output, *([] if binary is None else ["--binary" if binary else "--text"]),
+             *([] if disk_corpus is None else ["--disk-corpus", disk_corpus])]
+    return shlex.join(words)
+
+
+def _run_training(corpus, output, binary, quiet, **options):
     from .train import train
 
     check_writable(output)
-    if binary is None:
-        binary = output.endswith(".bin")
-    vectors = train(corpus, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
-                    quiet=quiet, **options)
-    vectors.save(output, binary=binary)
+    resume_command = functools.partial(_resume_command, corpus=corpus, output=output, binary=binary,
+                                       disk_corpus=options.get("disk_corpus"))
+    try:
+        vectors = train(corpus, quiet=quiet, **options)
+    except Interrupted as stopped:
+        if stopped.checkpoint is not None:
+            stopped.resume_command = resume_command(stopped.checkpoint)
+        raise
+    try:
+        vectors.save(output, binary=output.endswith(".bin") if binary is None else binary)
+    except W2VError as failed:
+        kept = options.get("checkpoint") or options.get("resume")
+        if kept is None:
+            raise
+        raise W2VError(f"{failed}; the run is kept in {kept}, and once that is mended "
+                       f"{resume_command(kept)} writes the vectors") from None
     if not quiet:
         click.echo(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output}", err=True)
     return vectors
 
 
 @main.command()
-@click.argument("corpus", nargs=-1, required=True)
+@click.argument("corpus", nargs=-1)
 @training_options
 @click.option("--save-vocab", type=click.Path(dir_okay=False), help="Write 'word count' lines here.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False),
               help="Take the vocabulary (and counts) from this 'word count' file.")
 @click.option("--disk-corpus", metavar="DIR",
               help="Keep the encoded corpus in a memory-mapped file in DIR, not in RAM.")
+@click.option("--resume", type=click.Path(dir_okay=False),
+              help="Go on with the run kept in this checkpoint; training options not given are the run's.")
 @friendly_errors
-def train(corpus, **options):
+def train(corpus, resume, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""
-    _run_training(list(corpus), **options)
+    if not corpus and resume is None:
+        raise click.UsageError("Missing argument 'CORPUS...'.")
+    if resume is not None:
+        # Options left at their defaults come from the checkpoint instead.
+        context = click.get_current_context()
+        options = {name: value for name, value in options.items()
+                   if name in ("output", "binary", "quiet")
+                   or context.get_parameter_source(name) is not ParameterSource.DEFAULT}
+    _run_training(list(corpus) or None, resume=resume, **options)
 
 
 @main.command()
@@ -124,7 +163,7 @@ def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
     source = resources.files("w2vfast") / "data" / "wiki-slice.txt.xz"
     with resources.as_file(source) as path:
-        vectors = _run_training(str(path), **options)
+        vectors = _run_training([str(path)], **options)
     for word in DEMO_WORDS:
         if word in vectors:
             neighbours = ", ".join(w for w, _ in vectors.most_similar(word, topn=6))

@@ -15,8 +15,10 @@ def _clock(seconds: float) -> str:
 class Progress:
     """Redraws one line on a terminal twice a second; elsewhere prints a line every ten seconds."""
 
-    def __init__(self, total: int, quiet: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, quiet: bool = False, stream: TextIO | None = None, done: int = 0) -> None:
+        """``done`` is the work already done before this start (a resumed run), not in its speed."""
         self.total = max(total, 1)
+        self.done_before = done
         self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
         self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -30,7 +32,7 @@ class Progress:
             return
         self.last = now
         elapsed = now - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
+        rate = (done - self.done_before) / elapsed if elapsed > 0 else 0.0
         left = (self.total - done) / rate if rate > 0 else 0.0
         line = (f"{100.0 * done / self.total:5.1f}%  {rate / 1e6:6.3f}M words/s  "
                 f"alpha {alpha:.6f}  ETA {_clock(left)}")
@@ -45,7 +47,7 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def say(self, message: str) -> None:
-        if not self.quiet:
+    def say(self, message: str, even_if_quiet: bool = False) -> None:
+        if even_if_quiet or not self.quiet:
             self.stream.write(message + "\n")
             self.stream.flush()

@@ -6,21 +6,25 @@ each call trains one block of sentences per thread in parallel.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numba
 import numpy as np
 from numba.core import event as numba_event
 
 from . import kernels
+from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, words_done
 from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, WordCounter, count_words, corpus_files, encode, plain_text_bytes
 from .errors import W2VError
+from .interrupt import stop_at_safe_point
 from .memory import corpus_bytes, ensure_fits, training_bytes
 from .progress import Progress
+from .safepoint import SafePoint
 from .vectors import KeyedVectors
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
 
@@ -70,15 +74,22 @@ def _is_paths(corpus) -> bool:
         all(isinstance(c, (str, os.PathLike)) for c in corpus)
 
 
-def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None, disk_dir: str | None = None,
+def _corpus_paths(corpus) -> list[str] | None:
+    """The corpus as a list of paths, or ``None`` for an iterable of token lists."""
+    if not _is_paths(corpus):
+        return None
+    return [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
+
+
+def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_dir: str | None = None,
                 force: bool = False) -> tuple[Vocab, EncodedCorpus]:
-    """Count, choose the vocabulary, and encode: the corpus text is read exactly once.
+    """Count, choose the vocabulary (unless given), and encode: the corpus text is read exactly once.
 
     ``disk_dir`` keeps the encoded corpus in a memory-mapped file there rather than in RAM; without
     it, a corpus too large for memory is refused before reading, unless ``force`` is set.
     """
-    if _is_paths(corpus):
-        paths = [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
+    paths = _corpus_paths(corpus)
+    if paths is not None:
         files = corpus_files(paths)
         if disk_dir is None:
             ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
@@ -88,8 +99,7 @@ def read_corpus(corpus, config: TrainConfig, read_vocab: str | None = None, disk
         counter = _sentences_to_counter(corpus)
     if counter.n_words == 0:
         raise W2VError("the corpus is empty: it holds no words")
-    if read_vocab is not None:
-        vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
+    if vocab is not None:
         index = vocab.index
         remap = np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
     else:
@@ -110,6 +120,11 @@ def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
     size = max(1, min(BLOCK_WORDS, -(-encoded.n_words // threads)))
     cuts = np.searchsorted(encoded.sentence_starts, np.arange(0, encoded.n_words, size), side="left")
     return np.unique(np.append(cuts, encoded.n_sentences)).astype(np.int64)
+
+
+def _blocks_from(blocks: np.ndarray, sentence: int) -> np.ndarray:
+    """The cuts of ``blocks`` after ``sentence``, which starts the first block: a resumed epoch."""
+    return np.concatenate(([sentence], blocks[blocks > sentence])).astype(np.int64)
 
 
 class Trainer:
@@ -149,42 +164,73 @@ class Trainer:
                              self.weights, self.tables, self.params, self.rng_states, self.scratch,
                              words_done)
 
-    def run_epochs(self, encoded: EncodedCorpus, progress: Progress) -> list[int]:
-        """Train every epoch over the whole corpus; returns the words each epoch actually covered."""
+    def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
+                   after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
+        """Train every epoch over the whole corpus; returns the words each epoch actually covered.
+
+        A position is ``(epoch, sentence)``. The run begins at ``start`` (later than ``(0, 0)`` when
+        it is resumed), and ``after_call`` is given the position after every kernel call: a safe point
+        to save the run or stop it by raising.
+        """
         threads = self.config.threads
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         blocks = _blocks(encoded, threads)
+        start_epoch, start_sentence = start
         epoch_words = []
-        for epoch in range(self.config.epochs):
+        for epoch in range(start_epoch, self.config.epochs):
+            epoch_blocks = _blocks_from(blocks, start_sentence) if epoch == start_epoch else blocks
             covered = 0
-            for first in range(0, len(blocks) - 1, threads):
-                call_blocks = blocks[first:first + threads + 1]
+            for first in range(0, len(epoch_blocks) - 1, threads):
+                call_blocks = epoch_blocks[first:first + threads + 1]
                 words_done = np.zeros(len(call_blocks) - 1, dtype=np.int64)
                 words_before = epoch * encoded.n_words + int(encoded.sentence_starts[call_blocks[0]])
                 self._call(encoded, call_blocks, words_before, words_done)
                 covered += int(words_done.sum())
-                progress.update(epoch * encoded.n_words + covered, self.alpha_at(words_before))
+                progress.update(words_before + int(words_done.sum()), self.alpha_at(words_before))
+                if after_call is not None:
+                    after_call((epoch, int(call_blocks[-1])))
             epoch_words.append(covered)
         progress.close()
         return epoch_words
+
+    def diverged(self) -> bool:
+        """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""
+        return not all(math.isfinite(matrix.sum(dtype=np.float64)) for matrix in self.weights)
 
     def alpha_at(self, position: int) -> float:
         c = self.config
         return max(c.min_alpha, c.alpha - (c.alpha - c.min_alpha) * position / self.params.total_words)
 
 
-def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = None,
-          disk_corpus: str | None = None, quiet: bool = True, force: bool = False, **options) -> KeyedVectors:
+def train(corpus=None, *, read_vocab: str | None = None, save_vocab: str | None = None,
+          disk_corpus: str | None = None, quiet: bool = True, checkpoint: str | None = None,
+          checkpoint_every: float | None = None, resume: str | None = None, force: bool = False,
+          **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``disk_corpus`` names a directory where the encoded corpus is memory-mapped instead of held in
     RAM. ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
-    ``force`` skips the memory check. Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    ``checkpoint`` is a file that keeps the run: written every ``checkpoint_every`` minutes (30),
+    at the end, and when Ctrl-C or SIGTERM stops the run, which then raises ``Interrupted``.
+    ``resume`` goes on with the run kept in such a file, on the corpus it names unless one is given;
+    options given must agree with it, but for ``threads``. ``force`` skips the memory check.
+    Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
+    saved = load_checkpoint(resume) if resume is not None else None
+    if saved is not None:
+        corpus, options, checkpoint, checkpoint_every = saved.resumed(corpus, read_vocab, options,
+                                                                      checkpoint, checkpoint_every)
+    if corpus is None:
+        raise W2VError("no corpus given")
+    keeper = None if checkpoint is None else Checkpointer(checkpoint, checkpoint_every, _corpus_paths(corpus))
     config = TrainConfig(**options)
+    vocab = saved.vocab if saved is not None else None
+    if read_vocab is not None:
+        vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
     stats = TrainStats()
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
-        vocab, trainer = _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet, force=force)
+        vocab, trainer = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
+                                force=force, saved=saved, keeper=keeper)
     Progress(0, quiet=quiet).say(
         f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
         f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
@@ -194,10 +240,13 @@ def train(corpus, *, read_vocab: str | None = None, save_vocab: str | None = Non
     return vectors
 
 
-def _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet, *, force: bool):
+def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
+           saved: Checkpoint | None, keeper: Checkpointer | None):
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, read_vocab, disk_corpus, force)
+    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force)
+    if saved is not None:
+        saved.check_corpus(encoded)
     stats.read_seconds = time.perf_counter() - start
     stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
@@ -207,9 +256,12 @@ def _train(corpus, config, stats, read_vocab, save_vocab, disk_corpus, quiet, *,
     ensure_fits("training", training_bytes(len(vocab), config),
                 "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
     trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
+    position = saved.restore(trainer) if saved is not None else (0, 0)
     trainer.warm_up(encoded)
-    progress = Progress(config.epochs * encoded.n_words, quiet=quiet)
+    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=words_done(encoded, position))
     start = time.perf_counter()
-    stats.epoch_words = trainer.run_epochs(encoded, progress)
+    with stop_at_safe_point() as stop:
+        stats.epoch_words = trainer.run_epochs(encoded, progress, position,
+                                               SafePoint(trainer, encoded, keeper, stop, progress))
     stats.train_seconds = time.perf_counter() - start
     return vocab, trainer

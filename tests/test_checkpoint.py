@@ -1,0 +1,282 @@
+"""Checkpoints: a run stopped anywhere and resumed ends exactly where an unstopped run does."""
+
+import importlib
+import itertools
+import json
+import os
+import pickle
+import signal
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import w2vfast
+from w2vfast.checkpoint import load_checkpoint
+from w2vfast.errors import Interrupted, W2VError
+from w2vfast.safepoint import SafePoint
+from conftest import FAST, planted_sentences, write_corpus
+from test_train import neighbours_in_own_cluster
+
+train_module = importlib.import_module("w2vfast.train")  # the package's ``train`` is the function
+
+# Small blocks, so that a run makes many kernel calls (18 an epoch with one thread) to stop between.
+SMALL_BLOCKS = 1000
+EXACT = {**FAST, "threads": 1, "seed": 11}
+CALLS = 3 * 18
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
+
+
+def stop_at_call(monkeypatch, call):
+    """Send this process SIGINT once the run's ``call``-th kernel call has returned."""
+    count = itertools.count(1)
+
+    class StopAtCall(SafePoint):
+        def __call__(self, position):
+            if next(count) == call:
+                os.kill(os.getpid(), signal.SIGINT)
+            return super().__call__(position)
+
+    monkeypatch.setattr(train_module, "SafePoint", StopAtCall)
+
+
+def stop_once(corpus, checkpoint, call, **options) -> dict:
+    """Train until SIGINT after kernel call ``call`` stops the run; returns its checkpoint's header."""
+    with pytest.MonkeyPatch.context() as patch:
+        stop_at_call(patch, call)
+        with pytest.raises(Interrupted):
+            w2vfast.train(corpus, checkpoint=checkpoint, **options)
+    return load_checkpoint(checkpoint).header
+
+
+def run_stopping_at(corpus, checkpoint, stops, **options):
+    """Train, stopped by SIGINT at each of ``stops`` (calls counted from each start), then finish."""
+    resume = None
+    for call in stops:
+        with pytest.MonkeyPatch.context() as patch:
+            stop_at_call(patch, call)
+            try:
+                return w2vfast.train(corpus, checkpoint=checkpoint, resume=resume, **options)
+            except Interrupted as stopped:
+                assert stopped.signum == signal.SIGINT and stopped.checkpoint == checkpoint
+        resume = checkpoint
+    return w2vfast.train(corpus, resume=resume, **options)
+
+
+@pytest.fixture(scope="module")
+def corpus_and_reference(tmp_path_factory):
+    """The planted corpus and the vectors of an uninterrupted single-thread run on it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
+        corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "planted.txt", planted_sentences())
+        return corpus, w2vfast.train(corpus, **EXACT)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stops=st.lists(st.integers(1, CALLS), min_size=1, max_size=3))
+def test_stopped_and_resumed_single_thread_run_is_identical(corpus_and_reference, tmp_path, stops):
+    corpus, reference = corpus_and_reference
+    checkpoint = str(tmp_path / f"run-{'-'.join(map(str, stops))}.ckpt")
+    vectors = run_stopping_at(corpus, checkpoint, stops, **EXACT)
+    assert vectors.index_to_key == reference.index_to_key
+    assert vectors.vectors.tobytes() == reference.vectors.tobytes()
+
+
+def test_every_word_is_trained_once_across_stops(corpus_and_reference, tmp_path):
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    header = stop_once(corpus, checkpoint, 25, **EXACT)
+    assert header["epoch"] == 1 and 18000 < header["words_done"] < 2 * 18000
+    resumed = w2vfast.train(corpus, resume=checkpoint, **EXACT)
+    assert resumed.stats.epoch_words == [2 * 18000 - header["words_done"], 18000]
+
+
+def test_periodic_checkpoints_resume_identically(corpus_and_reference, tmp_path):
+    corpus, reference = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    w2vfast.train(corpus, checkpoint=checkpoint, checkpoint_every=0, **EXACT)
+    header = load_checkpoint(checkpoint).header
+    assert (header["epoch"], header["sentence"], header["corpus"]) == (2, 1500, [corpus])
+    finished = w2vfast.train(resume=checkpoint)  # corpus and options from the checkpoint
+    assert finished.vectors.tobytes() == reference.vectors.tobytes()
+    assert finished.stats.words_trained == 0
+
+
+@pytest.mark.parametrize("threads_after", [2, 1])
+def test_several_threads_resume_to_the_same_quality(corpus_and_reference, tmp_path, threads_after):
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    words_done = stop_once(corpus, checkpoint, 13, **FAST)["words_done"]
+    assert 0 < words_done < 3 * 18000
+    vectors = w2vfast.train(corpus, resume=checkpoint, threads=threads_after)
+    assert vectors.stats.words_trained == 3 * 18000 - words_done
+    assert neighbours_in_own_cluster(vectors) >= 0.9
+
+
+def test_stop_without_checkpoint_says_so(corpus_and_reference, monkeypatch):
+    corpus, _ = corpus_and_reference
+    stop_at_call(monkeypatch, 3)
+    with pytest.raises(Interrupted) as stopped:
+        w2vfast.train(corpus, **EXACT)
+    assert stopped.value.checkpoint is None and str(stopped.value) == "stopped by SIGINT"
+
+
+@pytest.fixture
+def saved_run(corpus_and_reference, tmp_path):
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)
+    return corpus, checkpoint
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"dim": 32}, "--dim 32 differs from the checkpoint's --dim 16"),
+    ({"model": "cbow"}, "--model cbow differs"),
+    ({"epochs": 4}, "--epochs 4 differs"),
+    ({"read_vocab": "vocab.txt"}, "--read-vocab and --resume exclude each other"),
+    ({"checkpoint_every": -1}, "--checkpoint-every must be 0 or more"),
+])
+def test_options_that_shape_the_run_cannot_change(saved_run, options, message):
+    corpus, checkpoint = saved_run
+    with pytest.raises(W2VError, match=message):
+        w2vfast.train(corpus, resume=checkpoint, **options)
+
+
+def test_resuming_on_another_corpus_is_refused(saved_run, tmp_path):
+    _, checkpoint = saved_run
+    shorter = write_corpus(tmp_path / "shorter.txt", planted_sentences(1000))
+    with pytest.raises(W2VError, match="it has 12,000 vocabulary words, the checkpoint's run had 18,000"):
+        w2vfast.train(shorter, resume=checkpoint)
+    same_size = write_corpus(tmp_path / "other.txt", planted_sentences(seed=5))
+    with pytest.raises(W2VError, match="as many words but not the same text"):
+        w2vfast.train(same_size, resume=checkpoint)
+
+
+def test_a_run_on_python_sentences_needs_them_again(tmp_path):
+    checkpoint = str(tmp_path / "run.ckpt")
+    w2vfast.train(planted_sentences(), checkpoint=checkpoint, **EXACT)
+    with pytest.raises(W2VError, match="give that corpus again"):
+        w2vfast.train(resume=checkpoint)
+    assert len(w2vfast.train(planted_sentences(), resume=checkpoint)) == 40
+
+
+def rewrite_member(path, name, data):
+    """Copy the checkpoint with member ``name`` replaced by ``data`` (raw bytes)."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members[name] = data
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+
+
+def npy_bytes(array, allow_pickle=False):
+    import io
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def test_another_format_version_is_a_clear_error(saved_run):
+    _, checkpoint = saved_run
+    header = json.loads(np.load(checkpoint, allow_pickle=False)["header"].tobytes())
+    header["version"] = 2
+    rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
+    with pytest.raises(W2VError, match="is a version 2 checkpoint; this w2vfast reads version 1"):
+        load_checkpoint(checkpoint)
+
+
+class Trap:
+    """Unpickling this creates a file: proof that loading ran code."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_loading_never_unpickles(saved_run, tmp_path):
+    _, checkpoint = saved_run
+    trap = tmp_path / "trap-sprung"
+    payload = np.array([Trap(str(trap))], dtype=object)
+    for member in ("header.npy", "syn0.npy"):
+        rewrite_member(checkpoint, member, npy_bytes(payload, allow_pickle=True))
+        with pytest.raises(W2VError, match="not a w2vfast checkpoint, or it is damaged"):
+            w2vfast.train(resume=checkpoint)
+    with open(checkpoint, "wb") as handle:
+        pickle.dump(Trap(str(trap)), handle)
+    with pytest.raises(W2VError, match="not a w2vfast checkpoint"):
+        load_checkpoint(checkpoint)
+    assert not trap.exists()
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(W2VError, match="cannot read checkpoint .*No such file"):
+        w2vfast.train(resume=str(tmp_path / "nothing.ckpt"))
+
+
+@pytest.fixture(scope="module")
+def checkpoint_bytes(corpus_and_reference, tmp_path_factory):
+    corpus, _ = corpus_and_reference
+    path = str(tmp_path_factory.mktemp("ckpt") / "run.ckpt")
+    w2vfast.train(corpus, checkpoint=path, **{**EXACT, "dim": 4})
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def arrays_of(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_checkpoints_are_refused_or_read_intact(checkpoint_bytes, tmp_path, data):
+    """A flipped byte or a cut anywhere: a clear error, or (metadata zip ignores) the same content."""
+    original = str(tmp_path / "original.ckpt")
+    with open(original, "wb") as handle:
+        handle.write(checkpoint_bytes)
+    where = data.draw(st.integers(0, len(checkpoint_bytes) - 1))
+    if data.draw(st.booleans()):
+        damaged = checkpoint_bytes[:where]
+    else:
+        flip = data.draw(st.integers(1, 255))
+        damaged = checkpoint_bytes[:where] + bytes([checkpoint_bytes[where] ^ flip]) + checkpoint_bytes[where + 1:]
+    path = str(tmp_path / "damaged.ckpt")
+    with open(path, "wb") as handle:
+        handle.write(damaged)
+    try:
+        loaded = load_checkpoint(path)
+        trainer = train_module.Trainer(loaded.vocab, w2vfast.TrainConfig(**loaded.header["options"]), 1)
+        loaded.restore(trainer)
+    except W2VError:
+        return
+    expected = arrays_of(original)
+    assert loaded.header == json.loads(expected["header"].tobytes())
+    assert loaded.vocab.counts.tolist() == expected["vocab_counts"].tolist()
+    for name, matrix in trainer.weights._asdict().items():
+        assert matrix.tobytes() == expected[name].tobytes()
+    assert trainer.rng_states.tolist() == expected["rng_states"].tolist()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.binary(max_size=400))
+def test_arbitrary_bytes_are_not_a_checkpoint(tmp_path, junk):
+    path = tmp_path / "junk.ckpt"
+    path.write_bytes(junk)
+    with pytest.raises(W2VError, match="not a w2vfast checkpoint"):
+        load_checkpoint(str(path))
+
+
+def test_divergence_is_reported_and_keeps_the_last_good_checkpoint(saved_run):
+    corpus, checkpoint = saved_run
+    with pytest.raises(W2VError, match="training diverged in epoch 1.*smaller --alpha"):
+        w2vfast.train(corpus, checkpoint=checkpoint, checkpoint_every=0, **{**EXACT, "alpha": 1e30})
+    saved = arrays_of(checkpoint)
+    assert all(np.isfinite(saved[name]).all() for name in ("syn0", "syn1neg", "syn1"))

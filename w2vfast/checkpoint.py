@@ -1,0 +1,239 @@
+"""Checkpoints: the complete state of a training run in one file, which loading never executes.
+
+A checkpoint is an uncompressed ``.npz`` (a zip of ``.npy`` arrays; ``numpy.load`` can inspect it):
+``header`` holds a JSON document (format name and version, the options, the corpus fingerprint and
+the position reached), the other members hold the vocabulary, every weight matrix and the random
+states as plain arrays. Loading checks each array's type and shape against the header before
+reading it, reads the matrices straight into the trainer's own arrays, and relies on each member's
+zip CRC, checked when the member has been read to its end, to catch damage.
+
+A position is ``(epoch, sentence)``: the sentence the next kernel call starts at. The learning rate
+depends only on the word position, so weights, random states and position are the whole state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import time
+import zipfile
+import zlib
+from typing import Iterator
+
+import numpy as np
+
+from .config import TrainConfig
+from .corpus import EncodedCorpus
+from .errors import W2VError
+from .io import atomic_write, check_writable
+from .vocab import Vocab
+
+FORMAT = "w2vfast checkpoint"
+VERSION = 1
+CHUNK_BYTES = 1 << 24
+DEFAULT_MINUTES = 30.0
+# Everything that shapes the run; only the thread count may change when it is resumed.
+FIXED_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "threads")
+_READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+# What zipfile, numpy's .npy header parser and json raise on bytes that are not what they expect.
+_DAMAGE = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, OverflowError,
+           NotImplementedError, RuntimeError, IndexError)
+
+
+class _Damaged(Exception):
+    """Inside ``load_checkpoint``: the file is not the checkpoint its header promises."""
+
+
+def fingerprint(encoded: EncodedCorpus) -> dict:
+    """What identifies the encoded corpus: its size and a CRC of its word ids and sentence starts."""
+    crc = zlib.crc32(encoded.sentence_starts, zlib.crc32(encoded.words))
+    return {"corpus_words": encoded.n_words, "corpus_sentences": encoded.n_sentences, "corpus_crc32": crc}
+
+
+def words_done(encoded: EncodedCorpus, position: tuple[int, int]) -> int:
+    """Corpus words trained before ``position``: where the learning rate has decayed to."""
+    epoch, sentence = position
+    return epoch * encoded.n_words + int(encoded.sentence_starts[sentence])
+
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[zipfile.ZipFile]:
+    """The checkpoint as a zip archive; whatever goes wrong reading it becomes one clear W2VError."""
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise W2VError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    try:
+        with handle, zipfile.ZipFile(handle) as archive:
+            yield archive
+    except (_Damaged, OSError, *_DAMAGE) as exc:
+        raise W2VError(f"{path} is not a w2vfast checkpoint, or it is damaged: "
+                       f"{str(exc) or type(exc).__name__}") from None
+
+
+def _read_array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, out: np.ndarray | None = None):
+    """Read member ``name``, which must hold ``dtype`` values of ``shape`` (``None``: any length)."""
+    info = archive.getinfo(name + ".npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _Damaged(f"{name} is compressed")
+    with archive.open(info) as member:
+        read_header = _READ_HEADER.get(np.lib.format.read_magic(member))
+        if read_header is None:
+            raise _Damaged(f"{name} has an unknown .npy version")
+        found_shape, fortran_order, found_dtype = read_header(member)
+        if found_dtype != np.dtype(dtype) or fortran_order or len(found_shape) != len(shape) \
+                or any(want is not None and want != got for want, got in zip(shape, found_shape)) \
+                or math.prod(found_shape) * found_dtype.itemsize > info.file_size:
+            raise _Damaged(f"{name} holds {found_dtype} {found_shape}, not {np.dtype(dtype)} {shape}")
+        array = np.empty(found_shape, dtype) if out is None else out
+        view = memoryview(array.reshape(-1).view(np.uint8))
+        for start in range(0, len(view), CHUNK_BYTES):
+            piece = view[start:start + CHUNK_BYTES]
+            if member.readinto(piece) != len(piece):
+                raise _Damaged(f"{name} ends early")
+        if member.read(1):
+            raise _Damaged(f"{name} is longer than its header says")
+    return array
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """A loaded checkpoint's header and vocabulary; ``restore`` reads its weights into a trainer."""
+
+    path: str
+    header: dict
+    vocab: Vocab
+
+    def resumed(self, corpus, read_vocab: str | None, options: dict, checkpoint: str | None,
+                checkpoint_every: float | None) -> tuple:
+        """The corpus, options, checkpoint and interval of the resumed run: the saved ones unless given."""
+        if read_vocab is not None:
+            raise W2VError("--read-vocab and --resume exclude each other: the checkpoint has the vocabulary")
+        corpus = corpus if corpus is not None else self.header["corpus"]
+        if corpus is None:
+            raise W2VError(f"the run in {self.path} read standard input or Python sentences: "
+                           "give that corpus again")
+        return (corpus, self.options(options), checkpoint if checkpoint is not None else self.path,
+                checkpoint_every if checkpoint_every is not None else self.header["checkpoint_every"])
+
+    def options(self, given: dict) -> dict:
+        """The run's options; ``given`` ones (``None``: not given) must agree, but for ``threads``."""
+        saved = self.header["options"]
+        for name, value in given.items():
+            if value is not None and name in FIXED_OPTIONS and value != saved[name]:
+                flag = "--" + name.replace("_", "-")
+                raise W2VError(f"{flag} {value} differs from the checkpoint's {flag} {saved[name]}: "
+                               f"a resumed run keeps the options it started with (only --threads may change)")
+        return {**saved, **{name: value for name, value in given.items() if value is not None}}
+
+    def check_corpus(self, encoded: EncodedCorpus) -> None:
+        """Refuse a corpus other than the one the run was trained on."""
+        now = fingerprint(encoded)
+        if now["corpus_words"] != self.header["corpus_words"]:
+            raise W2VError(f"the corpus does not match the checkpoint {self.path}: it has "
+                           f"{now['corpus_words']:,} vocabulary words, the checkpoint's run had "
+                           f"{self.header['corpus_words']:,}")
+        if now != {key: self.header[key] for key in now}:
+            raise W2VError(f"the corpus does not match the checkpoint {self.path}: "
+                           "it has as many words but not the same text")
+
+    def restore(self, trainer) -> tuple[int, int]:
+        """Read the weights and random states into ``trainer``; returns the position to go on from."""
+        with _opened(self.path) as archive:
+            for name, array in trainer.weights._asdict().items():
+                _read_array(archive, name, np.float32, array.shape, out=array)
+            saved = _read_array(archive, "rng_states", np.uint64, (None,))
+        if len(saved) == len(trainer.rng_states):
+            trainer.rng_states[:] = saved
+        else:
+            # Another thread count splits the corpus differently anyway: derive fresh states.
+            trainer.rng_states = np.random.SeedSequence(saved.tolist()).generate_state(
+                len(trainer.rng_states), np.uint64)
+        return self.header["epoch"], self.header["sentence"]
+
+
+def _check_header(header) -> None:
+    """Every field ``Checkpoint`` uses is there, of the right kind, and the options are valid."""
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _Damaged("it has no w2vfast header")
+    options = header["options"]
+    if not isinstance(options, dict) or set(options) != {f.name for f in dataclasses.fields(TrainConfig)}:
+        raise _Damaged("the options are incomplete")
+    try:
+        config = TrainConfig(**options)
+    except W2VError as exc:
+        raise _Damaged(f"the options are invalid ({exc})") from None
+    numbers = ("vocab_size", "corpus_words", "corpus_sentences", "corpus_crc32", "epoch", "sentence")
+    if not all(type(header[key]) is int and header[key] >= 0 for key in numbers) \
+            or header["epoch"] >= config.epochs or header["sentence"] > header["corpus_sentences"]:
+        raise _Damaged("the position or corpus size is invalid")
+    if not isinstance(header["checkpoint_every"], (int, float)) or not header["checkpoint_every"] >= 0:
+        raise _Damaged("the checkpoint interval is invalid")
+    corpus = header["corpus"]
+    if corpus is not None and not (isinstance(corpus, list) and all(isinstance(p, str) for p in corpus)):
+        raise _Damaged("the corpus paths are invalid")
+
+
+def load_checkpoint(path: str) -> Checkpoint:
+    """Read a checkpoint's header and vocabulary, checking its format, version and consistency."""
+    with _opened(path) as archive:
+        header = json.loads(_read_array(archive, "header", np.uint8, (None,)).tobytes())
+        if isinstance(header, dict) and header.get("format") == FORMAT and header.get("version") != VERSION:
+            raise W2VError(f"{path} is a version {header.get('version')} checkpoint; "
+                           f"this w2vfast reads version {VERSION}")
+        _check_header(header)
+        size = header["vocab_size"]
+        lengths = _read_array(archive, "vocab_lengths", np.int64, (size,))
+        if (lengths < 1).any():
+            raise _Damaged("the vocabulary has an empty word")
+        pool = _read_array(archive, "vocab_words", np.uint8, (int(lengths.sum()),)).tobytes()
+        counts = _read_array(archive, "vocab_counts", np.int64, (size,))
+    ends = np.cumsum(lengths).tolist()
+    words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
+    return Checkpoint(path, header, Vocab(words, counts))
+
+
+class Checkpointer:
+    """Saves a run to ``path`` when asked, or when ``minutes`` (default 30) have passed since the last save."""
+
+    def __init__(self, path: str, minutes: float | None, corpus: list[str] | None) -> None:
+        """``corpus`` is the run's files (``None``: Python sentences), kept for resuming from anywhere."""
+        minutes = DEFAULT_MINUTES if minutes is None else minutes
+        if not minutes >= 0:
+            raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
+        check_writable(path)
+        self.path = path
+        self.interval = 60.0 * minutes
+        files = None if corpus is None or "-" in corpus else [os.path.abspath(p) for p in corpus]
+        self.run = {"corpus": files, "checkpoint_every": minutes}
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    def save(self, trainer, encoded: EncodedCorpus, position: tuple[int, int]) -> None:
+        """Write the trainer's state at ``position`` atomically: the old file stays until the new is whole."""
+        if "corpus_crc32" not in self.run:
+            self.run.update(fingerprint(encoded))
+        epoch, sentence = position
+        header = {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(trainer.config),
+                  **self.run, "vocab_size": len(trainer.vocab), "epoch": epoch, "sentence": sentence,
+                  "words_done": words_done(encoded, position)}
+        words = trainer.vocab.words
+        arrays = {
+            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            "vocab_lengths": np.array([len(w) for w in words], dtype=np.int64),
+            "vocab_words": np.frombuffer(b"".join(words), dtype=np.uint8),
+            "vocab_counts": trainer.vocab.counts.astype(np.int64),
+            **trainer.weights._asdict(),
+            "rng_states": trainer.rng_states,
+        }
+        with atomic_write(self.path) as out, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, array in arrays.items():
+                with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+        self.last = time.monotonic()

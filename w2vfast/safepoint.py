@@ -1,0 +1,48 @@
+"""What a training run does between kernel calls, where its state is consistent: check, save, stop."""
+
+from __future__ import annotations
+
+from .checkpoint import Checkpointer
+from .corpus import EncodedCorpus
+from .errors import Interrupted, W2VError
+from .interrupt import StopRequest
+from .progress import Progress
+
+
+class SafePoint:
+    """Called with each position a run reaches: refuses diverged weights, saves when due, stops when asked.
+
+    Weights are checked for NaN or infinity at the end of every epoch and before every save, so a
+    checkpoint never keeps a diverged run. A save fails the run only when it was the last chance
+    (a stop was asked for); otherwise the previous checkpoint stays and training goes on.
+    """
+
+    def __init__(self, trainer, encoded: EncodedCorpus, keeper: Checkpointer | None, stop: StopRequest,
+                 progress: Progress) -> None:
+        self.trainer = trainer
+        self.encoded = encoded
+        self.keeper = keeper
+        self.stop = stop
+        self.progress = progress
+
+    def __call__(self, position: tuple[int, int]) -> None:
+        epoch, sentence = position
+        epoch_end = sentence == self.encoded.n_sentences
+        last = epoch_end and epoch == self.trainer.config.epochs - 1
+        stopping = self.stop.signum is not None
+        save = self.keeper is not None and (stopping or last or self.keeper.due())
+        if (epoch_end or save) and self.trainer.diverged():
+            self.progress.close()
+            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
+                           f"a smaller --alpha (now {self.trainer.config.alpha:g}) may help")
+        if save:
+            try:
+                self.keeper.save(self.trainer, self.encoded, position)
+            except W2VError as exc:
+                if stopping:
+                    raise
+                self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
+                                  even_if_quiet=True)
+        if stopping:
+            self.progress.close()
+            raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
