@@ -1,6 +1,7 @@
 """Checkpoints: a run stopped anywhere and resumed ends exactly where an unstopped run does."""
 
 import importlib
+import io
 import itertools
 import json
 import os
@@ -176,7 +177,6 @@ def rewrite_member(path, name, data):
 
 
 def npy_bytes(array, allow_pickle=False):
-    import io
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
     return buffer.getvalue()
@@ -214,6 +214,8 @@ def test_loading_never_unpickles(saved_run, tmp_path):
     with pytest.raises(W2VError, match="not a w2vfast checkpoint"):
         load_checkpoint(checkpoint)
     assert not trap.exists()
+    pickle.loads(pickle.dumps(Trap(str(trap))))  # the trap works: unpickling would have sprung it
+    assert trap.exists()
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
