@@ -4,6 +4,8 @@ import bz2
 import collections
 import gzip
 import lzma
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -114,3 +116,22 @@ def test_damaged_compressed_file_is_a_clear_error(tmp_path, damage):
     path.write_bytes(data)
     with pytest.raises(W2VError, match="cannot read corpus"):
         count_words([str(path)])
+
+
+def test_a_named_pipe_is_read_once_and_fully(tmp_path):
+    fifo = tmp_path / "corpus.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"one two\nthree one\n"))
+    writer.start()
+    counter = count_words(corpus_files([str(fifo)]))
+    writer.join()
+    assert tokens_of(counter) == [b"one", b"two", None, b"three", b"one", None]
+
+
+def test_compressed_standard_input_is_decompressed(monkeypatch):
+    import io
+    import sys
+    packed = gzip.compress(b"alpha beta\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(packed))))
+    counter = count_words(["-"])
+    assert tokens_of(counter) == [b"alpha", b"beta", None]

@@ -10,6 +10,8 @@ array in place into final ids with sentence boundaries, capping sentences at ``M
 from __future__ import annotations
 
 import bz2
+import contextlib
+import io
 import gzip
 import lzma
 import os
@@ -57,37 +59,36 @@ def corpus_files(sources: list[str]) -> list[str]:
     return files
 
 
-def open_corpus_file(path: str) -> BinaryIO:
-    """Open a file for binary reading, decompressing gzip, bzip2 or xz when its first bytes say so."""
-    if path == "-":
-        return sys.stdin.buffer
+@contextlib.contextmanager
+def open_corpus_file(path: str) -> Iterator[BinaryIO]:
+    """Open a file (or ``-``, standard input) for reading, decompressing gzip, bzip2 or xz when its
+    first bytes say so. The bytes are peeked, not consumed, so pipes and FIFOs work too."""
     try:
-        with open(path, "rb") as probe:
-            head = probe.read(6)
-        for magic, opener in _MAGIC:
-            if head.startswith(magic):
-                return opener(path, "rb")
-        return open(path, "rb")
+        raw = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as exc:
         raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+    try:
+        peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+        head = peekable.peek(6)[:6]
+        opener = next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
+        yield peekable if opener is None else opener(peekable, "rb")
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise W2VError(f"cannot read corpus {path}: {exc}") from None
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
 
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
     """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word)."""
     for path in paths:
-        stream = open_corpus_file(path)
-        try:
+        with open_corpus_file(path) as stream:
             while True:
                 block = stream.read(block_bytes)
                 if not block:
                     break
                 yield block, False
-            yield b"", True
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-            raise W2VError(f"cannot read corpus {path}: {exc}") from None
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+        yield b"", True
 
 
 def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
@@ -392,10 +393,11 @@ def count_words(paths: list[str], disk_dir: str | None = None) -> WordCounter:
 
 def plain_text_bytes(paths: list[str]) -> int:
     """The size of the uncompressed files among ``paths``: what is known of the corpus before reading."""
-    return sum(os.path.getsize(p) for p in paths if p != "-" and not _is_compressed(p))
+    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not _is_compressed(p))
 
 
 def _is_compressed(path: str) -> bool:
+    """Only for regular files: probing a FIFO would consume what the reader needs."""
     with open(path, "rb") as probe:
         head = probe.read(6)
     return any(head.startswith(magic) for magic, _ in _MAGIC)

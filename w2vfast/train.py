@@ -135,7 +135,9 @@ class Trainer:
         self.config = config
         rng = np.random.default_rng(config.seed)
         v, d = len(vocab), config.dim
-        syn0 = ((rng.random((v, d), dtype=np.float32) - np.float32(0.5)) / np.float32(d))
+        syn0 = rng.random((v, d), dtype=np.float32)  # then (r - 0.5) / d in place: no temporaries
+        syn0 -= np.float32(0.5)
+        syn0 /= np.float32(d)
         syn1neg = np.zeros((v if config.negative else 1, d), dtype=np.float32)
         if config.hs:
             points, codes, lengths = huffman_tree(vocab.counts)
