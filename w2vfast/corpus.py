@@ -300,12 +300,13 @@ class WordCounter:
             self._counts = _count_ids(self.ids, self.n_words)
         return self._counts
 
-    def word(self, index: int) -> bytes:
-        start = int(self.starts[index])
-        return self.pool[start:start + int(self.lengths[index])].tobytes()
-
     def words(self, indices) -> list[bytes]:
-        return [self.word(int(i)) for i in indices]
+        """The bytes of the given provisional words, cut from one copy of the pool."""
+        indices = np.asarray(indices, dtype=np.int64)
+        pool = self.pool[: int(self.state[1])].tobytes()
+        starts = self.starts[indices].tolist()
+        ends = (self.starts[indices] + self.lengths[indices]).tolist()
+        return [pool[start:end] for start, end in zip(starts, ends)]
 
     @property
     def ids(self) -> np.ndarray:
