@@ -51,9 +51,13 @@ def leftovers(directory, *expected):
 
 @pytest.fixture(scope="module")
 def long_run(tmp_path_factory):
-    """A corpus that trains for a couple of seconds, and the bytes an uninterrupted run writes."""
+    """A corpus that trains for a few seconds, and the bytes an uninterrupted run writes.
+
+    The signal tests strike up to half a second after the first checkpoint, so training must outlast that
+    by a wide margin even on a slow machine: at 5,000 sentences CI once finished first.
+    """
     directory = tmp_path_factory.mktemp("long")
-    corpus = write_corpus(directory / "corpus.txt", planted_sentences(5000))
+    corpus = write_corpus(directory / "corpus.txt", planted_sentences(20000))
     reference = directory / "reference.bin"
     w2vfast.train(corpus, **LONG_OPTIONS).save(str(reference))
     return corpus, reference.read_bytes()
