@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from w2vfast import KeyedVectors
 from w2vfast.cli import main
+from w2vfast.errors import Interrupted
 from w2vfast.evaluate import evaluate_word_pairs
 from conftest import ROYAL_VECTORS, ROYAL_WORDS
 
@@ -104,6 +106,19 @@ def test_prompt_leaves_cleanly_on_ctrl_c(vectors_file):
     result = run("similar", "-v", vectors_file, "-n", "1", input=InterruptedInput(b"king\nqueen\n"))
     assert result.exit_code == 0, result.output
     assert [line.split()[0] for line in result.stdout.splitlines()] == ["word", "prince"]
+
+
+class TerminatedInput(io.BytesIO):
+    """Standard input during whose reading SIGTERM arrives, as the tool's handler reports it."""
+
+    def readline(self, *args):
+        raise Interrupted(signal.SIGTERM)
+
+
+def test_prompt_ends_with_status_143_on_sigterm(vectors_file):
+    result = run("similar", "-v", vectors_file, input=TerminatedInput(b"king\n"))
+    assert result.exit_code == 143
+    assert result.stderr.endswith("\nw2vfast: stopped by SIGTERM\n")
 
 
 def test_words_that_are_not_utf8_print_as_their_bytes(tmp_path):

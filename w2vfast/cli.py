@@ -7,6 +7,7 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 from importlib import resources
 
@@ -263,8 +264,9 @@ def _prompt(vectors, topn: int, as_json: bool) -> None:
                     _show_neighbours(vectors, words, [], topn, as_json)
             except W2VError as exc:
                 click.echo(f"w2vfast: {exc}", err=True)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as stopped:
+        if isinstance(stopped, Interrupted) and stopped.signum != signal.SIGINT:
+            raise  # SIGTERM is not a user leaving the prompt: exit 143 like every other command
     if interactive:
         click.echo(err=True)
 
