@@ -244,7 +244,7 @@ def negative_outputs(centre, negative, ahead, rows, labels):
 @njit(inline="always")
 def huffman_outputs(centre, points, codes, lengths, rows, labels):
     """The inner nodes on the centre word's Huffman path, labelled 1 - branch code."""
-    n = lengths[centre]
+    n = np.int64(lengths[centre])  # the same type as negative_outputs gives: one compiled update
     for d in range(n):
         rows[d] = points[centre, d]
         labels[d] = _ONE - np.float32(codes[centre, d])
