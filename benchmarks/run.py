@@ -49,8 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: a slice of the corpus (--quick-words), one run each")
     parser.add_argument("--quick-words", type=int, default=500_000, help="words in the --quick slice")
-    parser.add_argument("--tools", nargs="+", choices=reference_names, default=reference_names,
-                        help="reference tools to run beside w2vfast; any not installed is skipped")
+    parser.add_argument("--tools", nargs="*", choices=reference_names, default=reference_names,
+                        help="reference tools to run beside w2vfast; any not installed is skipped; "
+                             "none given: w2vfast alone")
     parser.add_argument("--combos", nargs="+", choices=list(COMBOS), default=list(COMBOS),
                         help="model/loss combinations of the one-epoch runs")
     parser.add_argument("--repeats", type=int, default=None,
