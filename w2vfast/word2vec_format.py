@@ -80,9 +80,9 @@ def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: boo
             for word, row in zip(words, vectors):
                 out.write(word.encode("utf-8", "surrogateescape") + b" " + row.astype("<f4").tobytes() + b"\n")
         else:
+            line = b" ".join([b"%.6f"] * vectors.shape[1]) + b"\n"  # one format per row, not per value
             for word, row in zip(words, vectors.tolist()):
-                out.write(word.encode("utf-8", "surrogateescape") + b" "
-                          + " ".join("%.6f" % x for x in row).encode() + b"\n")
+                out.write(word.encode("utf-8", "surrogateescape") + b" " + line % tuple(row))
 
 
 def _map_file(path: str) -> np.ndarray:
