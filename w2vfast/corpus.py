@@ -304,9 +304,9 @@ class WordCounter:
         """The bytes of the given provisional words, cut from one copy of the pool."""
         indices = np.asarray(indices, dtype=np.int64)
         pool = self.pool[: int(self.state[1])].tobytes()
-        starts = self.starts[indices].tolist()
-        ends = (self.starts[indices] + self.lengths[indices]).tolist()
-        return [pool[start:end] for start, end in zip(starts, ends)]
+        starts = self.starts[indices]
+        ends = starts + self.lengths[indices]
+        return [pool[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
 
     @property
     def ids(self) -> np.ndarray:

@@ -148,7 +148,7 @@ def _four(values, j):
 
 
 # Compiled once and called, not inlined into its two call sites (the losses): inlining it, and the
-# sigmoid into its eight, doubled the kernel's cold compile time (28 s against 14 s) for no speed.
+# sigmoid into each of its own, doubled the kernel's cold compile time (28 s against 14 s) for no speed.
 @njit(fastmath=True, cache=True)
 def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
     """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
