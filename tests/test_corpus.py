@@ -14,8 +14,9 @@ from w2vfast.corpus import SENTENCE_END, WordCounter, count_words, corpus_files,
 from w2vfast.errors import W2VError
 
 
-def feed_in_pieces(data: bytes, piece: int) -> WordCounter:
-    counter = WordCounter()
+def feed_in_pieces(data: bytes, piece: int, split: bool = False) -> WordCounter:
+    """``split``: two scanners share every piece, however small (as they share big blocks)."""
+    counter = WordCounter(threads=2, split_bytes=1) if split else WordCounter()
     for start in range(0, len(data), piece):
         counter.feed(data[start:start + piece], False)
     counter.feed(b"", True)
@@ -27,8 +28,9 @@ def tokens_of(counter):
     return [words[i] if i != SENTENCE_END else None for i in counter.ids]
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("piece", [1, 3, 7, 1000])
-def test_counts_and_ids_match_a_plain_split_at_any_block_size(piece):
+def test_counts_and_ids_match_a_plain_split_at_any_block_size(piece, split):
     rng = np.random.default_rng(1)
     vocab = [b"a", b"bb", b"ccc", b"\xff\xfe", b"caf\xc3\xa9", b"x" * 40]
     seps = [b" ", b"  ", b"\t", b"\n", b"\r\n", b"\x0b", b"\n\n"]
@@ -37,7 +39,7 @@ def test_counts_and_ids_match_a_plain_split_at_any_block_size(piece):
         parts.append(vocab[rng.integers(len(vocab))])
         parts.append(seps[rng.integers(len(seps))])
     data = b"".join(parts)
-    counter = feed_in_pieces(data, piece)
+    counter = feed_in_pieces(data, piece, split)
     expected = collections.Counter(data.split())
     got = dict(zip(counter.words(range(counter.n_words)), counter.counts.tolist()))
     assert got == expected
@@ -48,12 +50,26 @@ def test_counts_and_ids_match_a_plain_split_at_any_block_size(piece):
     assert tokens_of(counter) == flattened
 
 
-def test_table_and_pool_grow_past_their_first_sizes():
+@pytest.mark.parametrize("split", [False, True])
+def test_table_and_pool_grow_past_their_first_sizes(split):
     words = [b"w%d" % i for i in range(200_000)]
-    counter = feed_in_pieces(b" ".join(words) + b"\n", 1 << 20)
+    counter = feed_in_pieces(b" ".join(words) + b"\n", 1 << 20, split)
     assert counter.n_words == len(words)
     assert counter.words([0, 199_999]) == [b"w0", b"w199999"]
     assert counter.counts.sum() == len(words)
+
+
+def test_two_scanners_number_words_as_one_does(tmp_path):
+    """Words are numbered in order of first appearance whether one thread or two read the blocks."""
+    rng = np.random.default_rng(3)
+    words = [b"w%d" % i for i in rng.zipf(1.3, 400_000) % 50_000]
+    lines = [b" ".join(words[i:i + 37]) for i in range(0, len(words), 37)]
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    one, two = count_words([str(path)], threads=1), count_words([str(path)], threads=2)
+    assert two.n_words == one.n_words
+    assert two.words(range(two.n_words)) == one.words(range(one.n_words))
+    np.testing.assert_array_equal(two.ids, one.ids)
 
 
 def test_encode_drops_unknown_words_and_caps_sentence_length():
@@ -99,7 +115,7 @@ def test_on_disk_ids_grow_like_in_memory_ones(tmp_path):
     in_memory = count_words([str(path)])
     on_disk = count_words([str(path)], disk_dir=str(tmp_path))
     assert isinstance(on_disk.ids, np.memmap)
-    assert on_disk.id_array.shape[0] > len(data) // 5  # it had to grow past its first guess
+    assert on_disk.ids.shape[0] > len(data) // 5  # it had to grow past its first guess
     np.testing.assert_array_equal(in_memory.ids, on_disk.ids)
 
 

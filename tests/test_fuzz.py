@@ -46,9 +46,9 @@ def expected_sentences(data: bytes):
 
 
 @FUZZ
-@given(data=st.one_of(st.binary(max_size=300), corpus_text), piece=st.integers(1, 64))
-def test_counter_reads_exactly_what_a_plain_split_reads(data, piece):
-    counter = feed_in_pieces(data, piece)
+@given(data=st.one_of(st.binary(max_size=300), corpus_text), piece=st.integers(1, 64), split=st.booleans())
+def test_counter_reads_exactly_what_a_plain_split_reads(data, piece, split):
+    counter = feed_in_pieces(data, piece, split)
     assert dict(zip(counter.words(range(counter.n_words)), counter.counts.tolist())) == \
         collections.Counter(data.split())
     assert tokens_of(counter) == expected_sentences(data)

@@ -94,7 +94,7 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
         if disk_dir is None:
             ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
                         "--disk-corpus DIR keeps it on disk", force)
-        counter = count_words(files, disk_dir)
+        counter = count_words(files, disk_dir, config.threads)
     else:
         counter = _sentences_to_counter(corpus)
     if counter.n_words == 0:
