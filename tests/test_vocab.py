@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from w2vfast.errors import W2VError
+from w2vfast import kernels
 from w2vfast.vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
 
 
@@ -35,7 +36,9 @@ def test_keep_probability_follows_the_c_formula():
 
 def test_alias_table_reproduces_count_power_distribution():
     counts = np.array([500, 120, 40, 7, 1])
-    prob, alias = negative_sampling_table(counts)
+    table = negative_sampling_table(counts)
+    prob = (table[:, 0].astype(np.float64) + 1) / 2 ** 32  # the coin c <= keep keeps the word
+    alias = table[:, 1]
     # Exact probability of each outcome implied by the table.
     n = len(counts)
     implied = prob / n
@@ -56,3 +59,15 @@ def test_huffman_codes_are_prefix_free_and_frequent_words_short():
     assert (points[:, 0] == len(counts) - 2).all()  # every path starts at the root
     weighted = sum(c * l for c, l in zip(counts, lengths))
     assert weighted == 50 * 1 + 30 * 2 + 10 * 3 + 5 * 4 + 3 * 5 + 1 * 6 + 1 * 6
+
+
+def test_drawn_negatives_follow_the_table():
+    """The kernel's one-number draw (word from the high bits, coin from the low) keeps the distribution."""
+    counts = np.array([500, 120, 40, 7, 1, 300, 2])
+    table = negative_sampling_table(counts)
+    n = 200_000
+    drawn = np.zeros(n, dtype=np.int32)
+    kernels.draw_negatives(n, table, np.zeros((len(counts), 4), np.float32), drawn, np.uint64(12345))
+    target = counts ** 0.75 / (counts ** 0.75).sum()
+    frequency = np.bincount(drawn, minlength=len(counts)) / n
+    np.testing.assert_allclose(frequency, target, atol=4 * np.sqrt(target * (1 - target) / n).max())

@@ -27,7 +27,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 Weights = namedtuple("Weights", "syn0 syn1neg syn1")
-Tables = namedtuple("Tables", "keep_prob alias_prob alias_index hs_points hs_codes hs_lengths")
+Tables = namedtuple("Tables", "keep_prob alias hs_points hs_codes hs_lengths")
 Params = namedtuple("Params", "cbow cbow_mean hs negative window alpha min_alpha total_words")
 Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels ahead")
 
@@ -249,15 +249,22 @@ def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
 
 
 @njit(cache=True)
-def draw_negatives(negative, alias_prob, alias_index, syn1neg, ahead, rng):
-    """Draw the next window's negatives from the alias table now, and start loading their rows."""
-    vocab_size = alias_prob.shape[0]
+def draw_negatives(negative, alias, syn1neg, ahead, rng):
+    """Draw the next window's negatives from the alias table now, and start loading their rows.
+
+    One random number gives both the word (the high half of 32 random bits times the vocabulary
+    size) and the coin (the low half, uniform within that word's share); the coin picks the word or
+    its alias without a branch, which a coin of even odds would mispredict half the time.
+    """
+    vocab_size = np.uint64(alias.shape[0])
     for q in range(negative):
         rng = _next_random(rng)
-        word = _below(rng, vocab_size)
-        rng = _next_random(rng)
-        if _uniform(rng) >= alias_prob[word]:
-            word = alias_index[word]
+        pick = (rng >> np.uint64(32)) * vocab_size
+        word = np.int64(pick >> np.uint64(32))
+        coin = pick & np.uint64(0xFFFFFFFF)
+        keep = np.uint64(alias[word, 0])
+        other = np.int64(alias[word, 1])
+        word = word if coin <= keep else other
         ahead[q] = word
         prefetch_row(syn1neg, word)
     return rng
@@ -383,8 +390,7 @@ def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs,
             train_outputs(inputs, n_in, weights.syn1, rows, labels, n_out, alpha, grads, scores)
         if params.negative > 0:
             n_out = negative_outputs(centre, params.negative, ahead, rows, labels)
-            rng = draw_negatives(params.negative, tables.alias_prob, tables.alias_index,
-                                 weights.syn1neg, ahead, rng)
+            rng = draw_negatives(params.negative, tables.alias, weights.syn1neg, ahead, rng)
             train_outputs(inputs, n_in, weights.syn1neg, rows, labels, n_out, alpha, grads, scores)
         scatter_grads(weights.syn0, context, n_context, params.cbow, grads)
     return rng
@@ -405,8 +411,7 @@ def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables,
         rng = rng_states[b]
         sentence = scratch.sentence[b]
         ahead = scratch.ahead[b]
-        rng = draw_negatives(params.negative, tables.alias_prob, tables.alias_index, weights.syn1neg,
-                             ahead, rng)
+        rng = draw_negatives(params.negative, tables.alias, weights.syn1neg, ahead, rng)
         for s in range(blocks[b], blocks[b + 1]):
             start = sentence_starts[s]
             end = sentence_starts[s + 1]

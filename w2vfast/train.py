@@ -145,10 +145,9 @@ class Trainer:
             points, codes, lengths = (np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8),
                                       np.zeros(1, np.int32))
         syn1 = np.zeros((max(v - 1, 1) if config.hs else 1, d), dtype=np.float32)
-        alias_prob, alias_index = negative_sampling_table(vocab.counts)
         self.weights = kernels.Weights(syn0, syn1neg, syn1)
-        self.tables = kernels.Tables(keep_probabilities(vocab.counts, config.sample), alias_prob,
-                                     alias_index, points, codes, lengths)
+        self.tables = kernels.Tables(keep_probabilities(vocab.counts, config.sample),
+                                     negative_sampling_table(vocab.counts), points, codes, lengths)
         self.params = kernels.make_params(config.model == "cbow", config.cbow_mean, config.hs,
                                           config.negative, config.window, config.alpha,
                                           config.min_alpha, total_words)

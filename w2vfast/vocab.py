@@ -118,9 +118,16 @@ def _alias_table(weights):
     return prob, alias
 
 
-def negative_sampling_table(counts: np.ndarray, power: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
-    """Alias table for drawing negatives with probability proportional to ``count ** power``."""
-    return _alias_table(counts.astype(np.float64) ** power)
+def negative_sampling_table(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
+    """Alias table for drawing negatives with probability proportional to ``count ** power``.
+
+    Row ``w`` is ``(keep, alias)`` as uint32: a draw picks ``w`` uniformly with a 32-bit coin ``c``
+    and gives ``w`` if ``c <= keep``, else ``alias``. Both halves share a cache line, and the coin is
+    compared as an integer without a branch (see ``kernels.draw_negatives``).
+    """
+    prob, alias = _alias_table(counts.astype(np.float64) ** power)
+    keep = np.rint(prob.astype(np.float64) * 2.0 ** 32) - 1
+    return np.stack([np.clip(keep, 0, 2 ** 32 - 1).astype(np.uint32), alias.astype(np.uint32)], axis=1)
 
 
 @njit(cache=True)
