@@ -2,9 +2,11 @@
 
 Usage: ``python -m benchmarks.w2vfast_runner CORPUS OUTPUT JOB_JSON``. This is what ``w2vfast
 train`` does (``train`` then ``save``); going through the API gives the harness the fields of
-``TrainStats`` rather than a summary line to parse, whose wording may change.
+``TrainStats`` rather than a summary line to parse, whose wording may change. It ends the way the
+console script does (``w2vfast.cli.run``), without the interpreter's teardown.
 """
 
+import os
 import sys
 
 import w2vfast
@@ -23,3 +25,5 @@ def main(corpus: str, output: str, job: Job) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], Job.from_json(sys.argv[3]))
+    sys.stdout.flush()
+    os._exit(0)
