@@ -1,5 +1,8 @@
 """Reading the word2vec formats: as the C tool, gensim and fastText write them, and bad files."""
 
+import bz2
+import gzip
+import lzma
 import struct
 
 import numpy as np
@@ -117,6 +120,26 @@ THREE_ROWS = len(binary_file(ROWS[:3], WORDS[:3]))
         "text-many-values", "text-not-number", "binary-short", "binary-long", "binary-truncated",
         "binary-wrong-dim"])
 def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
+    with pytest.raises(W2VError, match=message) as error:
+        load(tmp_path, data)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress], ids=["gz", "bz2", "xz"])
+@pytest.mark.parametrize("make", [binary_file, text_file])
+def test_compressed_files_load_like_plain_ones(tmp_path, compress, make):
+    """As ``GoogleNews-vectors-negative300.bin.gz`` is published: found by its first bytes, not its name."""
+    vectors = load(tmp_path, compress(make()))
+    assert [w.encode("utf-8", "surrogateescape") for w in vectors.index_to_key] == WORDS
+    np.testing.assert_array_equal(vectors.vectors, ROWS)
+
+
+@pytest.mark.parametrize("data,message", [
+    (gzip.compress(binary_file())[:-12], "cannot read vectors .*: Compressed file ended"),
+    (gzip.compress(b""), "the file is empty once decompressed"),
+    (b"\x1f\x8b not gzip at all", "cannot read vectors .*: Unknown compression method"),
+], ids=["cut", "empty", "garbled"])
+def test_damaged_compressed_files_give_one_line(tmp_path, data, message):
     with pytest.raises(W2VError, match=message) as error:
         load(tmp_path, data)
     assert "\n" not in str(error.value)

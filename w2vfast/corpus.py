@@ -70,14 +70,18 @@ def open_corpus_file(path: str) -> Iterator[BinaryIO]:
         raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
     try:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
-        head = peekable.peek(6)[:6]
-        opener = next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
+        opener = compression_opener(peekable.peek(6)[:6])
         yield peekable if opener is None else opener(peekable, "rb")
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         raise W2VError(f"cannot read corpus {path}: {exc}") from None
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def compression_opener(head: bytes):
+    """``gzip.open``, ``bz2.open`` or ``lzma.open`` for a file whose first bytes are ``head``, else ``None``."""
+    return next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
 
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
@@ -544,5 +548,4 @@ def plain_text_bytes(paths: list[str]) -> int:
 def _is_compressed(path: str) -> bool:
     """Only for regular files: probing a FIFO would consume what the reader needs."""
     with open(path, "rb") as probe:
-        head = probe.read(6)
-    return any(head.startswith(magic) for magic, _ in _MAGIC)
+        return compression_opener(probe.read(6)) is not None

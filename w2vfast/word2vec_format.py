@@ -8,12 +8,15 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 
 from __future__ import annotations
 
+import lzma
 import os
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from .corpus import compression_opener
 from .errors import W2VError
 from .io import atomic_write
 
@@ -86,13 +89,24 @@ def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: boo
 
 
 def _map_file(path: str) -> np.ndarray:
-    """The file's bytes, memory-mapped read-only so that a large file is neither copied nor read twice."""
+    """The file's bytes, memory-mapped read-only so that a large file is neither copied nor read twice;
+    a gzip, bzip2 or xz file (``GoogleNews-vectors-negative300.bin.gz``) is decompressed into memory."""
     try:
         if os.path.getsize(path) == 0:
             raise W2VError(f"{path}: the file is empty")
-        return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+        with open(path, "rb") as probe:
+            opener = compression_opener(probe.read(6))
+        if opener is None:
+            return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+        with opener(path, "rb") as stream:
+            data = np.frombuffer(stream.read(), dtype=np.uint8)
     except OSError as exc:
         raise W2VError(f"cannot read vectors {path}: {exc.strerror or exc}") from None
+    except (EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise W2VError(f"cannot read vectors {path}: {exc}") from None
+    if len(data) == 0:
+        raise W2VError(f"{path}: the file is empty once decompressed")
+    return data
 
 
 def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
