@@ -31,6 +31,7 @@ CALLS = 3 * 18
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     monkeypatch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
+    monkeypatch.setattr(train_module, "CALL_BLOCKS_PER_THREAD", 1)
 
 
 def stop_at_call(monkeypatch, call):
@@ -74,6 +75,7 @@ def corpus_and_reference(tmp_path_factory):
     """The planted corpus and the vectors of an uninterrupted single-thread run on it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
+        patch.setattr(train_module, "CALL_BLOCKS_PER_THREAD", 1)
         corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "planted.txt", planted_sentences())
         return corpus, w2vfast.train(corpus, **EXACT)
 

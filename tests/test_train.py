@@ -1,5 +1,7 @@
 """Training learns planted structure in every model/loss combination, covers every epoch, repeats."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -40,7 +42,11 @@ def test_shuffled_control_shows_no_clusters(tmp_path, name):
     assert neighbours_in_own_cluster(vectors) < chance + 0.2
 
 
-def test_every_epoch_covers_the_whole_corpus(planted_file):
+@pytest.mark.parametrize("block_words", [None, 500])
+def test_every_epoch_covers_the_whole_corpus(planted_file, monkeypatch, block_words):
+    """Threads claim blocks as they go (36 blocks an epoch with 500 words each): each is trained once."""
+    if block_words is not None:
+        monkeypatch.setattr(importlib.import_module("w2vfast.train"), "BLOCK_WORDS", block_words)
     vectors = w2vfast.train(planted_file, **{**FAST, "epochs": 5, "threads": 2})
     stats = vectors.stats
     assert stats.corpus_words == 1500 * 12

@@ -12,8 +12,8 @@ One update trains a window's *inputs* against a set of *outputs*:
 gradients = G x outputs, output update = G^T x inputs) on rows that stay in cache, and the model
 scatters the input gradients back into ``syn0``. Negatives are drawn one window ahead so that their
 rows, like the next centre word's and the next new context word's, are already on their way from
-memory when the window needs them. Threads own disjoint blocks of sentences and update the shared
-matrices without locks; each keeps its own random state and scratch buffers.
+memory when the window needs them. Threads claim blocks of sentences one at a time and update the
+shared matrices without locks; each keeps its own random state and scratch buffers.
 """
 
 from __future__ import annotations
@@ -100,6 +100,22 @@ def prefetch_row(typingctx, matrix, row):
         return context.get_dummy_value()
 
     return types.void(matrix, row), codegen
+
+
+@intrinsic
+def claim_next(typingctx, counter):
+    """Take the next index from ``counter[0]`` atomically: threads share out blocks without a lock."""
+    if not (isinstance(counter, types.Array) and counter.ndim == 1 and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        counter_type = signature.args[0]
+        array = context.make_array(counter_type)(context, builder, args[0])
+        first = cgutils.get_item_pointer(context, builder, counter_type, array,
+                                         [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", first, context.get_constant(types.int64, 1), "monotonic")
+
+    return types.int64(counter), codegen
 
 
 @njit(inline="always")
@@ -398,28 +414,36 @@ def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs,
 
 @njit(parallel=True, fastmath=True, cache=True)
 def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables, params, rng_states,
-                 scratch, words_done):
-    """Train block ``b`` (sentences ``blocks[b]`` to ``blocks[b + 1]``) on thread ``b``, all at once.
+                 scratch, words_done, next_block):
+    """Train the blocks of sentences ``blocks[b]`` to ``blocks[b + 1]``, one worker per thread.
 
-    ``words_before`` is how many corpus words earlier epochs and calls covered; the learning rate
-    decays linearly with a word's overall position, so it does not depend on thread timing.
+    Each worker claims the next untrained block from the counter ``next_block`` until none is left,
+    so a thread slowed by its blocks or by the machine does not leave the others idle. Worker ``t``
+    keeps its own random state and scratch. ``words_before`` is how many corpus words earlier epochs
+    and calls covered; the learning rate decays linearly with a word's overall position, so it does
+    not depend on which thread trains it or when.
     """
     n_blocks = blocks.shape[0] - 1
+    n_workers = min(rng_states.shape[0], n_blocks)
     decay = (params.alpha - params.min_alpha) / np.float32(params.total_words)
     call_start = sentence_starts[blocks[0]]
-    for b in prange(n_blocks):
-        rng = rng_states[b]
-        sentence = scratch.sentence[b]
-        ahead = scratch.ahead[b]
+    for t in prange(n_workers):
+        rng = rng_states[t]
+        sentence = scratch.sentence[t]
+        ahead = scratch.ahead[t]
         rng = draw_negatives(params.negative, tables.alias, weights.syn1neg, ahead, rng)
-        for s in range(blocks[b], blocks[b + 1]):
-            start = sentence_starts[s]
-            end = sentence_starts[s + 1]
-            position = words_before + (start - call_start)
-            alpha = max(params.min_alpha, params.alpha - decay * np.float32(position))
-            n, rng = subsample(corpus, start, end, tables.keep_prob, sentence, rng)
-            rng = train_sentence(sentence, n, weights, tables, params, alpha, scratch.context[b],
-                                 scratch.inputs[b], scratch.grads[b], scratch.scores[b],
-                                 scratch.out_rows[b], scratch.out_labels[b], ahead, rng)
-            words_done[b] += end - start
-        rng_states[b] = rng
+        while True:
+            b = claim_next(next_block)
+            if b >= n_blocks:
+                break
+            for s in range(blocks[b], blocks[b + 1]):
+                start = sentence_starts[s]
+                end = sentence_starts[s + 1]
+                position = words_before + (start - call_start)
+                alpha = max(params.min_alpha, params.alpha - decay * np.float32(position))
+                n, rng = subsample(corpus, start, end, tables.keep_prob, sentence, rng)
+                rng = train_sentence(sentence, n, weights, tables, params, alpha, scratch.context[t],
+                                     scratch.inputs[t], scratch.grads[t], scratch.scores[t],
+                                     scratch.out_rows[t], scratch.out_labels[t], ahead, rng)
+                words_done[b] += end - start
+        rng_states[t] = rng
