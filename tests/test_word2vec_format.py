@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from w2vfast import KeyedVectors
+from w2vfast import KeyedVectors, word2vec_format
 from w2vfast.errors import W2VError
-from w2vfast.word2vec_format import _parse_number, read_word2vec
+from w2vfast.word2vec_format import _parse_number, read_word2vec, write_word2vec
 
 WORDS = [b"the", b"caf\xc3\xa9", b"\xff\xfe", b"</s>"]
 ROWS = np.array([[0.5, -1.25, 3.0], [1e-3, 2.5e5, -0.0], [7.0, 8.0, 9.0], [0.1, 0.2, 0.3]], dtype=np.float32)
@@ -123,6 +123,26 @@ def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
     with pytest.raises(W2VError, match=message) as error:
         load(tmp_path, data)
     assert "\n" not in str(error.value)
+
+
+def test_text_output_prints_every_value_as_printf_does(tmp_path, monkeypatch):
+    """The compiled writer against Python's ``%.6f``: halves that round to even, signed zeros, and
+    values it leaves to Python (beyond 1e9, not finite), among random values of every scale, written
+    64 rows at a time."""
+    monkeypatch.setattr(word2vec_format, "_TEXT_ROWS", 64)
+    rng = np.random.default_rng(5)
+    scales = rng.choice(np.float32([1e-8, 1e-4, 1, 1e4, 1e8]), 6993)
+    chosen = np.float32([0.0, -0.0, 1 / 128, -3 / 128, 5e-7, -4e-7, 2.5, 123.4567885, -1e-9, 999999999,
+                         0.5, 1.5, -2.5, 7.5])
+    rows = np.concatenate([rng.standard_normal(6993).astype(np.float32) * scales, chosen]).reshape(-1, 7)
+    special = np.float32([[1e9, -2e10, np.nan, np.inf, -np.inf, 0.5, 1.5]])
+    for values in (rows, special):
+        words = [f"w{i}" for i in range(len(values))]
+        path = tmp_path / "v.txt"
+        write_word2vec(str(path), words, values, binary=False)
+        expected = b"%d %d\n" % values.shape + b"".join(
+            w.encode() + b"".join(b" %.6f" % x for x in row) + b"\n" for w, row in zip(words, values.tolist()))
+        assert path.read_bytes() == expected
 
 
 @pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress], ids=["gz", "bz2", "xz"])

@@ -9,6 +9,7 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 from __future__ import annotations
 
 import lzma
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -83,9 +84,67 @@ def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: boo
             for word, row in zip(words, vectors):
                 out.write(word.encode("utf-8", "surrogateescape") + b" " + row.astype("<f4").tobytes() + b"\n")
         else:
-            line = b" ".join([b"%.6f"] * vectors.shape[1]) + b"\n"  # one format per row, not per value
-            for word, row in zip(words, vectors.tolist()):
-                out.write(word.encode("utf-8", "surrogateescape") + b" " + line % tuple(row))
+            encoded = [word.encode("utf-8", "surrogateescape") for word in words]
+            for first in range(0, len(encoded), _TEXT_ROWS):
+                out.write(_text_lines(encoded[first:first + _TEXT_ROWS], vectors[first:first + _TEXT_ROWS]))
+
+
+def _text_lines(words: list[bytes], rows: np.ndarray) -> bytes:
+    """``word v1 ... vd`` lines with every value as ``%.6f`` prints it, in one compiled pass."""
+    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
+    ends = np.cumsum([len(word) for word in words], dtype=np.int64)
+    values = np.ascontiguousarray(rows, dtype=np.float32)
+    out = np.empty(len(pool) + len(words) * (values.shape[1] * _MAX_VALUE_BYTES + 2), dtype=np.uint8)
+    used = _format_text_rows(pool, ends, values, out)
+    if used >= 0:
+        return out[:used].tobytes()
+    line = b" ".join([b"%.6f"] * values.shape[1]) + b"\n"  # a value too large or not finite
+    return b"".join(word + b" " + line % tuple(row) for word, row in zip(words, values.tolist()))
+
+
+@njit(cache=True)
+def _format_text_rows(pool, ends, values, out):
+    """Write the text-format lines into ``out``; returns the bytes used, or -1 if a value is not
+    finite or beyond 1e9, which Python formats instead. A float32 times 1e6 is exact in float64
+    (24 + 14 significant bits), so rounding it half to even gives printf's six decimals exactly."""
+    pos = 0
+    start = 0
+    for row in range(values.shape[0]):
+        for k in range(start, ends[row]):
+            out[pos] = pool[k]
+            pos += 1
+        start = ends[row]
+        for column in range(values.shape[1]):
+            value = np.float64(values[row, column])
+            if not abs(value) < 1e9:
+                return -1
+            out[pos] = 32
+            pos += 1
+            if math.copysign(1.0, value) < 0:
+                out[pos] = 45
+                pos += 1
+            millionths = np.int64(np.rint(abs(value) * 1e6))
+            whole = millionths // 1000000
+            digits = 1
+            while whole >= 10 ** digits:
+                digits += 1
+            for d in range(digits - 1, -1, -1):
+                out[pos + d] = 48 + whole % 10
+                whole //= 10
+            pos += digits
+            out[pos] = 46
+            fraction = millionths % 1000000
+            for d in range(6, 0, -1):
+                out[pos + d] = 48 + fraction % 10
+                fraction //= 10
+            pos += 7
+        out[pos] = 10
+        pos += 1
+    return pos
+
+
+_TEXT_ROWS = 4096
+_MAX_VALUE_BYTES = 18  # " -999999999.999999"
 
 
 def _map_file(path: str) -> np.ndarray:
