@@ -144,7 +144,7 @@ def _format_text_rows(pool, ends, values, out):
 
 
 _TEXT_ROWS = 4096
-_MAX_VALUE_BYTES = 18  # " -999999999.999999"
+_MAX_VALUE_BYTES = 19  # " -1000000000.000000": below 1e9 may still round up to it
 
 
 def _map_file(path: str) -> np.ndarray:
