@@ -4,12 +4,12 @@ Usage: ``python -m benchmarks.preprocess_runner CORPUS MIN_COUNT``. Like the con
 ends without the interpreter's teardown.
 """
 
-import os
 import sys
 import time
 
 from benchmarks.jobs import print_result
 from w2vfast import TrainConfig
+from w2vfast.cli import exit_now
 from w2vfast.train import read_corpus
 
 
@@ -21,5 +21,4 @@ def main(corpus: str, min_count: int) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], int(sys.argv[2]))
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

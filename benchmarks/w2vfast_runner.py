@@ -6,10 +6,10 @@ train`` does (``train`` then ``save``); going through the API gives the harness 
 console script does (``w2vfast.cli.run``), without the interpreter's teardown.
 """
 
-import os
 import sys
 
 import w2vfast
+from w2vfast.cli import exit_now
 from benchmarks.jobs import Job, print_result
 
 
@@ -25,5 +25,4 @@ def main(corpus: str, output: str, job: Job) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], Job.from_json(sys.argv[3]))
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

@@ -72,6 +72,11 @@ def run() -> None:
         if code is not None:
             print(code, file=sys.stderr)
         code = 0 if code is None else 1
+    exit_now(code)
+
+
+def exit_now(code: int) -> None:
+    """Flush standard output and error, then end the process with ``code`` and no teardown."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
