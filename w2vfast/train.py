@@ -56,9 +56,9 @@ class TrainStats:
         return self.words_trained / self.train_seconds if self.train_seconds > 0 else 0.0
 
 
-def _sentences_to_counter(sentences: Iterable) -> WordCounter:
+def _sentences_to_counter(sentences: Iterable, threads: int) -> WordCounter:
     """Feed an iterable of token lists (str or bytes) through the same counter as files."""
-    counter = WordCounter()
+    counter = WordCounter(threads=threads)
     buffer, size = [], 0
     for sentence in sentences:
         line = b" ".join(t.encode("utf-8", "surrogateescape") if isinstance(t, str) else bytes(t)
@@ -101,7 +101,7 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
                         "--disk-corpus DIR keeps it on disk", force)
         counter = count_words(files, disk_dir, config.threads)
     else:
-        counter = _sentences_to_counter(corpus)
+        counter = _sentences_to_counter(corpus, config.threads)
     if counter.n_words == 0:
         raise W2VError("the corpus is empty: it holds no words")
     if vocab is not None:
