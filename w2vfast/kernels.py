@@ -54,7 +54,7 @@ def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs
         per_thread(threads, (width,), np.int32),
         per_thread(threads, (width, dim), np.float32),
         per_thread(threads, (width, dim), np.float32),
-        per_thread(threads, (width, max_outputs), np.float32),
+        per_thread(threads, (width * max_outputs + 8,), np.float32),
         per_thread(threads, (max_outputs,), np.int32),
         per_thread(threads, (max_outputs,), np.float32),
         per_thread(threads, (max(negative, 1),), np.int32),
@@ -136,27 +136,46 @@ def _below(state, n):
     return np.int64(((state >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
-def _sigmoid_table(size: int, limit: float) -> np.ndarray:
-    """The logistic function at the midpoints of ``size`` equal steps over [-limit, limit]."""
-    x = (np.arange(size) + 0.5) / size * (2 * limit) - limit
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float32 whose IEEE bits are the low 32 of ``bits``: builds 2**n without a library call."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(bits), codegen
 
 
-_SIGMOID_LIMIT = np.float32(6.0)
-_SIGMOID_TABLE = _sigmoid_table(1024, 6.0)
-_SIGMOID_SCALE = np.float32(1024 / 12.0)
+def _exp2_fraction_coefficients(degree: int) -> tuple:
+    """Polynomial coefficients (lowest first) for 2**f on [0, 1], fitted at Chebyshev nodes."""
+    nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(256) + 0.5) / 256)
+    fit = np.polynomial.Chebyshev.fit(nodes, 2.0 ** nodes, degree, domain=[0, 1])
+    return tuple(np.float32(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
 
 
-@njit(fastmath=True, cache=True)
-def _sigmoid(x):
-    """The logistic function from a table, as the C tool does: a window of hierarchical softmax
-    needs about 80 of them, and ``exp`` costs several times a table read. The error is below
-    0.0015; beyond |x| = 6 the result is taken as exactly 0 or 1."""
-    if x >= _SIGMOID_LIMIT:
-        return _ONE
-    if x <= -_SIGMOID_LIMIT:
-        return np.float32(0.0)
-    return _SIGMOID_TABLE[np.int64((x + _SIGMOID_LIMIT) * _SIGMOID_SCALE)]
+_SATURATION = np.float32(6.0)
+_LOG2E = np.float32(np.log2(np.e))
+_C0, _C1, _C2, _C3, _C4 = _exp2_fraction_coefficients(4)  # relative error below 4e-6
+
+
+@njit(inline="always", fastmath=True)
+def _logistic(x):
+    """1 / (1 + e**-x) in straight-line arithmetic that the compiler turns into vector code, within
+    1e-6 of the exact value; beyond |x| = 6 it is exactly 0 or 1, as the C tool's table makes it.
+    Applied to a whole window's scores in one loop, it costs a fraction of a table read per score
+    (the table's own error was 0.0015)."""
+    clamped = min(max(x, -_SATURATION), _SATURATION)
+    t = -clamped * _LOG2E
+    whole = np.int32(t + np.float32(9.0)) - np.int32(9)  # floor: t + 9 > 0, where truncation is floor
+    f = t - np.float32(whole)
+    fraction = _C0 + f * (_C1 + f * (_C2 + f * (_C3 + f * _C4)))
+    power = _float_from_bits((whole + np.int32(127)) << np.int32(23))
+    value = _ONE / (_ONE + fraction * power)
+    value = _ONE if x >= _SATURATION else value
+    return np.float32(0.0) if x <= -_SATURATION else value
 
 
 @njit(inline="always")
@@ -177,88 +196,109 @@ class _NoAliasCompiler(Compiler):
         return super().define_pipelines()
 
 
-# Compiled once and called, not inlined into its two call sites (the losses): inlining it, and the
-# sigmoid into each of its own, doubled the kernel's cold compile time (28 s against 14 s) for no speed.
-@njit(fastmath=True, cache=True, pipeline_class=_NoAliasCompiler)
+# Compiled once and called, not inlined into its two call sites (the losses): inlining it doubled
+# the kernel's cold compile time for no speed. NumPy's error model: the sigmoid's division needs no
+# zero check (its divisor is at least 1), and with the check the loop would not vectorise.
+@njit(fastmath=True, error_model="numpy", cache=True, pipeline_class=_NoAliasCompiler)
 def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
     """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
 
-    The three products are blocked so that each loaded row serves several others: four inputs per
-    pass over an output row for the scores, four output rows per pass for the input gradients, and
-    every input in passes of four, two and one over an output row for its update, so that each
-    output row is read and written once while it is in L1. The scores of the inputs left over
-    (SG's last one to three) and everything of CBOW's single input take four outputs per pass
-    instead: with dim 100 a pass is a short chain of dependent multiply-adds, and four independent
-    chains in one loop hide each other's latency (CBOW+HS +22%). The arrays must be distinct.
+    ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
+    sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
+    Each loaded row serves several others. With several inputs (SG), each output row meets the
+    inputs four at a time (then two, then one) for the dot products and again for its update, so it
+    is read and written once per product while in L1; the input gradients take four output rows
+    per pass. CBOW's single input takes four output rows per pass in every product: with dim 100 a
+    pass is a short chain of dependent multiply-adds, and four independent chains in one loop hide
+    each other's latency (CBOW+HS +22%). The arrays must be distinct, and ``scores`` needs room for
+    ``n_in * n_out`` rounded up to a multiple of 8.
     """
     dim = inputs.shape[1]
-    for j in range(n_out):
-        row = rows[j]
-        label = labels[j]
-        i = 0
-        while i + 4 <= n_in:
-            a0 = a1 = a2 = a3 = np.float32(0.0)
-            for k in range(dim):
-                o = out[row, k]
-                a0 += inputs[i, k] * o
-                a1 += inputs[i + 1, k] * o
-                a2 += inputs[i + 2, k] * o
-                a3 += inputs[i + 3, k] * o
-            scores[i, j] = (label - _sigmoid(a0)) * alpha
-            scores[i + 1, j] = (label - _sigmoid(a1)) * alpha
-            scores[i + 2, j] = (label - _sigmoid(a2)) * alpha
-            scores[i + 3, j] = (label - _sigmoid(a3)) * alpha
-            i += 4
-    blocked = n_in - n_in % 4
-    for i in range(blocked, n_in):  # inputs left over: four outputs per pass instead
+    if n_in == 1:
         j = 0
         while j + 4 <= n_out:
             r0, r1, r2, r3 = _four(rows, j)
             a0 = a1 = a2 = a3 = np.float32(0.0)
             for k in range(dim):
-                x = inputs[i, k]
+                x = inputs[0, k]
                 a0 += x * out[r0, k]
                 a1 += x * out[r1, k]
                 a2 += x * out[r2, k]
                 a3 += x * out[r3, k]
-            scores[i, j] = (labels[j] - _sigmoid(a0)) * alpha
-            scores[i, j + 1] = (labels[j + 1] - _sigmoid(a1)) * alpha
-            scores[i, j + 2] = (labels[j + 2] - _sigmoid(a2)) * alpha
-            scores[i, j + 3] = (labels[j + 3] - _sigmoid(a3)) * alpha
+            scores[j] = a0
+            scores[j + 1] = a1
+            scores[j + 2] = a2
+            scores[j + 3] = a3
             j += 4
         while j < n_out:
             row = rows[j]
             a0 = np.float32(0.0)
             for k in range(dim):
-                a0 += inputs[i, k] * out[row, k]
-            scores[i, j] = (labels[j] - _sigmoid(a0)) * alpha
+                a0 += inputs[0, k] * out[row, k]
+            scores[j] = a0
             j += 1
+    else:
+        for j in range(n_out):
+            row = rows[j]
+            i = 0
+            while i + 4 <= n_in:
+                a0 = a1 = a2 = a3 = np.float32(0.0)
+                for k in range(dim):
+                    o = out[row, k]
+                    a0 += inputs[i, k] * o
+                    a1 += inputs[i + 1, k] * o
+                    a2 += inputs[i + 2, k] * o
+                    a3 += inputs[i + 3, k] * o
+                at = i * n_out + j
+                scores[at] = a0
+                scores[at + n_out] = a1
+                scores[at + 2 * n_out] = a2
+                scores[at + 3 * n_out] = a3
+                i += 4
+            if i + 2 <= n_in:
+                a0 = a1 = np.float32(0.0)
+                for k in range(dim):
+                    o = out[row, k]
+                    a0 += inputs[i, k] * o
+                    a1 += inputs[i + 1, k] * o
+                scores[i * n_out + j] = a0
+                scores[(i + 1) * n_out + j] = a1
+                i += 2
+            if i < n_in:
+                a0 = np.float32(0.0)
+                for k in range(dim):
+                    a0 += inputs[i, k] * out[row, k]
+                scores[i * n_out + j] = a0
+    for p in range((n_in * n_out + 7) & -8):  # whole vectors of 8: no scalar tail
+        scores[p] = _logistic(scores[p])
     for i in range(n_in):
+        at = i * n_out
         j = 0
         while j + 4 <= n_out:
             r0, r1, r2, r3 = _four(rows, j)
-            g0, g1, g2, g3 = _four(scores[i], j)
+            g0 = (labels[j] - scores[at + j]) * alpha
+            g1 = (labels[j + 1] - scores[at + j + 1]) * alpha
+            g2 = (labels[j + 2] - scores[at + j + 2]) * alpha
+            g3 = (labels[j + 3] - scores[at + j + 3]) * alpha
+            scores[at + j] = g0
+            scores[at + j + 1] = g1
+            scores[at + j + 2] = g2
+            scores[at + j + 3] = g3
             for k in range(dim):
                 grads[i, k] += (g0 * out[r0, k] + g1 * out[r1, k]) + (g2 * out[r2, k] + g3 * out[r3, k])
             j += 4
-        if j + 2 <= n_out:
+        while j < n_out:
             r0 = rows[j]
-            r1 = rows[j + 1]
-            g0 = scores[i, j]
-            g1 = scores[i, j + 1]
-            for k in range(dim):
-                grads[i, k] += g0 * out[r0, k] + g1 * out[r1, k]
-            j += 2
-        if j < n_out:
-            r0 = rows[j]
-            g0 = scores[i, j]
+            g0 = (labels[j] - scores[at + j]) * alpha
+            scores[at + j] = g0
             for k in range(dim):
                 grads[i, k] += g0 * out[r0, k]
-    if n_in == 1:  # CBOW's one input: four output rows per pass, for independent chains
+            j += 1
+    if n_in == 1:
         j = 0
         while j + 4 <= n_out:
             r0, r1, r2, r3 = _four(rows, j)
-            g0, g1, g2, g3 = _four(scores[0], j)
+            g0, g1, g2, g3 = _four(scores, j)
             for k in range(dim):
                 x = inputs[0, k]
                 out[r0, k] += g0 * x
@@ -268,7 +308,7 @@ def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
             j += 4
         while j < n_out:
             row = rows[j]
-            g0 = scores[0, j]
+            g0 = scores[j]
             for k in range(dim):
                 out[row, k] += g0 * inputs[0, k]
             j += 1
@@ -277,22 +317,23 @@ def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
         row = rows[j]
         i = 0
         while i + 4 <= n_in:
-            g0 = scores[i, j]
-            g1 = scores[i + 1, j]
-            g2 = scores[i + 2, j]
-            g3 = scores[i + 3, j]
+            at = i * n_out + j
+            g0 = scores[at]
+            g1 = scores[at + n_out]
+            g2 = scores[at + 2 * n_out]
+            g3 = scores[at + 3 * n_out]
             for k in range(dim):
                 out[row, k] += ((g0 * inputs[i, k] + g1 * inputs[i + 1, k])
                                 + (g2 * inputs[i + 2, k] + g3 * inputs[i + 3, k]))
             i += 4
         if i + 2 <= n_in:
-            g0 = scores[i, j]
-            g1 = scores[i + 1, j]
+            g0 = scores[i * n_out + j]
+            g1 = scores[(i + 1) * n_out + j]
             for k in range(dim):
                 out[row, k] += g0 * inputs[i, k] + g1 * inputs[i + 1, k]
             i += 2
         if i < n_in:
-            g0 = scores[i, j]
+            g0 = scores[i * n_out + j]
             for k in range(dim):
                 out[row, k] += g0 * inputs[i, k]
 
