@@ -154,6 +154,22 @@ def test_sigkill_while_writing_vectors_leaves_an_old_or_new_file_whole(tmp_path)
         assert (vectors.vectors == vectors.vectors[0, 0]).all()
 
 
+def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_path):
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    abandoned = tmp_path / f".v.bin.{gone}.abcd_123.tmp"
+    recent = tmp_path / f".v.bin.{gone}.efgh_456.tmp"  # its writer may be in another PID namespace
+    running = tmp_path / f".v.bin.{os.getpid()}.ijkl_789.tmp"
+    other_file = tmp_path / f".v.bin.gz.{gone}.mnop_012.tmp"
+    for temporary in (abandoned, recent, running, other_file):
+        temporary.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    for temporary in (abandoned, running, other_file):
+        os.utime(temporary, (an_hour_ago, an_hour_ago))
+    w2vfast.KeyedVectors(["a", "b"], np.ones((2, 3), np.float32)).save(str(tmp_path / "v.bin"))
+    assert leftovers(tmp_path) == sorted(["v.bin", recent.name, running.name, other_file.name])
+
+
 def limit_file_size(limit):
     """In the child: writing past ``limit`` bytes fails with EFBIG, as on a full disk."""
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

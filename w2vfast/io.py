@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from typing import BinaryIO, Iterator
 
 from .errors import W2VError
@@ -28,12 +30,50 @@ def check_writable(path: str) -> str:
     return directory
 
 
+# A temporary untouched this long, whose writer's process is gone, was abandoned (SIGKILL, power
+# loss). The age guards a writer in another PID namespace, whose process this one cannot see.
+_ABANDONED_SECONDS = 600
+_TEMP_TAIL = re.compile(r"(\d+)\.[a-z0-9_]{8}\.tmp")  # PID, then mkstemp's eight characters
+
+
+def _temp_prefix(path: str) -> str:
+    return "." + os.path.basename(path) + "."
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours to signal
+        return True
+    return True
+
+
+def _remove_abandoned(directory: str, path: str) -> None:
+    """Delete the temporaries (``.NAME.PID.XXXX.tmp``) of earlier writers of ``path`` killed mid-write."""
+    prefix = _temp_prefix(path)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            name = entry.name
+            ours = name.startswith(prefix) and _TEMP_TAIL.fullmatch(name[len(prefix):])
+            if not ours or _is_running(int(ours.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > _ABANDONED_SECONDS:
+                    os.unlink(entry.path)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces ``path`` only once it is completely written and synced."""
+    """Yield a binary file that replaces ``path`` only once it is completely written and synced.
+
+    The temporary beside it is named after this process, so that a later write of ``path`` can
+    remove one that a killed writer left behind."""
     directory = check_writable(path)
+    _remove_abandoned(directory, path)
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
