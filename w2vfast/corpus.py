@@ -37,6 +37,8 @@ _FNV_PRIME = np.uint64(1099511628211)
 _NEED_TABLE, _NEED_WORDS, _NEED_POOL, _NEED_IDS, _DONE = 0, 1, 2, 3, 4
 
 _MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+# What a cut or garbled compressed stream raises besides OSError (which bz2 and gzip headers raise).
+DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
 
 def corpus_files(sources: list[str]) -> list[str]:
@@ -72,7 +74,7 @@ def open_corpus_file(path: str) -> Iterator[BinaryIO]:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
         opener = compression_opener(peekable.peek(6)[:6])
         yield peekable if opener is None else opener(peekable, "rb")
-    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+    except (OSError, *DECOMPRESSION_ERRORS) as exc:
         raise W2VError(f"cannot read corpus {path}: {exc}") from None
     finally:
         if raw is not sys.stdin.buffer:

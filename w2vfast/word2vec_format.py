@@ -8,16 +8,14 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 
 from __future__ import annotations
 
-import lzma
 import math
 import os
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from .corpus import compression_opener
+from .corpus import DECOMPRESSION_ERRORS, compression_opener
 from .errors import W2VError
 from .io import atomic_write
 
@@ -161,7 +159,7 @@ def _map_file(path: str) -> np.ndarray:
             data = np.frombuffer(stream.read(), dtype=np.uint8)
     except OSError as exc:
         raise W2VError(f"cannot read vectors {path}: {exc.strerror or exc}") from None
-    except (EOFError, lzma.LZMAError, zlib.error) as exc:
+    except DECOMPRESSION_ERRORS as exc:
         raise W2VError(f"cannot read vectors {path}: {exc}") from None
     if len(data) == 0:
         raise W2VError(f"{path}: the file is empty once decompressed")
