@@ -196,6 +196,255 @@ class _NoAliasCompiler(Compiler):
         return super().define_pipelines()
 
 
+@njit(inline="always", fastmath=True)
+def _scores_one(inputs, i, out, rows, n_out, scores):
+    """Dot products of input row ``i`` with every output row, four output rows per pass."""
+    dim = inputs.shape[1]
+    at = i * n_out
+    j = 0
+    while j + 4 <= n_out:
+        r0, r1, r2, r3 = _four(rows, j)
+        a0 = a1 = a2 = a3 = np.float32(0.0)
+        for k in range(dim):
+            x = inputs[i, k]
+            a0 += x * out[r0, k]
+            a1 += x * out[r1, k]
+            a2 += x * out[r2, k]
+            a3 += x * out[r3, k]
+        scores[at + j] = a0
+        scores[at + j + 1] = a1
+        scores[at + j + 2] = a2
+        scores[at + j + 3] = a3
+        j += 4
+    while j < n_out:
+        row = rows[j]
+        a0 = np.float32(0.0)
+        for k in range(dim):
+            a0 += inputs[i, k] * out[row, k]
+        scores[at + j] = a0
+        j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _scores_pair(inputs, i, out, rows, n_out, scores):
+    """Dot products of input rows ``i`` and ``i + 1`` with every output row: a pass over four output
+    rows makes eight sums from six row loads, where one input row made four from five."""
+    dim = inputs.shape[1]
+    at = i * n_out
+    nx = at + n_out
+    j = 0
+    while j + 4 <= n_out:
+        r0, r1, r2, r3 = _four(rows, j)
+        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = np.float32(0.0)
+        for k in range(dim):
+            x = inputs[i, k]
+            y = inputs[i + 1, k]
+            o0 = out[r0, k]
+            o1 = out[r1, k]
+            o2 = out[r2, k]
+            o3 = out[r3, k]
+            a0 += x * o0
+            a1 += x * o1
+            a2 += x * o2
+            a3 += x * o3
+            b0 += y * o0
+            b1 += y * o1
+            b2 += y * o2
+            b3 += y * o3
+        scores[at + j] = a0
+        scores[at + j + 1] = a1
+        scores[at + j + 2] = a2
+        scores[at + j + 3] = a3
+        scores[nx + j] = b0
+        scores[nx + j + 1] = b1
+        scores[nx + j + 2] = b2
+        scores[nx + j + 3] = b3
+        j += 4
+    while j < n_out:
+        row = rows[j]
+        a0 = b0 = np.float32(0.0)
+        for k in range(dim):
+            o0 = out[row, k]
+            a0 += inputs[i, k] * o0
+            b0 += inputs[i + 1, k] * o0
+        scores[at + j] = a0
+        scores[nx + j] = b0
+        j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _coefficient(labels, scores, j, at, alpha):
+    """Turn the sigmoid at ``scores[at + j]`` into its coefficient (label - sigmoid) * alpha, and keep
+    it there for the output update."""
+    g = (labels[j] - scores[at + j]) * alpha
+    scores[at + j] = g
+    return g
+
+
+@njit(inline="always", fastmath=True)
+def _input_grads_one(grads, i, out, rows, labels, n_out, alpha, scores):
+    """Add to ``grads[i]`` the output rows weighted by their coefficients, four rows per pass."""
+    dim = grads.shape[1]
+    at = i * n_out
+    j = 0
+    while j + 4 <= n_out:
+        r0, r1, r2, r3 = _four(rows, j)
+        g0 = _coefficient(labels, scores, j, at, alpha)
+        g1 = _coefficient(labels, scores, j + 1, at, alpha)
+        g2 = _coefficient(labels, scores, j + 2, at, alpha)
+        g3 = _coefficient(labels, scores, j + 3, at, alpha)
+        for k in range(dim):
+            grads[i, k] += (g0 * out[r0, k] + g1 * out[r1, k]) + (g2 * out[r2, k] + g3 * out[r3, k])
+        j += 4
+    while j < n_out:
+        r0 = rows[j]
+        g0 = _coefficient(labels, scores, j, at, alpha)
+        for k in range(dim):
+            grads[i, k] += g0 * out[r0, k]
+        j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores):
+    """Gradients of input rows ``i`` and ``i + 1`` together: each loaded output row serves both."""
+    dim = grads.shape[1]
+    at = i * n_out
+    nx = at + n_out
+    j = 0
+    while j + 4 <= n_out:
+        r0, r1, r2, r3 = _four(rows, j)
+        g0 = _coefficient(labels, scores, j, at, alpha)
+        g1 = _coefficient(labels, scores, j + 1, at, alpha)
+        g2 = _coefficient(labels, scores, j + 2, at, alpha)
+        g3 = _coefficient(labels, scores, j + 3, at, alpha)
+        h0 = _coefficient(labels, scores, j, nx, alpha)
+        h1 = _coefficient(labels, scores, j + 1, nx, alpha)
+        h2 = _coefficient(labels, scores, j + 2, nx, alpha)
+        h3 = _coefficient(labels, scores, j + 3, nx, alpha)
+        for k in range(dim):
+            o0 = out[r0, k]
+            o1 = out[r1, k]
+            o2 = out[r2, k]
+            o3 = out[r3, k]
+            grads[i, k] += (g0 * o0 + g1 * o1) + (g2 * o2 + g3 * o3)
+            grads[i + 1, k] += (h0 * o0 + h1 * o1) + (h2 * o2 + h3 * o3)
+        j += 4
+    while j < n_out:
+        r0 = rows[j]
+        g0 = _coefficient(labels, scores, j, at, alpha)
+        h0 = _coefficient(labels, scores, j, nx, alpha)
+        for k in range(dim):
+            o0 = out[r0, k]
+            grads[i, k] += g0 * o0
+            grads[i + 1, k] += h0 * o0
+        j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _update_output_pair(out, r0, r1, j, inputs, n_in, scores, n_out):
+    """Add to output rows ``r0`` and ``r1`` (outputs ``j`` and ``j + 1``) every input row times its
+    coefficient, in one pass per block of inputs: each loaded input row serves both outputs."""
+    dim = inputs.shape[1]
+    i = 0
+    while i + 4 <= n_in:
+        at = i * n_out + j
+        g0 = scores[at]
+        g1 = scores[at + n_out]
+        g2 = scores[at + 2 * n_out]
+        g3 = scores[at + 3 * n_out]
+        h0 = scores[at + 1]
+        h1 = scores[at + 1 + n_out]
+        h2 = scores[at + 1 + 2 * n_out]
+        h3 = scores[at + 1 + 3 * n_out]
+        for k in range(dim):
+            x0 = inputs[i, k]
+            x1 = inputs[i + 1, k]
+            x2 = inputs[i + 2, k]
+            x3 = inputs[i + 3, k]
+            out[r0, k] += (g0 * x0 + g1 * x1) + (g2 * x2 + g3 * x3)
+            out[r1, k] += (h0 * x0 + h1 * x1) + (h2 * x2 + h3 * x3)
+        i += 4
+    if i + 2 <= n_in:
+        at = i * n_out + j
+        g0 = scores[at]
+        g1 = scores[at + n_out]
+        h0 = scores[at + 1]
+        h1 = scores[at + 1 + n_out]
+        for k in range(dim):
+            x0 = inputs[i, k]
+            x1 = inputs[i + 1, k]
+            out[r0, k] += g0 * x0 + g1 * x1
+            out[r1, k] += h0 * x0 + h1 * x1
+        i += 2
+    if i < n_in:
+        at = i * n_out + j
+        g0 = scores[at]
+        h0 = scores[at + 1]
+        for k in range(dim):
+            x0 = inputs[i, k]
+            out[r0, k] += g0 * x0
+            out[r1, k] += h0 * x0
+        i += 1
+
+
+@njit(inline="always", fastmath=True)
+def _update_output_one(out, row, j, inputs, n_in, scores, n_out):
+    """Add to output ``row`` (output ``j``) every input row times its coefficient, blocks of 4, 2, 1."""
+    dim = inputs.shape[1]
+    i = 0
+    while i + 4 <= n_in:
+        at = i * n_out + j
+        g0 = scores[at]
+        g1 = scores[at + n_out]
+        g2 = scores[at + 2 * n_out]
+        g3 = scores[at + 3 * n_out]
+        for k in range(dim):
+            out[row, k] += ((g0 * inputs[i, k] + g1 * inputs[i + 1, k])
+                            + (g2 * inputs[i + 2, k] + g3 * inputs[i + 3, k]))
+        i += 4
+    if i + 2 <= n_in:
+        g0 = scores[i * n_out + j]
+        g1 = scores[(i + 1) * n_out + j]
+        for k in range(dim):
+            out[row, k] += g0 * inputs[i, k] + g1 * inputs[i + 1, k]
+        i += 2
+    if i < n_in:
+        g0 = scores[i * n_out + j]
+        for k in range(dim):
+            out[row, k] += g0 * inputs[i, k]
+        i += 1
+
+
+@njit(inline="always", fastmath=True)
+def _update_outputs_from_one(out, rows, n_out, inputs, scores):
+    """The output update for a single input row (CBOW), four output rows per pass."""
+    dim = inputs.shape[1]
+    j = 0
+    while j + 4 <= n_out:
+        r0, r1, r2, r3 = _four(rows, j)
+        g0, g1, g2, g3 = _four(scores, j)
+        for k in range(dim):
+            x = inputs[0, k]
+            out[r0, k] += g0 * x
+            out[r1, k] += g1 * x
+            out[r2, k] += g2 * x
+            out[r3, k] += g3 * x
+        j += 4
+    while j < n_out:
+        row = rows[j]
+        g0 = scores[j]
+        for k in range(dim):
+            out[row, k] += g0 * inputs[0, k]
+        j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _logistic_all(scores, n):
+    """Replace the first ``n`` scores by their sigmoids in one vectorised pass."""
+    for p in range((n + 7) & -8):  # whole vectors of 8: no scalar tail
+        scores[p] = _logistic(scores[p])
+
+
 # Compiled once and called, not inlined into its two call sites (the losses): inlining it doubled
 # the kernel's cold compile time for no speed. NumPy's error model: the sigmoid's division needs no
 # zero check (its divisor is at least 1), and with the check the loop would not vectorise.
@@ -205,137 +454,38 @@ def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
 
     ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
     sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
-    Each loaded row serves several others. With several inputs (SG), each output row meets the
-    inputs four at a time (then two, then one) for the dot products and again for its update, so it
-    is read and written once per product while in L1; the input gradients take four output rows
-    per pass. CBOW's single input takes four output rows per pass in every product: with dim 100 a
-    pass is a short chain of dependent multiply-adds, and four independent chains in one loop hide
-    each other's latency (CBOW+HS +22%). The arrays must be distinct, and ``scores`` needs room for
-    ``n_in * n_out`` rounded up to a multiple of 8.
+    The window's products are done in small 2-D blocks so that each row loaded from L1 serves
+    several others: input rows in pairs against four output rows at a time for the dot products
+    and the input gradients, output rows in pairs against blocks of inputs for their update (with
+    dim 100, one row against four others per pass was bound by its loads). CBOW's single input
+    takes four output rows per pass in every product. The arrays must be distinct, and ``scores``
+    needs room for ``n_in * n_out`` rounded up to a multiple of 8.
     """
-    dim = inputs.shape[1]
     if n_in == 1:
-        j = 0
-        while j + 4 <= n_out:
-            r0, r1, r2, r3 = _four(rows, j)
-            a0 = a1 = a2 = a3 = np.float32(0.0)
-            for k in range(dim):
-                x = inputs[0, k]
-                a0 += x * out[r0, k]
-                a1 += x * out[r1, k]
-                a2 += x * out[r2, k]
-                a3 += x * out[r3, k]
-            scores[j] = a0
-            scores[j + 1] = a1
-            scores[j + 2] = a2
-            scores[j + 3] = a3
-            j += 4
-        while j < n_out:
-            row = rows[j]
-            a0 = np.float32(0.0)
-            for k in range(dim):
-                a0 += inputs[0, k] * out[row, k]
-            scores[j] = a0
-            j += 1
-    else:
-        for j in range(n_out):
-            row = rows[j]
-            i = 0
-            while i + 4 <= n_in:
-                a0 = a1 = a2 = a3 = np.float32(0.0)
-                for k in range(dim):
-                    o = out[row, k]
-                    a0 += inputs[i, k] * o
-                    a1 += inputs[i + 1, k] * o
-                    a2 += inputs[i + 2, k] * o
-                    a3 += inputs[i + 3, k] * o
-                at = i * n_out + j
-                scores[at] = a0
-                scores[at + n_out] = a1
-                scores[at + 2 * n_out] = a2
-                scores[at + 3 * n_out] = a3
-                i += 4
-            if i + 2 <= n_in:
-                a0 = a1 = np.float32(0.0)
-                for k in range(dim):
-                    o = out[row, k]
-                    a0 += inputs[i, k] * o
-                    a1 += inputs[i + 1, k] * o
-                scores[i * n_out + j] = a0
-                scores[(i + 1) * n_out + j] = a1
-                i += 2
-            if i < n_in:
-                a0 = np.float32(0.0)
-                for k in range(dim):
-                    a0 += inputs[i, k] * out[row, k]
-                scores[i * n_out + j] = a0
-    for p in range((n_in * n_out + 7) & -8):  # whole vectors of 8: no scalar tail
-        scores[p] = _logistic(scores[p])
-    for i in range(n_in):
-        at = i * n_out
-        j = 0
-        while j + 4 <= n_out:
-            r0, r1, r2, r3 = _four(rows, j)
-            g0 = (labels[j] - scores[at + j]) * alpha
-            g1 = (labels[j + 1] - scores[at + j + 1]) * alpha
-            g2 = (labels[j + 2] - scores[at + j + 2]) * alpha
-            g3 = (labels[j + 3] - scores[at + j + 3]) * alpha
-            scores[at + j] = g0
-            scores[at + j + 1] = g1
-            scores[at + j + 2] = g2
-            scores[at + j + 3] = g3
-            for k in range(dim):
-                grads[i, k] += (g0 * out[r0, k] + g1 * out[r1, k]) + (g2 * out[r2, k] + g3 * out[r3, k])
-            j += 4
-        while j < n_out:
-            r0 = rows[j]
-            g0 = (labels[j] - scores[at + j]) * alpha
-            scores[at + j] = g0
-            for k in range(dim):
-                grads[i, k] += g0 * out[r0, k]
-            j += 1
-    if n_in == 1:
-        j = 0
-        while j + 4 <= n_out:
-            r0, r1, r2, r3 = _four(rows, j)
-            g0, g1, g2, g3 = _four(scores, j)
-            for k in range(dim):
-                x = inputs[0, k]
-                out[r0, k] += g0 * x
-                out[r1, k] += g1 * x
-                out[r2, k] += g2 * x
-                out[r3, k] += g3 * x
-            j += 4
-        while j < n_out:
-            row = rows[j]
-            g0 = scores[j]
-            for k in range(dim):
-                out[row, k] += g0 * inputs[0, k]
-            j += 1
+        _scores_one(inputs, 0, out, rows, n_out, scores)
+        _logistic_all(scores, n_out)
+        _input_grads_one(grads, 0, out, rows, labels, n_out, alpha, scores)
+        _update_outputs_from_one(out, rows, n_out, inputs, scores)
         return
-    for j in range(n_out):  # each output row updated from all inputs while it is in L1
-        row = rows[j]
-        i = 0
-        while i + 4 <= n_in:
-            at = i * n_out + j
-            g0 = scores[at]
-            g1 = scores[at + n_out]
-            g2 = scores[at + 2 * n_out]
-            g3 = scores[at + 3 * n_out]
-            for k in range(dim):
-                out[row, k] += ((g0 * inputs[i, k] + g1 * inputs[i + 1, k])
-                                + (g2 * inputs[i + 2, k] + g3 * inputs[i + 3, k]))
-            i += 4
-        if i + 2 <= n_in:
-            g0 = scores[i * n_out + j]
-            g1 = scores[(i + 1) * n_out + j]
-            for k in range(dim):
-                out[row, k] += g0 * inputs[i, k] + g1 * inputs[i + 1, k]
-            i += 2
-        if i < n_in:
-            g0 = scores[i * n_out + j]
-            for k in range(dim):
-                out[row, k] += g0 * inputs[i, k]
+    i = 0
+    while i + 2 <= n_in:
+        _scores_pair(inputs, i, out, rows, n_out, scores)
+        i += 2
+    if i < n_in:
+        _scores_one(inputs, i, out, rows, n_out, scores)
+    _logistic_all(scores, n_in * n_out)
+    i = 0
+    while i + 2 <= n_in:
+        _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores)
+        i += 2
+    if i < n_in:
+        _input_grads_one(grads, i, out, rows, labels, n_out, alpha, scores)
+    j = 0
+    while j + 2 <= n_out:
+        _update_output_pair(out, rows[j], rows[j + 1], j, inputs, n_in, scores, n_out)
+        j += 2
+    if j < n_out:
+        _update_output_one(out, rows[j], j, inputs, n_in, scores, n_out)
 
 
 @njit(cache=True)
