@@ -1,11 +1,27 @@
 """Small synthetic corpora and vectors with known structure, shared by the tests."""
 
+import signal
+
 import numpy as np
 import pytest
 
 from w2vfast import KeyedVectors
 
 CLUSTERS = 5
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_handled():
+    """Handle Ctrl-C as an interactive Python does, in the tests and the processes they start.
+
+    A shell starts background jobs ignoring it, and w2vfast leaves an ignored signal ignored; the
+    signal tests must not depend on how they were started.
+    """
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 WORDS_PER_CLUSTER = 8
 
 

@@ -107,6 +107,19 @@ def test_a_second_signal_stops_at_once():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 
 
+def test_an_ignored_signal_stays_ignored():
+    """A background job ignores Ctrl-C; training must not start stopping on it."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with stop_at_safe_point() as request:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            assert request.signum is None
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_sigkill_at_random_moments_never_spoils_the_checkpoint(long_run, tmp_path):
     """Killed over and over while it writes a checkpoint after every step, the run still ends exactly."""
     corpus, reference = long_run

@@ -27,11 +27,16 @@ class StopRequest:
 
 @contextlib.contextmanager
 def _handlers(handler: Callable) -> Iterator[None]:
-    """Install ``handler`` for the stop signals, if this thread may (only the main thread can)."""
+    """Install ``handler`` for the stop signals, if this thread may (only the main thread can).
+
+    A signal the tool was started ignoring stays ignored: a shell starts background jobs ignoring
+    Ctrl-C, so that one pressed for the foreground job does not stop them too.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = [(signum, signal.signal(signum, handler)) for signum in STOP_SIGNALS]
+    previous = [(signum, signal.signal(signum, handler)) for signum in STOP_SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN]
     try:
         yield
     finally:
