@@ -110,6 +110,26 @@ def test_periodic_checkpoints_resume_identically(corpus_and_reference, tmp_path)
     assert finished.stats.words_trained == 0
 
 
+def test_a_signal_during_the_last_save_still_stops_the_run(corpus_and_reference, tmp_path, monkeypatch):
+    """Ctrl-C after the last call's check (as while its checkpoint is written) is not lost."""
+    corpus, reference = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+
+    class SignalAfterLastCheck(SafePoint):
+        def __call__(self, position):
+            super().__call__(position)
+            if position == (EXACT["epochs"] - 1, 1500):
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(train_module, "SafePoint", SignalAfterLastCheck)
+    with pytest.raises(Interrupted) as stopped:
+        w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)
+    assert stopped.value.checkpoint == checkpoint
+    monkeypatch.undo()
+    finished = w2vfast.train(resume=checkpoint)
+    assert finished.vectors.tobytes() == reference.vectors.tobytes()
+
+
 @pytest.mark.parametrize("threads_after", [2, 1])
 def test_several_threads_resume_to_the_same_quality(corpus_and_reference, tmp_path, threads_after):
     corpus, _ = corpus_and_reference

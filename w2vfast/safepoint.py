@@ -46,3 +46,10 @@ class SafePoint:
         if stopping:
             self.progress.close()
             raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
+
+    def after_training(self) -> None:
+        """Stop for a signal that came after the last call's check (while its checkpoint was being
+        saved, say): the run was asked to stop, and its checkpoint, if kept, holds the finished run."""
+        if self.stop.signum is not None:
+            self.progress.close()
+            raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)

@@ -268,7 +268,8 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
     progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=words_done(encoded, position))
     start = time.perf_counter()
     with stop_at_safe_point() as stop:
-        stats.epoch_words = trainer.run_epochs(encoded, progress, position,
-                                               SafePoint(trainer, encoded, keeper, stop, progress))
+        safe_point = SafePoint(trainer, encoded, keeper, stop, progress)
+        stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
+        safe_point.after_training()
     stats.train_seconds = time.perf_counter() - start
     return vocab, trainer
