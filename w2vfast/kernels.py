@@ -384,7 +384,6 @@ def _update_output_pair(out, r0, r1, j, inputs, n_in, scores, n_out):
             x0 = inputs[i, k]
             out[r0, k] += g0 * x0
             out[r1, k] += h0 * x0
-        i += 1
 
 
 @njit(inline="always", fastmath=True)
@@ -412,7 +411,6 @@ def _update_output_one(out, row, j, inputs, n_in, scores, n_out):
         g0 = scores[i * n_out + j]
         for k in range(dim):
             out[row, k] += g0 * inputs[i, k]
-        i += 1
 
 
 @njit(inline="always", fastmath=True)

@@ -44,12 +44,14 @@ class SafePoint:
                 self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
                                   even_if_quiet=True)
         if stopping:
-            self.progress.close()
-            raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
+            self._stop()
 
     def after_training(self) -> None:
         """Stop for a signal that came after the last call's check (while its checkpoint was being
         saved, say): the run was asked to stop, and its checkpoint, if kept, holds the finished run."""
         if self.stop.signum is not None:
-            self.progress.close()
-            raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
+            self._stop()
+
+    def _stop(self) -> None:
+        self.progress.close()
+        raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
