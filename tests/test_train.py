@@ -68,6 +68,12 @@ def test_same_seed_single_thread_is_byte_identical(planted_file, tmp_path):
     assert not np.array_equal(other.vectors, w2vfast.KeyedVectors.load(str(tmp_path / "a.bin")).vectors)
 
 
+def test_a_dimension_off_whole_vectors_gives_plain_rows_of_that_size(planted_file):
+    vectors = w2vfast.train(planted_file, **{**FAST, "dim": 13, "epochs": 1})  # trained padded to 16
+    assert vectors.vectors.shape == (len(vectors), 13) and vectors.vectors.flags.c_contiguous
+    assert vectors.most_similar(vectors.index_to_key[0], topn=1)[0][1] > 0.5
+
+
 def test_one_line_corpus_is_split_and_fully_trained(tmp_path):
     words = [w for s in planted_sentences(n_sentences=2500) for w in s]
     path = tmp_path / "one-line.txt"

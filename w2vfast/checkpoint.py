@@ -89,11 +89,14 @@ def _read_array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, out: n
                 or math.prod(found_shape) * found_dtype.itemsize > info.file_size:
             raise _Damaged(f"{name} holds {found_dtype} {found_shape}, not {np.dtype(dtype)} {shape}")
         array = np.empty(found_shape, dtype) if out is None else out
-        view = memoryview(array.reshape(-1).view(np.uint8))
-        for start in range(0, len(view), CHUNK_BYTES):
-            piece = view[start:start + CHUNK_BYTES]
-            if member.readinto(piece) != len(piece):
+        rows = max(1, CHUNK_BYTES // max(1, array.itemsize * math.prod(array.shape[1:])))
+        for start in range(0, len(array), rows):
+            block = array[start:start + rows]  # the weights are views of padded rows: not contiguous
+            piece = block if block.flags.c_contiguous else np.empty_like(block)
+            if member.readinto(memoryview(piece.reshape(-1).view(np.uint8))) != piece.nbytes:
                 raise _Damaged(f"{name} ends early")
+            if piece is not block:
+                block[...] = piece
         if member.read(1):
             raise _Damaged(f"{name} is longer than its header says")
     return array
@@ -143,7 +146,7 @@ class Checkpoint:
     def restore(self, trainer) -> tuple[int, int]:
         """Read the weights and random states into ``trainer``; returns the position to go on from."""
         with _opened(self.path) as archive:
-            for name, array in trainer.weights._asdict().items():
+            for name, array in trainer.matrices().items():
                 _read_array(archive, name, np.float32, array.shape, out=array)
             saved = _read_array(archive, "rng_states", np.uint64, (None,))
         if len(saved) == len(trainer.rng_states):
@@ -228,12 +231,12 @@ class Checkpointer:
             "vocab_lengths": np.array([len(w) for w in words], dtype=np.int64),
             "vocab_words": np.frombuffer(b"".join(words), dtype=np.uint8),
             "vocab_counts": trainer.vocab.counts.astype(np.int64),
-            **trainer.weights._asdict(),
+            **trainer.matrices(),
             "rng_states": trainer.rng_states,
         }
         with atomic_write(self.path) as out, \
                 zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for name, array in arrays.items():
                 with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+                    np.lib.format.write_array(member, array, allow_pickle=False)
         self.last = time.monotonic()

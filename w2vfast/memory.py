@@ -10,6 +10,7 @@ import os
 
 from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .errors import W2VError
+from .kernels import padded_width
 
 # The corpus reader's first guess, which it rarely has to grow: a word (an int32) per 5 bytes of text.
 CORPUS_BYTES_PER_TEXT_BYTE = 4 / 5
@@ -72,8 +73,8 @@ def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
     """The weight matrices, the vocabulary's tables and the threads' scratch buffers."""
     matrices = 1 + (config.negative > 0) + config.hs
     per_word = VOCAB_BYTES_PER_WORD + (HUFFMAN_BYTES_PER_WORD if config.hs else 0)
-    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * config.dim)
-    return {"weights": 4 * matrices * vocab_size * config.dim, "tables": per_word * vocab_size,
+    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * padded_width(config.dim))
+    return {"weights": 4 * matrices * vocab_size * padded_width(config.dim), "tables": per_word * vocab_size,
             "thread buffers": per_thread * config.threads}
 
 

@@ -34,6 +34,7 @@ BLOCK_WORDS = 25_000
 # barrier when each call gave each thread one 100,000-word block); a call of about 400,000 words a
 # thread keeps the safe points between calls (progress, checkpoints, Ctrl-C) under a second apart.
 CALL_BLOCKS_PER_THREAD = 16
+INIT_ROWS = 65_536  # rows of syn0 drawn at a time
 
 
 @dataclass
@@ -140,16 +141,19 @@ class Trainer:
         self.config = config
         rng = np.random.default_rng(config.seed)
         v, d = len(vocab), config.dim
-        syn0 = rng.random((v, d), dtype=np.float32)  # then (r - 0.5) / d in place: no temporaries
-        syn0 -= np.float32(0.5)
-        syn0 /= np.float32(d)
-        syn1neg = np.zeros((v if config.negative else 1, d), dtype=np.float32)
+        syn0 = kernels.zero_rows(v, d)
+        for start in range(0, v, INIT_ROWS):  # (r - 0.5) / d, a block of rows at a time: no big temporary
+            block = rng.random((min(INIT_ROWS, v - start), d), dtype=np.float32)
+            block -= np.float32(0.5)
+            block /= np.float32(d)
+            syn0[start:start + len(block), :d] = block
+        syn1neg = kernels.zero_rows(v if config.negative else 1, d)
         if config.hs:
             points, codes, lengths = huffman_tree(vocab.counts)
         else:
             points, codes, lengths = (np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8),
                                       np.zeros(1, np.int32))
-        syn1 = np.zeros((max(v - 1, 1) if config.hs else 1, d), dtype=np.float32)
+        syn1 = kernels.zero_rows(max(v - 1, 1) if config.hs else 1, d)
         self.weights = kernels.Weights(syn0, syn1neg, syn1)
         self.tables = kernels.Tables(keep_probabilities(vocab.counts, config.sample),
                                      negative_sampling_table(vocab.counts), points, codes, lengths)
@@ -160,6 +164,10 @@ class Trainer:
         self.scratch = kernels.make_scratch(config.threads, d, config.window, config.negative,
                                             max_outputs, MAX_SENTENCE_WORDS)
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        """The weight matrices by name, without the kernels' row padding (views, not copies)."""
+        return {name: matrix[:, :self.config.dim] for name, matrix in self.weights._asdict().items()}
 
     def warm_up(self, encoded: EncodedCorpus) -> None:
         """Compile (or load from the cache) the kernel with an empty call, outside the timed training."""
@@ -242,7 +250,7 @@ def train(corpus=None, *, read_vocab: str | None = None, save_vocab: str | None 
         f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
         f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
         f"JIT compilation {stats.jit_seconds:.2f} s")
-    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.weights.syn0)
+    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.matrices()["syn0"])
     vectors.stats = stats
     return vectors
 
