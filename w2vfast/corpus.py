@@ -160,7 +160,8 @@ def _add(table, starts, lengths, pool, state, slot, key, text, pos, length):
     table[slot, 1] = word
     starts[word] = pool_used
     lengths[word] = length
-    pool[pool_used:pool_used + length] = text[pos:pos + length]
+    for k in range(length):  # a loop, not a slice copy, whose shape check cost 3.6 s of compiling
+        pool[pool_used + k] = text[pos + k]
     state[0] = word + 1
     state[1] = pool_used + length
     return word

@@ -532,7 +532,7 @@ def negative_outputs(centre, negative, ahead, rows, labels):
     """The centre word as the positive, then the negatives drawn ahead, skipping the centre word."""
     rows[0] = centre
     labels[0] = _ONE
-    n = 1
+    n = np.int64(1)  # not the literal 1, whose own type made train_outputs compile a second time
     for q in range(negative):
         word = ahead[q]
         if word == centre:

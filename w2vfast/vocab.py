@@ -91,13 +91,16 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 def _alias_table(weights):
     """Vose's alias method: sampling is one uniform index plus one coin, from two small arrays."""
     n = weights.shape[0]
-    scaled = weights * (n / weights.sum())
+    scale = n / weights.sum()
+    scaled = np.empty(n, dtype=np.float64)
     prob = np.ones(n, dtype=np.float32)
-    alias = np.arange(n).astype(np.int32)
+    alias = np.empty(n, dtype=np.int32)
     small = np.empty(n, dtype=np.int64)
     large = np.empty(n, dtype=np.int64)
     n_small = n_large = 0
-    for i in range(n):
+    for i in range(n):  # loops, not array expressions: they compile in a fraction of the time
+        scaled[i] = weights[i] * scale
+        alias[i] = i
         if scaled[i] < 1.0:
             small[n_small] = i
             n_small += 1
@@ -134,9 +137,9 @@ def negative_sampling_table(counts: np.ndarray, power: float = 0.75) -> np.ndarr
 def _huffman(counts):
     """The C tool's two-queue Huffman construction over counts sorted in descending order."""
     n = counts.shape[0]
-    weight = np.empty(2 * n, dtype=np.int64)
-    weight[:n] = counts
-    weight[n:] = np.iinfo(np.int64).max
+    weight = np.full(2 * n, np.iinfo(np.int64).max, dtype=np.int64)
+    for w in range(n):  # a loop, not a slice copy: its shape check took seconds to compile
+        weight[w] = counts[w]
     parent = np.zeros(2 * n, dtype=np.int64)
     branch = np.zeros(2 * n, dtype=np.uint8)
     leaf = n - 1
@@ -156,6 +159,7 @@ def _huffman(counts):
         branch[picks[1]] = 1
     lengths = np.zeros(n, dtype=np.int32)
     root = 2 * n - 2
+    max_len = 1
     for w in range(n):
         d = 0
         b = w
@@ -163,7 +167,7 @@ def _huffman(counts):
             d += 1
             b = parent[b]
         lengths[w] = d
-    max_len = max(1, lengths.max())
+        max_len = max(max_len, d)
     points = np.zeros((n, max_len), dtype=np.int32)
     codes = np.zeros((n, max_len), dtype=np.uint8)
     for w in range(n):

@@ -253,7 +253,8 @@ def _scan_binary(data, pos, rows, dim, vector_bytes, starts, ends):
             return row, start, _TRUNCATED
         starts[row] = start
         ends[row] = pos
-        vector_bytes[row, :] = data[pos + 1:pos + 1 + width]
+        for k in range(width):  # loops, not slice copies, whose shape checks are slow to compile
+            vector_bytes[row, k] = data[pos + 1 + k]
         pos += 1 + width
     return rows, pos, _OK
 
@@ -370,6 +371,7 @@ def _join_words(data, starts, ends):
             out[at] = _NEWLINE
             at += 1
         length = ends[i] - starts[i]
-        out[at:at + length] = data[starts[i]:ends[i]]
+        for k in range(length):
+            out[at + k] = data[starts[i] + k]
         at += length
     return out
