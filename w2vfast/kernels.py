@@ -15,10 +15,11 @@ rows, like the next centre word's and the next new context word's, are already o
 memory when the window needs them. Threads claim blocks of sentences one at a time and update the
 shared matrices without locks; each keeps its own random state and scratch buffers.
 
-Every row (weights and scratch) is padded with zeros to whole vectors of 8 floats (``padded_width``),
-and every loop over a row runs to ``shape[1] & _WHOLE_VECTORS``, which tells the compiler that the count is a
-whole number of vectors. With dim 100 that saves each loop its 4-float remainder pass and each dot
-product its second horizontal sum. The padding stays zero: it only ever adds zero times a weight.
+Every row (weights and scratch) is padded with zeros to whole vectors of 8 floats
+(``padded_width``), and every loop over a row runs to ``shape[1] & _WHOLE_VECTORS``, which tells
+the compiler that the count is a whole number of vectors. With dim 100 that saves each loop its
+4-float remainder pass and each dot product its second horizontal sum. The padding stays zero: it
+only ever adds zero times a weight.
 """
 
 from __future__ import annotations
