@@ -73,8 +73,9 @@ def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
     """The weight matrices, the vocabulary's tables and the threads' scratch buffers."""
     matrices = 1 + (config.negative > 0) + config.hs
     per_word = VOCAB_BYTES_PER_WORD + (HUFFMAN_BYTES_PER_WORD if config.hs else 0)
-    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * padded_width(config.dim))
-    return {"weights": 4 * matrices * vocab_size * padded_width(config.dim), "tables": per_word * vocab_size,
+    width = padded_width(config.dim)  # the kernels' rows are padded to whole vectors
+    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * width)
+    return {"weights": 4 * matrices * vocab_size * width, "tables": per_word * vocab_size,
             "thread buffers": per_thread * config.threads}
 
 
