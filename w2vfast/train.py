@@ -244,13 +244,13 @@ def train(corpus=None, *, read_vocab: str | None = None, save_vocab: str | None 
         vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
     stats = TrainStats()
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
-        vocab, trainer = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
-                                force=force, saved=saved, keeper=keeper)
+        vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
+                             force=force, saved=saved, keeper=keeper)
     Progress(0, quiet=quiet).say(
         f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
         f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
         f"JIT compilation {stats.jit_seconds:.2f} s")
-    vectors = KeyedVectors.from_bytes_words(vocab.words, trainer.matrices()["syn0"])
+    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
     vectors.stats = stats
     return vectors
 
@@ -280,4 +280,6 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
         stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
         safe_point.after_training()
     stats.train_seconds = time.perf_counter() - start
-    return vocab, trainer
+    # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
+    # of its padded rows, so that copy does not raise the run's peak memory.
+    return vocab, trainer.matrices()["syn0"]
