@@ -73,7 +73,7 @@ def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs
         per_thread(threads, (width,), np.int32),
         per_thread(threads, (width, dim), np.float32),
         per_thread(threads, (width, dim), np.float32),
-        per_thread(threads, (width * max_outputs + 8,), np.float32),
+        per_thread(threads, (width * max_outputs + VECTOR_FLOATS,), np.float32),
         per_thread(threads, (max_outputs,), np.int32),
         per_thread(threads, (max_outputs,), np.float32),
         per_thread(threads, (max(negative, 1),), np.int32),
@@ -458,7 +458,7 @@ def _update_outputs_from_one(out, rows, n_out, inputs, scores):
 @njit(inline="always", fastmath=True)
 def _logistic_all(scores, n):
     """Replace the first ``n`` scores by their sigmoids in one vectorised pass."""
-    for p in range((n + 7) & -8):  # whole vectors of 8: no scalar tail
+    for p in range((n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):  # whole vectors: no scalar tail
         scores[p] = _logistic(scores[p])
 
 
@@ -477,7 +477,7 @@ def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
     dim 100, one row against four others per pass was bound by its loads). CBOW's single input
     takes four output rows per pass in every product. The arrays must be distinct, their rows padded
     to whole vectors (``padded_width``), and ``scores`` needs room for ``n_in * n_out`` rounded up to
-    a multiple of 8.
+    whole vectors (``VECTOR_FLOATS``).
     """
     if n_in == 1:
         _scores_one(inputs, 0, out, rows, n_out, scores)
