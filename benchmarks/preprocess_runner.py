@@ -10,7 +10,7 @@ import time
 from benchmarks.jobs import print_result
 from w2vfast import TrainConfig
 from w2vfast.cli import exit_now
-from w2vfast.train import read_corpus
+from w2vfast.corpus import read_corpus
 
 
 def main(corpus: str, min_count: int) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from w2vfast import KeyedVectors
+from w2vfast.corpus import SENTENCE_END, WordCounter
 
 CLUSTERS = 5
 
@@ -49,6 +50,30 @@ def write_corpus(path, sentences):
 @pytest.fixture
 def planted_file(tmp_path):
     return write_corpus(tmp_path / "planted.txt", planted_sentences())
+
+
+def neighbours_in_own_cluster(vectors, topn=3):
+    """Share of each word's ``topn`` nearest neighbours that belong to its own cluster."""
+    hits = total = 0
+    for word in vectors.index_to_key:
+        for other, _ in vectors.most_similar(word, topn=topn):
+            hits += cluster_of(other) == cluster_of(word)
+            total += 1
+    return hits / total
+
+
+def feed_in_pieces(data: bytes, piece: int, split: bool = False) -> WordCounter:
+    """``split``: two scanners share every piece, however small (as they share big blocks)."""
+    counter = WordCounter(threads=2, split_bytes=1) if split else WordCounter()
+    for start in range(0, len(data), piece):
+        counter.feed(data[start:start + piece], False)
+    counter.feed(b"", True)
+    return counter
+
+
+def tokens_of(counter):
+    words = counter.words(range(counter.n_words))
+    return [words[i] if i != SENTENCE_END else None for i in counter.ids]
 
 
 FAST = dict(dim=16, window=3, epochs=3, sample=0, min_count=1, threads=2, seed=3)

@@ -1,6 +1,5 @@
 """Checkpoints: a run stopped anywhere and resumed ends exactly where an unstopped run does."""
 
-import importlib
 import io
 import itertools
 import json
@@ -14,13 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import w2vfast
+from w2vfast import trainer
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import Interrupted, W2VError
 from w2vfast.safepoint import SafePoint
-from conftest import FAST, planted_sentences, write_corpus
-from test_train import neighbours_in_own_cluster
+from conftest import FAST, neighbours_in_own_cluster, planted_sentences, write_corpus
 
-train_module = importlib.import_module("w2vfast.train")  # the package's ``train`` is the function
 
 # Small blocks, so that a run makes many kernel calls (18 an epoch with one thread) to stop between.
 SMALL_BLOCKS = 1000
@@ -30,8 +28,8 @@ CALLS = 3 * 18
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
-    monkeypatch.setattr(train_module, "CALL_BLOCKS_PER_THREAD", 1)
+    monkeypatch.setattr(trainer, "BLOCK_WORDS", SMALL_BLOCKS)
+    monkeypatch.setattr(trainer, "CALL_BLOCKS_PER_THREAD", 1)
 
 
 def stop_at_call(monkeypatch, call):
@@ -44,7 +42,7 @@ def stop_at_call(monkeypatch, call):
                 os.kill(os.getpid(), signal.SIGINT)
             return super().__call__(position)
 
-    monkeypatch.setattr(train_module, "SafePoint", StopAtCall)
+    monkeypatch.setattr(trainer, "SafePoint", StopAtCall)
 
 
 def stop_once(corpus, checkpoint, call, **options) -> dict:
@@ -74,8 +72,8 @@ def run_stopping_at(corpus, checkpoint, stops, **options):
 def corpus_and_reference(tmp_path_factory):
     """The planted corpus and the vectors of an uninterrupted single-thread run on it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train_module, "BLOCK_WORDS", SMALL_BLOCKS)
-        patch.setattr(train_module, "CALL_BLOCKS_PER_THREAD", 1)
+        patch.setattr(trainer, "BLOCK_WORDS", SMALL_BLOCKS)
+        patch.setattr(trainer, "CALL_BLOCKS_PER_THREAD", 1)
         corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "planted.txt", planted_sentences())
         return corpus, w2vfast.train(corpus, **EXACT)
 
@@ -121,7 +119,7 @@ def test_a_signal_during_the_last_save_still_stops_the_run(corpus_and_reference,
             if position == (EXACT["epochs"] - 1, 1500):
                 os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(train_module, "SafePoint", SignalAfterLastCheck)
+    monkeypatch.setattr(trainer, "SafePoint", SignalAfterLastCheck)
     with pytest.raises(Interrupted) as stopped:
         w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)
     assert stopped.value.checkpoint == checkpoint
@@ -277,16 +275,16 @@ def test_damaged_checkpoints_are_refused_or_read_intact(checkpoint_bytes, tmp_pa
         handle.write(damaged)
     try:
         loaded = load_checkpoint(path)
-        trainer = train_module.Trainer(loaded.vocab, w2vfast.TrainConfig(**loaded.header["options"]), 1)
-        loaded.restore(trainer)
+        restored = trainer.Trainer(loaded.vocab, w2vfast.TrainConfig(**loaded.header["options"]), 1)
+        loaded.restore(restored)
     except W2VError:
         return
     expected = arrays_of(original)
     assert loaded.header == json.loads(expected["header"].tobytes())
     assert loaded.vocab.counts.tolist() == expected["vocab_counts"].tolist()
-    for name, matrix in trainer.matrices().items():
+    for name, matrix in restored.matrices().items():
         assert matrix.tobytes() == expected[name].tobytes()
-    assert trainer.rng_states.tolist() == expected["rng_states"].tolist()
+    assert restored.rng_states.tolist() == expected["rng_states"].tolist()
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,22 +10,10 @@ import threading
 import numpy as np
 import pytest
 
-from w2vfast.corpus import SENTENCE_END, WordCounter, count_words, corpus_files, encode
+from w2vfast.corpus import count_words, encode
+from w2vfast.sources import corpus_files
 from w2vfast.errors import W2VError
-
-
-def feed_in_pieces(data: bytes, piece: int, split: bool = False) -> WordCounter:
-    """``split``: two scanners share every piece, however small (as they share big blocks)."""
-    counter = WordCounter(threads=2, split_bytes=1) if split else WordCounter()
-    for start in range(0, len(data), piece):
-        counter.feed(data[start:start + piece], False)
-    counter.feed(b"", True)
-    return counter
-
-
-def tokens_of(counter):
-    words = counter.words(range(counter.n_words))
-    return [words[i] if i != SENTENCE_END else None for i in counter.ids]
+from conftest import feed_in_pieces, tokens_of
 
 
 @pytest.mark.parametrize("split", [False, True])

@@ -18,7 +18,7 @@ from w2vfast import KeyedVectors
 from w2vfast.corpus import count_words
 from w2vfast.errors import W2VError
 from w2vfast.vocab import Vocab
-from test_corpus import feed_in_pieces, tokens_of
+from conftest import feed_in_pieces, tokens_of
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 WHITESPACE = b" \t\n\r\x0b\x0c"

@@ -1,12 +1,11 @@
 """Training learns planted structure in every model/loss combination, covers every epoch, repeats."""
 
-import importlib
-
 import numpy as np
 import pytest
 
 import w2vfast
-from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, cluster_of, planted_sentences, write_corpus
+from w2vfast import trainer
+from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
 
 COMBINATIONS = {
     "sg-ns": dict(model="sg", negative=5),
@@ -15,16 +14,6 @@ COMBINATIONS = {
     "cbow-hs": dict(model="cbow", negative=0, hs=True),
     "cbow-sum-ns-hs": dict(model="cbow", negative=3, hs=True, cbow_mean=False, alpha=0.02),
 }
-
-
-def neighbours_in_own_cluster(vectors, topn=3):
-    """Share of each word's ``topn`` nearest neighbours that belong to its own cluster."""
-    hits = total = 0
-    for word in vectors.index_to_key:
-        for other, _ in vectors.most_similar(word, topn=topn):
-            hits += cluster_of(other) == cluster_of(word)
-            total += 1
-    return hits / total
 
 
 @pytest.mark.parametrize("name", COMBINATIONS)
@@ -46,7 +35,7 @@ def test_shuffled_control_shows_no_clusters(tmp_path, name):
 def test_every_epoch_covers_the_whole_corpus(planted_file, monkeypatch, block_words):
     """Threads claim blocks as they go (36 blocks an epoch with 500 words each): each is trained once."""
     if block_words is not None:
-        monkeypatch.setattr(importlib.import_module("w2vfast.train"), "BLOCK_WORDS", block_words)
+        monkeypatch.setattr(trainer, "BLOCK_WORDS", block_words)
     vectors = w2vfast.train(planted_file, **{**FAST, "epochs": 5, "threads": 2})
     stats = vectors.stats
     assert stats.corpus_words == 1500 * 12

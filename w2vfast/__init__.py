@@ -2,7 +2,7 @@
 
 from .config import TrainConfig
 from .errors import W2VError
-from .train import TrainStats, train
+from .trainer import TrainStats, train
 from .vectors import KeyedVectors
 
 __all__ = ["KeyedVectors", "TrainConfig", "TrainStats", "W2VError", "train"]

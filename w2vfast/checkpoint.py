@@ -53,12 +53,6 @@ def fingerprint(encoded: EncodedCorpus) -> dict:
     return {"corpus_words": encoded.n_words, "corpus_sentences": encoded.n_sentences, "corpus_crc32": crc}
 
 
-def words_done(encoded: EncodedCorpus, position: tuple[int, int]) -> int:
-    """Corpus words trained before ``position``: where the learning rate has decayed to."""
-    epoch, sentence = position
-    return epoch * encoded.n_words + int(encoded.sentence_starts[sentence])
-
-
 @contextlib.contextmanager
 def _opened(path: str) -> Iterator[zipfile.ZipFile]:
     """The checkpoint as a zip archive; whatever goes wrong reading it becomes one clear W2VError."""
@@ -224,7 +218,7 @@ class Checkpointer:
         epoch, sentence = position
         header = {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(trainer.config),
                   **self.run, "vocab_size": len(trainer.vocab), "epoch": epoch, "sentence": sentence,
-                  "words_done": words_done(encoded, position)}
+                  "words_done": encoded.words_before(epoch, sentence)}
         words = trainer.vocab.words
         arrays = {
             "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),

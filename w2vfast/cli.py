@@ -15,10 +15,13 @@ import click
 from click.core import ParameterSource
 
 from .errors import Interrupted, W2VError
+from .evaluate import RESTRICT_VOCAB
 from .interrupt import stop_at_once
 from .io import check_writable
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
+# The analogy command knows fewer words than gensim by default: the C tool's compute-accuracy uses 30,000.
+ANALOGY_RESTRICT_VOCAB = 30_000
 
 
 def _fail(message: str, code: int = 1):
@@ -137,7 +140,7 @@ def _resume_command(checkpoint: str, corpus, output: str, binary, disk_corpus) -
 
 
 def _run_training(corpus, output, binary, quiet, **options):
-    from .train import train
+    from .trainer import train
 
     check_writable(output)
     resume_command = functools.partial(_resume_command, corpus=corpus, output=output, binary=binary,
@@ -361,7 +364,7 @@ def evaluation_options(default_restrict: int, items: str):
 
 @evaluate.command("analogy")
 @click.argument("questions")
-@evaluation_options(30_000, "questions")
+@evaluation_options(ANALOGY_RESTRICT_VOCAB, "questions")
 @friendly_errors
 def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensitive, as_json):
     """Accuracy on QUESTIONS (questions-words.txt format), per section and in total, counted as
@@ -389,7 +392,7 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
 
 @evaluate.command("similarity")
 @click.argument("pairs", nargs=-1, required=True)
-@evaluation_options(300_000, "pairs")
+@evaluation_options(RESTRICT_VOCAB, "pairs")
 @friendly_errors
 def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensitive, as_json):
     """Pearson and Spearman correlation between cosines and the human scores of PAIRS files

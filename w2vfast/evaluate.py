@@ -15,6 +15,7 @@ from numba import njit
 
 from .errors import W2VError
 
+RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
 _SCORES_PER_BLOCK = 1 << 22
 
@@ -83,7 +84,7 @@ def _read_lines(path: str) -> list[str]:
         raise W2VError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = 300_000,
+def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT_VOCAB,
                        case_insensitive: bool = True) -> AnalogyResult:
     """Answer every "a is to b as c is to ?" question of a ``questions-words.txt`` style file.
 
@@ -166,7 +167,7 @@ def _best_columns(scores, best):
                 lowest = top[keep - 1]
 
 
-def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_vocab: int | None = 300_000,
+def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_vocab: int | None = RESTRICT_VOCAB,
                         case_insensitive: bool = True) -> PairsResult:
     """Pearson and Spearman correlation between human scores (``word1 TAB word2 TAB score`` lines,
     ``#`` comments) and the words' cosines, over the pairs whose two words are known."""

@@ -12,8 +12,9 @@ from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .errors import W2VError
 from .kernels import padded_width
 
-# The corpus reader's first guess, which it rarely has to grow: a word (an int32) per 5 bytes of text.
-CORPUS_BYTES_PER_TEXT_BYTE = 4 / 5
+# Plain text holds at most about one word per 5 bytes (wiki17m.txt: one per 5.9), so the corpus
+# reader's first guess at the words in a file rarely has to grow; each word is an int32.
+TEXT_BYTES_PER_WORD = 5
 # Per vocabulary word besides the weights: subsampling and alias tables and their construction,
 # the word as Python objects in the vocabulary and in the vectors' index.
 VOCAB_BYTES_PER_WORD = 64 + 200
@@ -66,7 +67,7 @@ def available_bytes() -> int | None:
 
 def corpus_bytes(text_bytes: int) -> dict[str, int]:
     """The encoded corpus of ``text_bytes`` bytes of plain text."""
-    return {"encoded corpus": int(text_bytes * CORPUS_BYTES_PER_TEXT_BYTE)}
+    return {"encoded corpus": 4 * (text_bytes // TEXT_BYTES_PER_WORD)}
 
 
 def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:

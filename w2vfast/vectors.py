@@ -13,6 +13,7 @@ import numpy as np
 
 from . import cache as vectors_cache
 from .errors import W2VError
+from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .word2vec_format import read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
@@ -164,23 +165,19 @@ class KeyedVectors:
             found += [w for w in difflib.get_close_matches(word, pool, n=n) if w not in found]
         return found[:n]
 
-    def evaluate_word_analogies(self, analogies: str, restrict_vocab: int | None = 300_000,
+    def evaluate_word_analogies(self, analogies: str, restrict_vocab: int | None = RESTRICT_VOCAB,
                                 case_insensitive: bool = True):
         """gensim's return shape: ``(total accuracy, sections)``, each section a dict with 'section',
         'correct' and 'incorrect' (question tuples), the last one 'Total accuracy'. See ``evaluate``."""
-        from .evaluate import evaluate_analogies
-
         result = evaluate_analogies(self, analogies, restrict_vocab, case_insensitive)
         sections = [{"section": s.name, "correct": s.correct, "incorrect": s.incorrect}
                     for s in result.sections + [result.total]]
         return result.total.accuracy or 0.0, sections
 
-    def evaluate_word_pairs(self, pairs: str, delimiter: str = "\t", restrict_vocab: int | None = 300_000,
+    def evaluate_word_pairs(self, pairs: str, delimiter: str = "\t", restrict_vocab: int | None = RESTRICT_VOCAB,
                             case_insensitive: bool = True):
         """gensim's return shape: ``((pearson, nan), (spearman, nan), percent of pairs out of
         vocabulary)``; p-values are not computed. See ``evaluate``."""
-        from .evaluate import evaluate_word_pairs
-
         result = evaluate_word_pairs(self, pairs, delimiter, restrict_vocab, case_insensitive)
         return (result.pearson, float("nan")), (result.spearman, float("nan")), result.oov_percent
 

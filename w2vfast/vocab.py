@@ -30,10 +30,6 @@ class Vocab:
             self._index = {word: i for i, word in enumerate(self.words)}
         return self._index
 
-    @property
-    def total(self) -> int:
-        return int(self.counts.sum())
-
     @staticmethod
     def select(counts: np.ndarray, min_count: int, max_vocab: int | None) -> np.ndarray:
         """Indices of the kept words, by descending count; ties keep their original order."""

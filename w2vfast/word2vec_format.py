@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .corpus import DECOMPRESSION_ERRORS, compression_opener
 from .errors import W2VError
 from .io import atomic_write
+from .sources import DECOMPRESSION_ERRORS, compression_opener
 
 _HEADER_BYTES = 1024
 _NEWLINE, _SPACE = 10, 32

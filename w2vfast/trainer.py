@@ -1,28 +1,28 @@
-"""The training driver: read and encode the corpus, build the tables, run the kernels epoch by epoch.
+"""The training driver: read the corpus, build the tables, run the kernels epoch by epoch.
 
-Python does the bookkeeping between kernel calls (progress, learning-rate position, statistics);
-each call trains one block of sentences per thread in parallel.
+Python does the bookkeeping between kernel calls (progress, the learning rate's position, statistics,
+checkpoints, stop requests). In each call the threads claim blocks of about ``BLOCK_WORDS`` words one
+at a time until the call's blocks are trained.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 import numba
 import numpy as np
 from numba.core import event as numba_event
 
 from . import kernels
-from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, words_done
+from .checkpoint import Checkpoint, Checkpointer, load_checkpoint
 from .config import MAX_SENTENCE_WORDS, TrainConfig
-from .corpus import EncodedCorpus, WordCounter, count_words, corpus_files, encode, plain_text_bytes
+from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import W2VError
 from .interrupt import stop_at_safe_point
-from .memory import corpus_bytes, ensure_fits, training_bytes
+from .memory import ensure_fits, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
 from .vectors import KeyedVectors
@@ -55,70 +55,6 @@ class TrainStats:
     @property
     def words_per_second(self) -> float:
         return self.words_trained / self.train_seconds if self.train_seconds > 0 else 0.0
-
-
-def _sentences_to_counter(sentences: Iterable, threads: int) -> WordCounter:
-    """Feed an iterable of token lists (str or bytes) through the same counter as files."""
-    counter = WordCounter(threads=threads)
-    buffer, size = [], 0
-    for sentence in sentences:
-        line = b" ".join(t.encode("utf-8", "surrogateescape") if isinstance(t, str) else bytes(t)
-                         for t in sentence) + b"\n"
-        buffer.append(line)
-        size += len(line)
-        if size >= 1 << 22:
-            counter.feed(b"".join(buffer), False)
-            buffer, size = [], 0
-    counter.feed(b"".join(buffer), True)
-    return counter
-
-
-def _is_paths(corpus) -> bool:
-    if isinstance(corpus, (str, os.PathLike)):
-        return True
-    return isinstance(corpus, (list, tuple)) and len(corpus) > 0 and \
-        all(isinstance(c, (str, os.PathLike)) for c in corpus)
-
-
-def _corpus_paths(corpus) -> list[str] | None:
-    """The corpus as a list of paths, or ``None`` for an iterable of token lists."""
-    if not _is_paths(corpus):
-        return None
-    return [os.fspath(corpus)] if isinstance(corpus, (str, os.PathLike)) else [os.fspath(c) for c in corpus]
-
-
-def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_dir: str | None = None,
-                force: bool = False) -> tuple[Vocab, EncodedCorpus]:
-    """Count, choose the vocabulary (unless given), and encode: the corpus text is read exactly once.
-
-    ``disk_dir`` keeps the encoded corpus in a memory-mapped file there rather than in RAM; without
-    it, a corpus too large for memory is refused before reading, unless ``force`` is set.
-    """
-    paths = _corpus_paths(corpus)
-    if paths is not None:
-        files = corpus_files(paths)
-        if disk_dir is None:
-            ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
-                        "--disk-corpus DIR keeps it on disk", force)
-        counter = count_words(files, disk_dir, config.threads)
-    else:
-        counter = _sentences_to_counter(corpus, config.threads)
-    if counter.n_words == 0:
-        raise W2VError("the corpus is empty: it holds no words")
-    if vocab is not None:
-        index = vocab.index
-        remap = np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
-    else:
-        order = Vocab.select(counter.counts, config.min_count, config.max_vocab)
-        vocab = Vocab(counter.words(order), counter.counts[order].astype(np.int64))
-        remap = np.full(counter.n_words, -1, dtype=np.int32)
-        remap[order] = np.arange(len(order), dtype=np.int32)
-    if len(vocab) == 0:
-        raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
-    encoded = encode(counter, remap, MAX_SENTENCE_WORDS)
-    if encoded.n_words == 0:
-        raise W2VError("no corpus word is in the vocabulary")
-    return vocab, encoded
 
 
 def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
@@ -173,10 +109,11 @@ class Trainer:
         """Compile (or load from the cache) the kernel with an empty call, outside the timed training."""
         self._call(encoded, np.zeros(1, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
 
-    def _call(self, encoded, blocks, words_before, words_done) -> None:
+    def _call(self, encoded: EncodedCorpus, blocks: np.ndarray, words_before: int,
+              block_words: np.ndarray) -> None:
         kernels.train_blocks(encoded.words, encoded.sentence_starts, blocks, np.int64(words_before),
                              self.weights, self.tables, self.params, self.rng_states, self.scratch,
-                             words_done, np.zeros(1, dtype=np.int64))
+                             block_words, np.zeros(1, dtype=np.int64))
 
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
                    after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
@@ -190,18 +127,18 @@ class Trainer:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         blocks = _blocks(encoded, threads)
         start_epoch, start_sentence = start
+        per_call = threads * CALL_BLOCKS_PER_THREAD
         epoch_words = []
         for epoch in range(start_epoch, self.config.epochs):
             epoch_blocks = _blocks_from(blocks, start_sentence) if epoch == start_epoch else blocks
             covered = 0
-            per_call = threads * CALL_BLOCKS_PER_THREAD
             for first in range(0, len(epoch_blocks) - 1, per_call):
                 call_blocks = epoch_blocks[first:first + per_call + 1]
-                words_done = np.zeros(len(call_blocks) - 1, dtype=np.int64)
-                words_before = epoch * encoded.n_words + int(encoded.sentence_starts[call_blocks[0]])
-                self._call(encoded, call_blocks, words_before, words_done)
-                covered += int(words_done.sum())
-                progress.update(words_before + int(words_done.sum()), self.alpha_at(words_before))
+                block_words = np.zeros(len(call_blocks) - 1, dtype=np.int64)
+                words_before = encoded.words_before(epoch, int(call_blocks[0]))
+                self._call(encoded, call_blocks, words_before, block_words)
+                covered += int(block_words.sum())
+                progress.update(words_before + int(block_words.sum()), self.alpha_at(words_before))
                 if after_call is not None:
                     after_call((epoch, int(call_blocks[-1])))
             epoch_words.append(covered)
@@ -237,7 +174,7 @@ def train(corpus=None, *, read_vocab: str | None = None, save_vocab: str | None 
                                                                       checkpoint, checkpoint_every)
     if corpus is None:
         raise W2VError("no corpus given")
-    keeper = None if checkpoint is None else Checkpointer(checkpoint, checkpoint_every, _corpus_paths(corpus))
+    keeper = None if checkpoint is None else Checkpointer(checkpoint, checkpoint_every, corpus_paths(corpus))
     config = TrainConfig(**options)
     vocab = saved.vocab if saved is not None else None
     if read_vocab is not None:
@@ -273,7 +210,7 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
     trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
     position = saved.restore(trainer) if saved is not None else (0, 0)
     trainer.warm_up(encoded)
-    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=words_done(encoded, position))
+    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=encoded.words_before(*position))
     start = time.perf_counter()
     with stop_at_safe_point() as stop:
         safe_point = SafePoint(trainer, encoded, keeper, stop, progress)

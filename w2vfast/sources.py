@@ -1,0 +1,122 @@
+"""Where corpus text comes from: files, directories and standard input, decompressed when their first
+bytes say so, read in blocks by a thread that stays ahead of the scanner.
+
+Plain Python: the bytes it yields go to the corpus scanner (``corpus.py``); the vectors readers use
+its decompression too.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import queue
+import sys
+import threading
+import zlib
+from typing import BinaryIO, Iterator
+
+from .errors import W2VError
+
+BLOCK_BYTES = 1 << 24
+_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+# What a cut or garbled compressed stream raises besides OSError (which bz2 and gzip headers raise).
+DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
+
+
+def corpus_files(sources: list[str]) -> list[str]:
+    """Expand directories (their regular files, sorted) and check every file can be opened."""
+    files = []
+    for source in sources:
+        if source == "-":
+            files.append(source)
+        elif os.path.isdir(source):
+            inside = sorted(os.path.join(source, name) for name in os.listdir(source))
+            files.extend(path for path in inside if os.path.isfile(path))
+        elif not os.path.exists(source):
+            raise W2VError(f"corpus not found: {source}")
+        else:
+            files.append(source)
+    if not files:
+        raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}")
+    for path in files:
+        if path != "-" and not os.access(path, os.R_OK):
+            raise W2VError(f"corpus not readable: {path}")
+    return files
+
+
+@contextlib.contextmanager
+def open_corpus_file(path: str) -> Iterator[BinaryIO]:
+    """Open a file (or ``-``, standard input) for reading, decompressing gzip, bzip2 or xz when its
+    first bytes say so. The bytes are peeked, not consumed, so pipes and FIFOs work too."""
+    try:
+        raw = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as exc:
+        raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+    try:
+        peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+        opener = compression_opener(peekable.peek(6)[:6])
+        yield peekable if opener is None else opener(peekable, "rb")
+    except (OSError, *DECOMPRESSION_ERRORS) as exc:
+        raise W2VError(f"cannot read corpus {path}: {exc}") from None
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
+
+
+def compression_opener(head: bytes):
+    """``gzip.open``, ``bz2.open`` or ``lzma.open`` for a file whose first bytes are ``head``, else ``None``."""
+    return next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
+
+
+def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word)."""
+    for path in paths:
+        with open_corpus_file(path) as stream:
+            while True:
+                block = stream.read(block_bytes)
+                if not block:
+                    break
+                yield block, False
+        yield b"", True
+
+
+def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
+    """Produce ``items`` in a background thread, up to ``depth`` ahead of the consumer.
+
+    File reads and decompression release the GIL, and so does the Numba scan, so reading the next
+    block overlaps with scanning this one. Errors reach the consumer in order.
+    """
+    pending: queue.Queue = queue.Queue(maxsize=depth)
+    finished = object()
+
+    def produce():
+        try:
+            for item in items:
+                pending.put((item, None))
+            pending.put((finished, None))
+        except BaseException as exc:  # handed over to the consumer, which re-raises it
+            pending.put((finished, exc))
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        item, error = pending.get()
+        if error is not None:
+            raise error
+        if item is finished:
+            return
+        yield item
+
+
+def plain_text_bytes(paths: list[str]) -> int:
+    """The size of the uncompressed files among ``paths``: what is known of the corpus before reading."""
+    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not _is_compressed(p))
+
+
+def _is_compressed(path: str) -> bool:
+    """Only for regular files: probing a FIFO would consume what the reader needs."""
+    with open(path, "rb") as probe:
+        return compression_opener(probe.read(6)) is not None
