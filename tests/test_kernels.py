@@ -5,6 +5,7 @@ import pytest
 from numba import njit
 
 from w2vfast import kernels
+from w2vfast.vocab import huffman_tree, negative_sampling_table
 
 
 @njit(fastmath=True, error_model="numpy")
@@ -55,7 +56,78 @@ def test_train_outputs_matches_the_matrix_products(n_in, n_out):
     want_out = out64.copy()
     np.add.at(want_out, rows[:n_out], g.T @ inputs64)
 
-    kernels.train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores)
+    kernels.train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
     np.testing.assert_allclose(grads[:n_in, :dim], want_grads, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out[:, :dim], want_out, rtol=1e-4, atol=1e-5)
     assert not out[:, dim:].any() and not grads[:, dim:].any()  # the padding stays zero
+
+
+WINDOW_CASES = {
+    "sg-ns": dict(cbow=False, cbow_mean=True, hs=False, negative=4),
+    "sg-hs": dict(cbow=False, cbow_mean=True, hs=True, negative=0),
+    "cbow-mean-ns": dict(cbow=True, cbow_mean=True, hs=False, negative=4),
+    "cbow-mean-hs": dict(cbow=True, cbow_mean=True, hs=True, negative=0),
+    "cbow-sum-ns-hs": dict(cbow=True, cbow_mean=False, hs=True, negative=3),
+    "sg-ns-hs": dict(cbow=False, cbow_mean=True, hs=True, negative=3),
+}
+
+
+def reference_window(syn0, syn1neg, syn1, context, centre, negatives, tree, case, alpha):
+    """One window in plain float64 NumPy: the inputs (each context row, or their mean or sum), trained
+    against the Huffman path of the centre word and then against the centre word and the negatives
+    other than it, every gradient taken before any output row changes; then every context row gets its
+    input's gradient."""
+    syn0, syn1neg, syn1 = (m.astype(np.float64) for m in (syn0, syn1neg, syn1))
+    rows = syn0[context]
+    if case["cbow"]:
+        rows = rows.mean(axis=0, keepdims=True) if case["cbow_mean"] else rows.sum(axis=0, keepdims=True)
+    grads = np.zeros_like(rows)
+    losses = []
+    if case["hs"]:
+        points, codes, lengths = tree
+        path = points[centre, :lengths[centre]]
+        losses.append((syn1, path, 1.0 - codes[centre, :lengths[centre]]))
+    if case["negative"]:
+        outputs = [centre] + [w for w in negatives if w != centre]
+        losses.append((syn1neg, np.array(outputs), np.array([1.0] + [0.0] * (len(outputs) - 1))))
+    for matrix, outputs, labels in losses:
+        chosen = matrix[outputs]
+        g = (labels - _reference_sigmoid(rows @ chosen.T)) * alpha
+        grads += g @ chosen
+        np.add.at(matrix, outputs, g.T @ rows)
+    np.add.at(syn0, context, grads if not case["cbow"] else np.repeat(grads, len(context), axis=0))
+    return syn0, syn1neg, syn1
+
+
+@pytest.mark.parametrize("name", WINDOW_CASES)
+def test_a_window_trains_as_the_numpy_statement_of_its_model_and_losses(name):
+    """Each model and loss path of ``train_window``, CBOW's sum as well as its mean, and both losses
+    in one run, against plain NumPy: a path that ignored ``cbow_mean`` or dropped a loss would fail."""
+    case = WINDOW_CASES[name]
+    rng = np.random.default_rng(7)
+    vocab, dim, window, alpha = 12, 20, 3, np.float32(0.05)
+    counts = sorted(rng.integers(1, 100, vocab), reverse=True)
+    tree = huffman_tree(np.array(counts))
+    weights = kernels.Weights(padded(rng.normal(0, 0.5, (vocab, dim))), padded(rng.normal(0, 0.5, (vocab, dim))),
+                              padded(rng.normal(0, 0.5, (vocab - 1, dim))))
+    before = [m[:, :dim].copy() for m in weights]
+    tables = kernels.Tables(np.ones(vocab, np.float32), negative_sampling_table(np.array(counts)), *tree)
+    params = kernels.make_params(case["cbow"], case["cbow_mean"], case["hs"], case["negative"], window, alpha,
+                                 alpha * 1e-4, 1000)
+    scratch = kernels.make_scratch(1, dim, window, case["negative"], max(case["negative"] + 1, tree[0].shape[1]), 50)
+    buffers = kernels.Scratch(*(part[0] for part in scratch))  # one thread's
+    context = [3, 0, 7, 3, 9]  # a repeated context word, as a sentence can hold
+    centre = 5
+    buffers.context[:len(context)] = context
+    negatives = [2, 5, 11, 2][:max(case["negative"], 1)]  # the centre word itself and a repeat among them
+    buffers.ahead[:len(negatives)] = negatives
+    kernels.train_window(weights, buffers.context, buffers.inputs, buffers.grads, buffers.scores, buffers.out_rows,
+                         buffers.out_labels, buffers.ahead, np.int32(centre), np.int64(len(context)), tables, params,
+                         alpha, np.uint64(99))
+    want = reference_window(*before, context, centre, negatives[:case["negative"]], tree, case, alpha)
+    for got, expected, old, name in zip(weights, want, before, ("syn0", "syn1neg", "syn1")):
+        np.testing.assert_allclose(got[:, :dim], expected, rtol=1e-4, atol=1e-5, err_msg=name)
+        assert not got[:, dim:].any()
+    trained = {"syn0": True, "syn1neg": case["negative"] > 0, "syn1": case["hs"]}
+    for got, old, name in zip(weights, before, ("syn0", "syn1neg", "syn1")):
+        assert (not np.array_equal(got[:, :dim], old)) == trained[name], name

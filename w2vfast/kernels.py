@@ -7,9 +7,10 @@ One update trains a window's *inputs* against a set of *outputs*:
 - the outputs are rows of an output matrix with 0/1 labels, chosen by the loss: negative sampling
   gives the centre word (1) and ``negative`` words drawn from counts^0.75 (0), shared by the whole
   window; hierarchical softmax gives the inner nodes on the centre word's Huffman path (1 - code).
+  ``train_window`` is the one place that picks the losses of a run.
 
 ``train_outputs`` then does the three small matrix products (scores = inputs x outputs^T, input
-gradients = G x outputs, output update = G^T x inputs) on rows that stay in cache, and the model
+gradients = G x outputs, output update = G^T x inputs) on rows that stay in cache, and the window
 scatters the input gradients back into ``syn0``. Negatives are drawn one window ahead so that their
 rows, like the next centre word's and the next new context word's, are already on their way from
 memory when the window needs them. Threads claim blocks of sentences one at a time and update the
@@ -20,6 +21,10 @@ Every row (weights and scratch) is padded with zeros to whole vectors of 8 float
 the compiler that the count is a whole number of vectors. With dim 100 that saves each loop its
 4-float remainder pass and each dot product its second horizontal sum. The padding stays zero: it
 only ever adds zero times a weight.
+
+The file reads top-down: the arrays, the driver, the losses, the window update, the primitives.
+Every helper takes the arrays it writes first. Each compiled call chain stays inside this file:
+Numba's cache does not notice changes to a function that lives in another file.
 """
 
 from __future__ import annotations
@@ -33,17 +38,19 @@ from numba.core import cgutils
 from numba.core.compiler import Compiler
 from numba.extending import intrinsic
 
+# ---------------------------------------------------------------------------------------------
+# The arrays the kernels share
+# ---------------------------------------------------------------------------------------------
+
 Weights = namedtuple("Weights", "syn0 syn1neg syn1")
 Tables = namedtuple("Tables", "keep_prob alias hs_points hs_codes hs_lengths")
 Params = namedtuple("Params", "cbow cbow_mean hs negative window alpha min_alpha total_words")
 Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels ahead")
 
-_LCG_MUL = np.uint64(25214903917)
-_LCG_ADD = np.uint64(11)
-_ONE = np.float32(1.0)
 CACHE_LINE = 64
 VECTOR_FLOATS = 8  # one 256-bit AVX register
 _WHOLE_VECTORS = -VECTOR_FLOATS  # n & _WHOLE_VECTORS: n rounded down to whole vectors
+_ONE = np.float32(1.0)
 
 
 def padded_width(dim: int) -> int:
@@ -91,115 +98,211 @@ def per_thread(threads: int, shape: tuple, dtype) -> np.ndarray:
     return np.zeros((threads, first) + tuple(shape[1:]), dtype=dtype)
 
 
-@intrinsic
-def prefetch_row(typingctx, matrix, row):
-    """Start loading the cache lines of ``matrix[row]``: a hint to the CPU, with no effect on results.
+# ---------------------------------------------------------------------------------------------
+# The driver: blocks of sentences, claimed by one worker per thread
+# ---------------------------------------------------------------------------------------------
 
-    Rows are picked at random (negatives, context words), so the hardware prefetcher cannot guess
-    them; asking one window ahead hides most of the memory latency.
+@njit(parallel=True, fastmath=True, cache=True)
+def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, sentence_starts, blocks,
+                 words_before, tables, params):
+    """Train the blocks of sentences ``blocks[b]`` to ``blocks[b + 1]``, one worker per thread.
+
+    Each worker claims the next untrained block from the counter ``next_block`` until none is left,
+    so a thread slowed by its blocks or by the machine does not leave the others idle, and adds the
+    corpus words of block ``b`` to ``block_words[b]``. Worker ``t`` keeps its own random state and
+    scratch. ``words_before`` is how many corpus words earlier epochs and calls covered; the
+    learning rate decays linearly with a word's overall position, so it does not depend on which
+    thread trains it or when.
     """
-    if not isinstance(matrix, types.Array) or matrix.ndim != 2 or not isinstance(row, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        matrix_type, row_type = signature.args
-        array = context.make_array(matrix_type)(context, builder, args[0])
-        index = context.cast(builder, args[1], row_type, types.intp)
-        zero = context.get_constant(types.intp, 0)
-        start = builder.bitcast(cgutils.get_item_pointer(context, builder, matrix_type, array, [index, zero]),
-                                ir.IntType(8).as_pointer())
-        columns = cgutils.unpack_tuple(builder, array.shape, 2)[1]
-        row_bytes = builder.mul(columns, context.get_constant(types.intp, matrix_type.dtype.bitwidth // 8))
-        i32 = ir.IntType(32)
-        hint = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]),
-            "llvm.prefetch.p0")
-        line = context.get_constant(types.intp, 64)
-        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
-            builder.call(hint, [builder.gep(start, [offset]), i32(1), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return types.void(matrix, row), codegen
-
-
-@intrinsic
-def claim_next(typingctx, counter):
-    """Take the next index from ``counter[0]`` atomically: threads share out blocks without a lock."""
-    if not (isinstance(counter, types.Array) and counter.ndim == 1 and counter.dtype == types.int64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        counter_type = signature.args[0]
-        array = context.make_array(counter_type)(context, builder, args[0])
-        first = cgutils.get_item_pointer(context, builder, counter_type, array,
-                                         [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("add", first, context.get_constant(types.int64, 1), "monotonic")
-
-    return types.int64(counter), codegen
+    n_blocks = blocks.shape[0] - 1
+    n_workers = min(rng_states.shape[0], n_blocks)
+    decay = (params.alpha - params.min_alpha) / np.float32(params.total_words)
+    call_start = sentence_starts[blocks[0]]
+    for t in prange(n_workers):
+        rng = rng_states[t]
+        sentence = scratch.sentence[t]
+        ahead = scratch.ahead[t]
+        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, rng)
+        while True:
+            b = claim_next(next_block)
+            if b >= n_blocks:
+                break
+            for s in range(blocks[b], blocks[b + 1]):
+                start = sentence_starts[s]
+                end = sentence_starts[s + 1]
+                position = words_before + (start - call_start)
+                alpha = max(params.min_alpha, params.alpha - decay * np.float32(position))
+                n, rng = subsample(sentence, corpus, start, end, tables.keep_prob, rng)
+                rng = train_sentence(weights, sentence, n, tables, params, alpha, scratch.context[t],
+                                     scratch.inputs[t], scratch.grads[t], scratch.scores[t],
+                                     scratch.out_rows[t], scratch.out_labels[t], ahead, rng)
+                block_words[b] += end - start
+        rng_states[t] = rng
 
 
 @njit(inline="always")
-def _next_random(state):
-    return state * _LCG_MUL + _LCG_ADD
-
-
-@njit(inline="always")
-def _uniform(state):
-    """A float32 in [0, 1) from the 24 best bits of the LCG state."""
-    return np.float32(state >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
-
-
-@njit(inline="always")
-def _below(state, n):
-    """An integer in [0, n) by multiply-shift of 32 high bits: no division in the hot loop."""
-    return np.int64(((state >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
-
-
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """The float32 whose IEEE bits are the low 32 of ``bits``: builds 2**n without a library call."""
-    if not isinstance(bits, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
-        return builder.bitcast(low, ir.FloatType())
-
-    return types.float32(bits), codegen
-
-
-def _exp2_fraction_coefficients(degree: int) -> tuple:
-    """Polynomial coefficients (lowest first) for 2**f on [0, 1], fitted at Chebyshev nodes."""
-    nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(256) + 0.5) / 256)
-    fit = np.polynomial.Chebyshev.fit(nodes, 2.0 ** nodes, degree, domain=[0, 1])
-    return tuple(np.float32(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
-
-
-_SATURATION = np.float32(6.0)
-_LOG2E = np.float32(np.log2(np.e))
-_C0, _C1, _C2, _C3, _C4 = _exp2_fraction_coefficients(4)  # relative error below 4e-6
+def subsample(sentence, corpus, start, end, keep_prob, rng):
+    """Copy the words of one sentence that survive subsampling into ``sentence``."""
+    n = 0
+    for p in range(start, end):
+        word = corpus[p]
+        keep = keep_prob[word]
+        if keep < _ONE:
+            rng = _next_random(rng)
+            if _uniform(rng) >= keep:
+                continue
+        sentence[n] = word
+        n += 1
+    return n, rng
 
 
 @njit(inline="always", fastmath=True)
-def _logistic(x):
-    """1 / (1 + e**-x) in straight-line arithmetic that the compiler turns into vector code, within
-    1e-6 of the exact value; beyond |x| = 6 it is exactly 0 or 1, as the C tool's table makes it.
-    Applied to a whole window's scores in one loop, it costs a fraction of a table read per score
-    (the table's own error was 0.0015)."""
-    clamped = min(max(x, -_SATURATION), _SATURATION)
-    t = -clamped * _LOG2E
-    whole = np.int32(t + np.float32(9.0)) - np.int32(9)  # floor: t + 9 > 0, where truncation is floor
-    f = t - np.float32(whole)
-    fraction = _C0 + f * (_C1 + f * (_C2 + f * (_C3 + f * _C4)))
-    power = _float_from_bits((whole + np.int32(127)) << np.int32(23))
-    value = _ONE / (_ONE + fraction * power)
-    value = _ONE if x >= _SATURATION else value
-    return np.float32(0.0) if x <= -_SATURATION else value
+def train_sentence(weights, sentence, n, tables, params, alpha, context, inputs, grads, scores, rows, labels,
+                   ahead, rng):
+    """Slide the window over the ``n`` (subsampled) words of ``sentence``, with one thread's scratch
+    buffers (see ``Scratch``). They are passed as arrays, not as the thread's own ``Scratch``: reading
+    them out of a tuple in every window cost CBOW 3-8%."""
+    window = params.window
+    for i in range(n):
+        rng = _next_random(rng)
+        radius = window - np.int64(_below(rng, window))
+        lo = max(0, i - radius)
+        hi = min(n, i + radius + 1)
+        n_context = 0
+        for j in range(lo, hi):
+            if j != i:
+                context[n_context] = sentence[j]
+                n_context += 1
+        if n_context == 0:
+            continue
+        prefetch_next_window(weights, sentence, n, i, tables, params)
+        rng = train_window(weights, context, inputs, grads, scores, rows, labels, ahead, sentence[i], n_context,
+                           tables, params, alpha, rng)
+    return rng
 
 
 @njit(inline="always")
-def _four(values, j):
-    return values[j], values[j + 1], values[j + 2], values[j + 3]
+def prefetch_next_window(weights, sentence, n, i, tables, params):
+    """Start loading the rows the coming windows need: a new context word and the next centre."""
+    ahead = i + params.window + 1
+    if ahead < n:
+        prefetch_row(weights.syn0, sentence[ahead])
+    if i + 1 < n:
+        centre = sentence[i + 1]
+        if params.negative > 0:
+            prefetch_row(weights.syn1neg, centre)
+        if params.hs:
+            for d in range(tables.hs_lengths[centre]):
+                prefetch_row(weights.syn1, tables.hs_points[centre, d])
+
+
+@njit(inline="always", fastmath=True)
+def train_window(weights, context, inputs, grads, scores, rows, labels, ahead, centre, n_context, tables, params,
+                 alpha, rng):
+    """Train the window around ``centre`` (its context words in ``context``) with each loss the run
+    uses, then add the input gradients to the context rows of ``syn0``."""
+    n_in = gather_inputs(inputs, grads, weights.syn0, context, n_context, params.cbow, params.cbow_mean)
+    if params.hs:
+        n_out = huffman_outputs(rows, labels, centre, tables.hs_points, tables.hs_codes, tables.hs_lengths)
+        train_outputs(weights.syn1, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
+    if params.negative > 0:
+        n_out = negative_outputs(rows, labels, centre, params.negative, ahead)
+        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, rng)
+        train_outputs(weights.syn1neg, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
+    scatter_grads(weights.syn0, grads, context, n_context, params.cbow)
+    return rng
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses: the output rows a window trains against, and their labels
+# ---------------------------------------------------------------------------------------------
+
+@njit(inline="always")
+def negative_outputs(rows, labels, centre, negative, ahead):
+    """The centre word as the positive, then the negatives drawn ahead, skipping the centre word."""
+    rows[0] = centre
+    labels[0] = _ONE
+    n = np.int64(1)
+    for q in range(negative):
+        word = ahead[q]
+        if word == centre:
+            continue
+        rows[n] = word
+        labels[n] = np.float32(0.0)
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def draw_negatives(ahead, negative, alias, syn1neg, rng):
+    """Draw the next window's negatives from the alias table now, and start loading their rows.
+
+    One random number gives both the word (the high half of 32 random bits times the vocabulary
+    size) and the coin (the low half, uniform within that word's share); the coin picks the word or
+    its alias without a branch, which a coin of even odds would mispredict half the time.
+    """
+    vocab_size = np.uint64(alias.shape[0])
+    for q in range(negative):
+        rng = _next_random(rng)
+        pick = (rng >> np.uint64(32)) * vocab_size
+        word = np.int64(pick >> np.uint64(32))
+        coin = pick & np.uint64(0xFFFFFFFF)
+        keep = np.uint64(alias[word, 0])
+        other = np.int64(alias[word, 1])
+        word = word if coin <= keep else other
+        ahead[q] = word
+        prefetch_row(syn1neg, word)
+    return rng
+
+
+@njit(inline="always")
+def huffman_outputs(rows, labels, centre, points, codes, lengths):
+    """The inner nodes on the centre word's Huffman path, labelled 1 - branch code."""
+    n = np.int64(lengths[centre])
+    for d in range(n):
+        rows[d] = points[centre, d]
+        labels[d] = _ONE - np.float32(codes[centre, d])
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# The window update: gather the inputs, three small matrix products, scatter the gradients
+# ---------------------------------------------------------------------------------------------
+
+@njit(inline="always", fastmath=True)
+def gather_inputs(inputs, grads, syn0, context, n_context, cbow, cbow_mean):
+    """Fill the input rows (one per context word, or their CBOW combination) and zero their gradients."""
+    dim = syn0.shape[1] & _WHOLE_VECTORS
+    if cbow:
+        for k in range(dim):
+            inputs[0, k] = np.float32(0.0)
+            grads[0, k] = np.float32(0.0)
+        for c in range(n_context):
+            word = context[c]
+            for k in range(dim):
+                inputs[0, k] += syn0[word, k]
+        if cbow_mean:
+            scale = _ONE / np.float32(n_context)
+            for k in range(dim):
+                inputs[0, k] *= scale
+        return 1
+    for c in range(n_context):
+        word = context[c]
+        for k in range(dim):
+            inputs[c, k] = syn0[word, k]
+            grads[c, k] = np.float32(0.0)
+    return n_context
+
+
+@njit(inline="always", fastmath=True)
+def scatter_grads(syn0, grads, context, n_context, cbow):
+    """Add each input gradient to its context rows (the CBOW gradient goes to every context word)."""
+    dim = syn0.shape[1] & _WHOLE_VECTORS
+    for c in range(n_context):
+        word = context[c]
+        g = 0 if cbow else c
+        for k in range(dim):
+            syn0[word, k] += grads[g, k]
 
 
 class _NoAliasCompiler(Compiler):
@@ -215,8 +318,52 @@ class _NoAliasCompiler(Compiler):
         return super().define_pipelines()
 
 
+# Compiled once and called, not inlined into its two call sites (the losses): inlining it doubled
+# the kernel's cold compile time for no speed. NumPy's error model: the sigmoid's division needs no
+# zero check (its divisor is at least 1), and with the check the loop would not vectorise.
+@njit(fastmath=True, error_model="numpy", cache=True, pipeline_class=_NoAliasCompiler)
+def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha):
+    """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
+
+    ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
+    sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
+    The window's products are done in small 2-D blocks so that each row loaded from L1 serves
+    several others: input rows in pairs against four output rows at a time for the dot products
+    and the input gradients, output rows in pairs against blocks of inputs for their update (with
+    dim 100, one row against four others per pass was bound by its loads). CBOW's single input
+    takes four output rows per pass in every product. The arrays must be distinct, their rows padded
+    to whole vectors (``padded_width``), and ``scores`` needs room for ``n_in * n_out`` rounded up to
+    whole vectors (``VECTOR_FLOATS``).
+    """
+    if n_in == 1:
+        _scores_of_one_input(scores, inputs, 0, out, rows, n_out)
+        _logistic_all(scores, n_out)
+        _grads_of_one_input(grads, scores, 0, out, rows, labels, n_out, alpha)
+        _update_outputs_from_single_input(out, rows, n_out, inputs, scores)
+        return
+    i = 0
+    while i + 2 <= n_in:
+        _scores_of_two_inputs(scores, inputs, i, out, rows, n_out)
+        i += 2
+    if i < n_in:
+        _scores_of_one_input(scores, inputs, i, out, rows, n_out)
+    _logistic_all(scores, n_in * n_out)
+    i = 0
+    while i + 2 <= n_in:
+        _grads_of_two_inputs(grads, scores, i, out, rows, labels, n_out, alpha)
+        i += 2
+    if i < n_in:
+        _grads_of_one_input(grads, scores, i, out, rows, labels, n_out, alpha)
+    j = 0
+    while j + 2 <= n_out:
+        _update_two_outputs(out, rows[j], rows[j + 1], j, inputs, n_in, scores, n_out)
+        j += 2
+    if j < n_out:
+        _update_one_output(out, rows[j], j, inputs, n_in, scores, n_out)
+
+
 @njit(inline="always", fastmath=True)
-def _scores_one(inputs, i, out, rows, n_out, scores):
+def _scores_of_one_input(scores, inputs, i, out, rows, n_out):
     """Dot products of input row ``i`` with every output row, four output rows per pass."""
     dim = inputs.shape[1] & _WHOLE_VECTORS
     at = i * n_out
@@ -245,7 +392,7 @@ def _scores_one(inputs, i, out, rows, n_out, scores):
 
 
 @njit(inline="always", fastmath=True)
-def _scores_pair(inputs, i, out, rows, n_out, scores):
+def _scores_of_two_inputs(scores, inputs, i, out, rows, n_out):
     """Dot products of input rows ``i`` and ``i + 1`` with every output row: a pass over four output
     rows makes eight sums from six row loads, where one input row made four from five."""
     dim = inputs.shape[1] & _WHOLE_VECTORS
@@ -292,7 +439,14 @@ def _scores_pair(inputs, i, out, rows, n_out, scores):
 
 
 @njit(inline="always", fastmath=True)
-def _coefficient(labels, scores, j, at, alpha):
+def _logistic_all(scores, n):
+    """Replace the first ``n`` scores by their sigmoids in one vectorised pass."""
+    for p in range((n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):  # whole vectors: no scalar tail
+        scores[p] = _logistic(scores[p])
+
+
+@njit(inline="always", fastmath=True)
+def _coefficient(scores, labels, j, at, alpha):
     """Turn the sigmoid at ``scores[at + j]`` into its coefficient (label - sigmoid) * alpha, and keep
     it there for the output update."""
     g = (labels[j] - scores[at + j]) * alpha
@@ -301,30 +455,30 @@ def _coefficient(labels, scores, j, at, alpha):
 
 
 @njit(inline="always", fastmath=True)
-def _input_grads_one(grads, i, out, rows, labels, n_out, alpha, scores):
+def _grads_of_one_input(grads, scores, i, out, rows, labels, n_out, alpha):
     """Add to ``grads[i]`` the output rows weighted by their coefficients, four rows per pass."""
     dim = grads.shape[1] & _WHOLE_VECTORS
     at = i * n_out
     j = 0
     while j + 4 <= n_out:
         r0, r1, r2, r3 = _four(rows, j)
-        g0 = _coefficient(labels, scores, j, at, alpha)
-        g1 = _coefficient(labels, scores, j + 1, at, alpha)
-        g2 = _coefficient(labels, scores, j + 2, at, alpha)
-        g3 = _coefficient(labels, scores, j + 3, at, alpha)
+        g0 = _coefficient(scores, labels, j, at, alpha)
+        g1 = _coefficient(scores, labels, j + 1, at, alpha)
+        g2 = _coefficient(scores, labels, j + 2, at, alpha)
+        g3 = _coefficient(scores, labels, j + 3, at, alpha)
         for k in range(dim):
             grads[i, k] += (g0 * out[r0, k] + g1 * out[r1, k]) + (g2 * out[r2, k] + g3 * out[r3, k])
         j += 4
     while j < n_out:
         r0 = rows[j]
-        g0 = _coefficient(labels, scores, j, at, alpha)
+        g0 = _coefficient(scores, labels, j, at, alpha)
         for k in range(dim):
             grads[i, k] += g0 * out[r0, k]
         j += 1
 
 
 @njit(inline="always", fastmath=True)
-def _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores):
+def _grads_of_two_inputs(grads, scores, i, out, rows, labels, n_out, alpha):
     """Gradients of input rows ``i`` and ``i + 1`` together: each loaded output row serves both."""
     dim = grads.shape[1] & _WHOLE_VECTORS
     at = i * n_out
@@ -332,14 +486,14 @@ def _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores):
     j = 0
     while j + 4 <= n_out:
         r0, r1, r2, r3 = _four(rows, j)
-        g0 = _coefficient(labels, scores, j, at, alpha)
-        g1 = _coefficient(labels, scores, j + 1, at, alpha)
-        g2 = _coefficient(labels, scores, j + 2, at, alpha)
-        g3 = _coefficient(labels, scores, j + 3, at, alpha)
-        h0 = _coefficient(labels, scores, j, nx, alpha)
-        h1 = _coefficient(labels, scores, j + 1, nx, alpha)
-        h2 = _coefficient(labels, scores, j + 2, nx, alpha)
-        h3 = _coefficient(labels, scores, j + 3, nx, alpha)
+        g0 = _coefficient(scores, labels, j, at, alpha)
+        g1 = _coefficient(scores, labels, j + 1, at, alpha)
+        g2 = _coefficient(scores, labels, j + 2, at, alpha)
+        g3 = _coefficient(scores, labels, j + 3, at, alpha)
+        h0 = _coefficient(scores, labels, j, nx, alpha)
+        h1 = _coefficient(scores, labels, j + 1, nx, alpha)
+        h2 = _coefficient(scores, labels, j + 2, nx, alpha)
+        h3 = _coefficient(scores, labels, j + 3, nx, alpha)
         for k in range(dim):
             o0 = out[r0, k]
             o1 = out[r1, k]
@@ -350,8 +504,8 @@ def _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores):
         j += 4
     while j < n_out:
         r0 = rows[j]
-        g0 = _coefficient(labels, scores, j, at, alpha)
-        h0 = _coefficient(labels, scores, j, nx, alpha)
+        g0 = _coefficient(scores, labels, j, at, alpha)
+        h0 = _coefficient(scores, labels, j, nx, alpha)
         for k in range(dim):
             o0 = out[r0, k]
             grads[i, k] += g0 * o0
@@ -360,7 +514,7 @@ def _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores):
 
 
 @njit(inline="always", fastmath=True)
-def _update_output_pair(out, r0, r1, j, inputs, n_in, scores, n_out):
+def _update_two_outputs(out, r0, r1, j, inputs, n_in, scores, n_out):
     """Add to output rows ``r0`` and ``r1`` (outputs ``j`` and ``j + 1``) every input row times its
     coefficient, in one pass per block of inputs: each loaded input row serves both outputs."""
     dim = inputs.shape[1] & _WHOLE_VECTORS
@@ -406,7 +560,7 @@ def _update_output_pair(out, r0, r1, j, inputs, n_in, scores, n_out):
 
 
 @njit(inline="always", fastmath=True)
-def _update_output_one(out, row, j, inputs, n_in, scores, n_out):
+def _update_one_output(out, row, j, inputs, n_in, scores, n_out):
     """Add to output ``row`` (output ``j``) every input row times its coefficient, blocks of 4, 2, 1."""
     dim = inputs.shape[1] & _WHOLE_VECTORS
     i = 0
@@ -433,8 +587,8 @@ def _update_output_one(out, row, j, inputs, n_in, scores, n_out):
 
 
 @njit(inline="always", fastmath=True)
-def _update_outputs_from_one(out, rows, n_out, inputs, scores):
-    """The output update for a single input row (CBOW), four output rows per pass."""
+def _update_outputs_from_single_input(out, rows, n_out, inputs, scores):
+    """The output update when the window has one input row (CBOW), four output rows per pass."""
     dim = inputs.shape[1] & _WHOLE_VECTORS
     j = 0
     while j + 4 <= n_out:
@@ -455,237 +609,120 @@ def _update_outputs_from_one(out, rows, n_out, inputs, scores):
         j += 1
 
 
+# ---------------------------------------------------------------------------------------------
+# Primitives: the sigmoid, random numbers, prefetching, the shared block counter
+# ---------------------------------------------------------------------------------------------
+
 @njit(inline="always", fastmath=True)
-def _logistic_all(scores, n):
-    """Replace the first ``n`` scores by their sigmoids in one vectorised pass."""
-    for p in range((n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):  # whole vectors: no scalar tail
-        scores[p] = _logistic(scores[p])
+def _logistic(x):
+    """1 / (1 + e**-x) in straight-line arithmetic that the compiler turns into vector code, within
+    1e-6 of the exact value; beyond |x| = 6 it is exactly 0 or 1, as the C tool's table makes it.
+    Applied to a whole window's scores in one loop, it costs a fraction of a table read per score
+    (the table's own error was 0.0015)."""
+    clamped = min(max(x, -_SATURATION), _SATURATION)
+    t = -clamped * _LOG2E
+    whole = np.int32(t + np.float32(9.0)) - np.int32(9)  # floor: t + 9 > 0, where truncation is floor
+    f = t - np.float32(whole)
+    fraction = _C0 + f * (_C1 + f * (_C2 + f * (_C3 + f * _C4)))
+    power = _float_from_bits((whole + np.int32(127)) << np.int32(23))
+    value = _ONE / (_ONE + fraction * power)
+    value = _ONE if x >= _SATURATION else value
+    return np.float32(0.0) if x <= -_SATURATION else value
 
 
-# Compiled once and called, not inlined into its two call sites (the losses): inlining it doubled
-# the kernel's cold compile time for no speed. NumPy's error model: the sigmoid's division needs no
-# zero check (its divisor is at least 1), and with the check the loop would not vectorise.
-@njit(fastmath=True, error_model="numpy", cache=True, pipeline_class=_NoAliasCompiler)
-def train_outputs(inputs, n_in, out, rows, labels, n_out, alpha, grads, scores):
-    """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
+def _exp2_fraction_coefficients(degree: int) -> tuple:
+    """Polynomial coefficients (lowest first) for 2**f on [0, 1], fitted at Chebyshev nodes."""
+    nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(256) + 0.5) / 256)
+    fit = np.polynomial.Chebyshev.fit(nodes, 2.0 ** nodes, degree, domain=[0, 1])
+    return tuple(np.float32(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
 
-    ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
-    sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
-    The window's products are done in small 2-D blocks so that each row loaded from L1 serves
-    several others: input rows in pairs against four output rows at a time for the dot products
-    and the input gradients, output rows in pairs against blocks of inputs for their update (with
-    dim 100, one row against four others per pass was bound by its loads). CBOW's single input
-    takes four output rows per pass in every product. The arrays must be distinct, their rows padded
-    to whole vectors (``padded_width``), and ``scores`` needs room for ``n_in * n_out`` rounded up to
-    whole vectors (``VECTOR_FLOATS``).
+
+_SATURATION = np.float32(6.0)
+_LOG2E = np.float32(np.log2(np.e))
+_C0, _C1, _C2, _C3, _C4 = _exp2_fraction_coefficients(4)  # relative error below 4e-6
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float32 whose IEEE bits are the low 32 of ``bits``: builds 2**n without a library call."""
+    if not isinstance(bits, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if bits.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(bits), codegen
+
+
+_LCG_MUL = np.uint64(25214903917)
+_LCG_ADD = np.uint64(11)
+
+
+@njit(inline="always")
+def _next_random(state):
+    return state * _LCG_MUL + _LCG_ADD
+
+
+@njit(inline="always")
+def _uniform(state):
+    """A float32 in [0, 1) from the 24 best bits of the LCG state."""
+    return np.float32(state >> np.uint64(40)) * np.float32(1.0 / 16777216.0)
+
+
+@njit(inline="always")
+def _below(state, n):
+    """An integer in [0, n) by multiply-shift of 32 high bits: no division in the hot loop."""
+    return np.int64(((state >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(inline="always")
+def _four(values, j):
+    return values[j], values[j + 1], values[j + 2], values[j + 3]
+
+
+@intrinsic
+def prefetch_row(typingctx, matrix, row):
+    """Start loading the cache lines of ``matrix[row]``: a hint to the CPU, with no effect on results.
+
+    Rows are picked at random (negatives, context words), so the hardware prefetcher cannot guess
+    them; asking one window ahead hides most of the memory latency.
     """
-    if n_in == 1:
-        _scores_one(inputs, 0, out, rows, n_out, scores)
-        _logistic_all(scores, n_out)
-        _input_grads_one(grads, 0, out, rows, labels, n_out, alpha, scores)
-        _update_outputs_from_one(out, rows, n_out, inputs, scores)
-        return
-    i = 0
-    while i + 2 <= n_in:
-        _scores_pair(inputs, i, out, rows, n_out, scores)
-        i += 2
-    if i < n_in:
-        _scores_one(inputs, i, out, rows, n_out, scores)
-    _logistic_all(scores, n_in * n_out)
-    i = 0
-    while i + 2 <= n_in:
-        _input_grads_pair(grads, i, out, rows, labels, n_out, alpha, scores)
-        i += 2
-    if i < n_in:
-        _input_grads_one(grads, i, out, rows, labels, n_out, alpha, scores)
-    j = 0
-    while j + 2 <= n_out:
-        _update_output_pair(out, rows[j], rows[j + 1], j, inputs, n_in, scores, n_out)
-        j += 2
-    if j < n_out:
-        _update_output_one(out, rows[j], j, inputs, n_in, scores, n_out)
+    if not isinstance(matrix, types.Array) or matrix.ndim != 2 or not isinstance(row, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        matrix_type, row_type = signature.args
+        array = context.make_array(matrix_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], row_type, types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = builder.bitcast(cgutils.get_item_pointer(context, builder, matrix_type, array, [index, zero]),
+                                ir.IntType(8).as_pointer())
+        columns = cgutils.unpack_tuple(builder, array.shape, 2)[1]
+        row_bytes = builder.mul(columns, context.get_constant(types.intp, matrix_type.dtype.bitwidth // 8))
+        i32 = ir.IntType(32)
+        hint = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]),
+            "llvm.prefetch.p0")
+        line = context.get_constant(types.intp, CACHE_LINE)
+        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
+            builder.call(hint, [builder.gep(start, [offset]), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(matrix, row), codegen
 
 
-@njit(cache=True)
-def draw_negatives(negative, alias, syn1neg, ahead, rng):
-    """Draw the next window's negatives from the alias table now, and start loading their rows.
+@intrinsic
+def claim_next(typingctx, counter):
+    """Take the next index from ``counter[0]`` atomically: threads share out blocks without a lock."""
+    if not (isinstance(counter, types.Array) and counter.ndim == 1 and counter.dtype == types.int64):
+        return None
 
-    One random number gives both the word (the high half of 32 random bits times the vocabulary
-    size) and the coin (the low half, uniform within that word's share); the coin picks the word or
-    its alias without a branch, which a coin of even odds would mispredict half the time.
-    """
-    vocab_size = np.uint64(alias.shape[0])
-    for q in range(negative):
-        rng = _next_random(rng)
-        pick = (rng >> np.uint64(32)) * vocab_size
-        word = np.int64(pick >> np.uint64(32))
-        coin = pick & np.uint64(0xFFFFFFFF)
-        keep = np.uint64(alias[word, 0])
-        other = np.int64(alias[word, 1])
-        word = word if coin <= keep else other
-        ahead[q] = word
-        prefetch_row(syn1neg, word)
-    return rng
+    def codegen(context, builder, signature, args):
+        counter_type = signature.args[0]
+        array = context.make_array(counter_type)(context, builder, args[0])
+        first = cgutils.get_item_pointer(context, builder, counter_type, array,
+                                         [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", first, context.get_constant(types.int64, 1), "monotonic")
 
-
-@njit(inline="always")
-def negative_outputs(centre, negative, ahead, rows, labels):
-    """The centre word as the positive, then the negatives drawn ahead, skipping the centre word."""
-    rows[0] = centre
-    labels[0] = _ONE
-    n = np.int64(1)  # not the literal 1, whose own type made train_outputs compile a second time
-    for q in range(negative):
-        word = ahead[q]
-        if word == centre:
-            continue
-        rows[n] = word
-        labels[n] = np.float32(0.0)
-        n += 1
-    return n
-
-
-@njit(inline="always")
-def huffman_outputs(centre, points, codes, lengths, rows, labels):
-    """The inner nodes on the centre word's Huffman path, labelled 1 - branch code."""
-    n = np.int64(lengths[centre])  # the same type as negative_outputs gives: one compiled update
-    for d in range(n):
-        rows[d] = points[centre, d]
-        labels[d] = _ONE - np.float32(codes[centre, d])
-    return n
-
-
-@njit(inline="always", fastmath=True)
-def gather_inputs(syn0, context, n_context, cbow, cbow_mean, inputs, grads):
-    """Fill the input rows (one per context word, or their CBOW combination) and zero their gradients."""
-    dim = syn0.shape[1] & _WHOLE_VECTORS
-    if cbow:
-        for k in range(dim):
-            inputs[0, k] = np.float32(0.0)
-            grads[0, k] = np.float32(0.0)
-        for c in range(n_context):
-            word = context[c]
-            for k in range(dim):
-                inputs[0, k] += syn0[word, k]
-        if cbow_mean:
-            scale = _ONE / np.float32(n_context)
-            for k in range(dim):
-                inputs[0, k] *= scale
-        return 1
-    for c in range(n_context):
-        word = context[c]
-        for k in range(dim):
-            inputs[c, k] = syn0[word, k]
-            grads[c, k] = np.float32(0.0)
-    return n_context
-
-
-@njit(inline="always", fastmath=True)
-def scatter_grads(syn0, context, n_context, cbow, grads):
-    """Add each input gradient to its context rows (the CBOW gradient goes to every context word)."""
-    dim = syn0.shape[1] & _WHOLE_VECTORS
-    for c in range(n_context):
-        word = context[c]
-        g = 0 if cbow else c
-        for k in range(dim):
-            syn0[word, k] += grads[g, k]
-
-
-@njit(inline="always")
-def subsample(corpus, start, end, keep_prob, sentence, rng):
-    """Copy the words of one sentence that survive subsampling into ``sentence``."""
-    n = 0
-    for p in range(start, end):
-        word = corpus[p]
-        keep = keep_prob[word]
-        if keep < _ONE:
-            rng = _next_random(rng)
-            if _uniform(rng) >= keep:
-                continue
-        sentence[n] = word
-        n += 1
-    return n, rng
-
-
-@njit(inline="always")
-def prefetch_next_window(sentence, n, i, weights, tables, params):
-    """Start loading the rows the coming windows need: a new context word and the next centre."""
-    ahead = i + params.window + 1
-    if ahead < n:
-        prefetch_row(weights.syn0, sentence[ahead])
-    if i + 1 < n:
-        centre = sentence[i + 1]
-        if params.negative > 0:
-            prefetch_row(weights.syn1neg, centre)
-        if params.hs:
-            for d in range(tables.hs_lengths[centre]):
-                prefetch_row(weights.syn1, tables.hs_points[centre, d])
-
-
-@njit(inline="always", fastmath=True)
-def train_sentence(sentence, n, weights, tables, params, alpha, context, inputs, grads, scores,
-                   rows, labels, ahead, rng):
-    """Slide the window over one (subsampled) sentence, updating the weights in place."""
-    window = params.window
-    for i in range(n):
-        rng = _next_random(rng)
-        radius = window - np.int64(_below(rng, window))
-        lo = max(0, i - radius)
-        hi = min(n, i + radius + 1)
-        n_context = 0
-        for j in range(lo, hi):
-            if j != i:
-                context[n_context] = sentence[j]
-                n_context += 1
-        if n_context == 0:
-            continue
-        centre = sentence[i]
-        prefetch_next_window(sentence, n, i, weights, tables, params)
-        n_in = gather_inputs(weights.syn0, context, n_context, params.cbow, params.cbow_mean,
-                             inputs, grads)
-        if params.hs:
-            n_out = huffman_outputs(centre, tables.hs_points, tables.hs_codes, tables.hs_lengths,
-                                    rows, labels)
-            train_outputs(inputs, n_in, weights.syn1, rows, labels, n_out, alpha, grads, scores)
-        if params.negative > 0:
-            n_out = negative_outputs(centre, params.negative, ahead, rows, labels)
-            rng = draw_negatives(params.negative, tables.alias, weights.syn1neg, ahead, rng)
-            train_outputs(inputs, n_in, weights.syn1neg, rows, labels, n_out, alpha, grads, scores)
-        scatter_grads(weights.syn0, context, n_context, params.cbow, grads)
-    return rng
-
-
-@njit(parallel=True, fastmath=True, cache=True)
-def train_blocks(corpus, sentence_starts, blocks, words_before, weights, tables, params, rng_states,
-                 scratch, words_done, next_block):
-    """Train the blocks of sentences ``blocks[b]`` to ``blocks[b + 1]``, one worker per thread.
-
-    Each worker claims the next untrained block from the counter ``next_block`` until none is left,
-    so a thread slowed by its blocks or by the machine does not leave the others idle. Worker ``t``
-    keeps its own random state and scratch. ``words_before`` is how many corpus words earlier epochs
-    and calls covered; the learning rate decays linearly with a word's overall position, so it does
-    not depend on which thread trains it or when.
-    """
-    n_blocks = blocks.shape[0] - 1
-    n_workers = min(rng_states.shape[0], n_blocks)
-    decay = (params.alpha - params.min_alpha) / np.float32(params.total_words)
-    call_start = sentence_starts[blocks[0]]
-    for t in prange(n_workers):
-        rng = rng_states[t]
-        sentence = scratch.sentence[t]
-        ahead = scratch.ahead[t]
-        rng = draw_negatives(params.negative, tables.alias, weights.syn1neg, ahead, rng)
-        while True:
-            b = claim_next(next_block)
-            if b >= n_blocks:
-                break
-            for s in range(blocks[b], blocks[b + 1]):
-                start = sentence_starts[s]
-                end = sentence_starts[s + 1]
-                position = words_before + (start - call_start)
-                alpha = max(params.min_alpha, params.alpha - decay * np.float32(position))
-                n, rng = subsample(corpus, start, end, tables.keep_prob, sentence, rng)
-                rng = train_sentence(sentence, n, weights, tables, params, alpha, scratch.context[t],
-                                     scratch.inputs[t], scratch.grads[t], scratch.scores[t],
-                                     scratch.out_rows[t], scratch.out_labels[t], ahead, rng)
-                words_done[b] += end - start
-        rng_states[t] = rng
+    return types.int64(counter), codegen

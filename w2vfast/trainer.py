@@ -111,9 +111,9 @@ class Trainer:
 
     def _call(self, encoded: EncodedCorpus, blocks: np.ndarray, words_before: int,
               block_words: np.ndarray) -> None:
-        kernels.train_blocks(encoded.words, encoded.sentence_starts, blocks, np.int64(words_before),
-                             self.weights, self.tables, self.params, self.rng_states, self.scratch,
-                             block_words, np.zeros(1, dtype=np.int64))
+        next_block = np.zeros(1, dtype=np.int64)
+        kernels.train_blocks(self.weights, self.scratch, self.rng_states, block_words, next_block, encoded.words,
+                             encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params)
 
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
                    after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
