@@ -1,14 +1,19 @@
-"""Small synthetic corpora and vectors with known structure, shared by the tests."""
+"""Small synthetic corpora and vectors with known structure, and the helpers the tests share."""
 
+import itertools
+import os
 import signal
 
 import numpy as np
 import pytest
 
 from w2vfast import KeyedVectors
+from w2vfast import trainer
 from w2vfast.corpus import SENTENCE_END, WordCounter
+from w2vfast.safepoint import SafePoint
 
 CLUSTERS = 5
+WORDS_PER_CLUSTER = 8
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -23,7 +28,6 @@ def ctrl_c_handled():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
-WORDS_PER_CLUSTER = 8
 
 
 def cluster_of(word: str) -> int:
@@ -89,3 +93,17 @@ ROYAL_VECTORS = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [1, 0, 1, 0, 0], [0,
 @pytest.fixture
 def royals():
     return KeyedVectors(ROYAL_WORDS, ROYAL_VECTORS)
+
+
+def signal_at_call(monkeypatch, call, signum=signal.SIGINT):
+    """Send this process ``signum`` once the run's ``call``-th kernel call has returned: a stop that
+    comes at a known point of the run, however fast or slow the machine."""
+    count = itertools.count(1)
+
+    class SignalAtCall(SafePoint):
+        def __call__(self, position):
+            if next(count) == call:
+                os.kill(os.getpid(), signum)
+            return super().__call__(position)
+
+    monkeypatch.setattr(trainer, "SafePoint", SignalAtCall)

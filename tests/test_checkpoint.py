@@ -1,7 +1,6 @@
 """Checkpoints: a run stopped anywhere and resumed ends exactly where an unstopped run does."""
 
 import io
-import itertools
 import json
 import os
 import pickle
@@ -13,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import w2vfast
-from w2vfast import trainer
+from w2vfast import KeyedVectors, trainer
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import Interrupted, W2VError
 from w2vfast.safepoint import SafePoint
-from conftest import FAST, neighbours_in_own_cluster, planted_sentences, write_corpus
+from conftest import FAST, neighbours_in_own_cluster, planted_sentences, signal_at_call, write_corpus
 
 
 # Small blocks, so that a run makes many kernel calls (18 an epoch with one thread) to stop between.
@@ -32,23 +31,10 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(trainer, "CALL_BLOCKS_PER_THREAD", 1)
 
 
-def stop_at_call(monkeypatch, call):
-    """Send this process SIGINT once the run's ``call``-th kernel call has returned."""
-    count = itertools.count(1)
-
-    class StopAtCall(SafePoint):
-        def __call__(self, position):
-            if next(count) == call:
-                os.kill(os.getpid(), signal.SIGINT)
-            return super().__call__(position)
-
-    monkeypatch.setattr(trainer, "SafePoint", StopAtCall)
-
-
 def stop_once(corpus, checkpoint, call, **options) -> dict:
     """Train until SIGINT after kernel call ``call`` stops the run; returns its checkpoint's header."""
     with pytest.MonkeyPatch.context() as patch:
-        stop_at_call(patch, call)
+        signal_at_call(patch, call)
         with pytest.raises(Interrupted):
             w2vfast.train(corpus, checkpoint=checkpoint, **options)
     return load_checkpoint(checkpoint).header
@@ -59,7 +45,7 @@ def run_stopping_at(corpus, checkpoint, stops, **options):
     resume = None
     for call in stops:
         with pytest.MonkeyPatch.context() as patch:
-            stop_at_call(patch, call)
+            signal_at_call(patch, call)
             try:
                 return w2vfast.train(corpus, checkpoint=checkpoint, resume=resume, **options)
             except Interrupted as stopped:
@@ -108,6 +94,18 @@ def test_periodic_checkpoints_resume_identically(corpus_and_reference, tmp_path)
     assert finished.stats.words_trained == 0
 
 
+def test_a_resumed_run_writes_the_output_its_checkpoint_names(corpus_and_reference, tmp_path):
+    corpus, reference = corpus_and_reference
+    checkpoint, output, text = str(tmp_path / "run.ckpt"), tmp_path / "v.bin", tmp_path / "v.txt"
+    stop_once(corpus, checkpoint, 25, output=str(output), **EXACT)
+    assert not output.exists()
+    finished = w2vfast.train(resume=checkpoint)
+    assert output.read_bytes()[:5] == b"40 12" and KeyedVectors.load(str(output)).vectors.tobytes() == \
+        finished.vectors.tobytes() == reference.vectors.tobytes()
+    w2vfast.train(resume=checkpoint, output=str(text))  # another output, in its own format
+    assert KeyedVectors.load(str(text)).index_to_key == reference.index_to_key and b"\0" not in text.read_bytes()
+
+
 def test_a_signal_during_the_last_save_still_stops_the_run(corpus_and_reference, tmp_path, monkeypatch):
     """Ctrl-C after the last call's check (as while its checkpoint is written) is not lost."""
     corpus, reference = corpus_and_reference
@@ -141,7 +139,7 @@ def test_several_threads_resume_to_the_same_quality(corpus_and_reference, tmp_pa
 
 def test_stop_without_checkpoint_says_so(corpus_and_reference, monkeypatch):
     corpus, _ = corpus_and_reference
-    stop_at_call(monkeypatch, 3)
+    signal_at_call(monkeypatch, 3)
     with pytest.raises(Interrupted) as stopped:
         w2vfast.train(corpus, **EXACT)
     assert stopped.value.checkpoint is None and str(stopped.value) == "stopped by SIGINT"

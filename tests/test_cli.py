@@ -1,14 +1,22 @@
 """The command line: training end to end, vocabulary files, and one-line errors for bad input."""
 
+import inspect
+import os
+import shlex
+import shutil
 import subprocess
-import sys
+import sysconfig
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from w2vfast import KeyedVectors
-from w2vfast.cli import main
-from conftest import planted_sentences, write_corpus
+import w2vfast
+from w2vfast import KeyedVectors, memory
+from w2vfast.checkpoint import KEPT, NOT_KEPT
+from w2vfast.cli import main, train_command
+from w2vfast.config import CHECKPOINT_MINUTES, DEFAULTS, MODELS
+from conftest import planted_sentences, signal_at_call
 
 QUICK = ["--dim", "8", "--epochs", "1", "--min-count", "1", "--sample", "0", "--quiet"]
 
@@ -51,33 +59,62 @@ def test_save_and_read_vocab(planted_file, tmp_path):
     assert KeyedVectors.load(str(tmp_path / "b.bin")).index_to_key == [line.split()[0] for line in lines[:5]]
 
 
+BAD_TRAINING = [
+    (["missing.txt"], "corpus not found: missing.txt"),
+    (["{empty}"], "the corpus is empty: it holds no words"),
+    (["{corpus}", "--min-count", "100000"],
+     "the vocabulary is empty: no word occurs --min-count 100000 times or more"),
+    (["{corpus}", "--negative", "0"], "nothing to train: --negative 0 needs --hs (hierarchical softmax)"),
+    (["{corpus}", "--dim", "0"], "--dim must be a positive integer, not 0"),
+    (["{corpus}", "--window", "-1"], "--window must be a positive integer, not -1"),
+    (["{corpus}", "--epochs", "0"], "--epochs must be a positive integer, not 0"),
+    (["{corpus}", "--threads", "0"], "--threads must be a positive integer, not 0"),
+    (["{corpus}", "--alpha", "0"], "--alpha must be positive, not 0.0"),
+    (["{corpus}", "--alpha", "nan"], "--alpha must be positive, not nan"),
+    (["{corpus}", "--alpha", "0.05", "--min-alpha", "0.1"],
+     "--min-alpha must lie between 0 and --alpha (0.05), not 0.1"),
+    (["{corpus}", "--seed", "-1"], "--seed must be between 0 and 2**63-1, not -1"),
+    (["{corpus}", "--max-vocab", "0"], "--max-vocab must be positive, not 0"),
+    (["{corpus}", "--sample", "-1"], "--sample must be 0 or more, not -1.0"),
+    (["{one_word}", "--hs"], "hierarchical softmax needs at least 2 words in the vocabulary"),
+    (["{corpus}", "-o", "{missing_dir}/v.bin"], "output directory does not exist: {missing_dir}"),
+    (["{corpus}", "--checkpoint", "{missing_dir}/run.ckpt"], "output directory does not exist: {missing_dir}"),
+    (["{corpus}", "--checkpoint", "{tmp}/run.ckpt", "--checkpoint-every", "-1"],
+     "--checkpoint-every must be 0 or more minutes, not -1.0"),
+    (["{corpus}", "--read-vocab", "{missing_dir}/vocab.txt"],
+     "cannot read vocabulary {missing_dir}/vocab.txt: No such file or directory"),
+    (["{corpus}", "--read-vocab", "{broken_vocab}"], "{broken_vocab}:2: expected 'word count', got b'broken'"),
+    (["{corpus}", "--read-vocab", "{twice_vocab}"], "{twice_vocab}:3: word b'c0_w1' listed twice"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_TRAINING)
+def test_bad_input_is_one_line_and_status_1(tmp_path, planted_file, args, message):
+    values = dict(corpus=planted_file, tmp=tmp_path, missing_dir=tmp_path / "nowhere",
+                  empty=tmp_path / "empty.txt", one_word=tmp_path / "one-word.txt",
+                  broken_vocab=tmp_path / "broken.txt", twice_vocab=tmp_path / "twice.txt")
+    values["empty"].write_text("  \n\n")
+    values["one_word"].write_text("only " * 5 + "\n")
+    values["broken_vocab"].write_text("c0_w0 9\nbroken\n")
+    values["twice_vocab"].write_text("c0_w1 9\nc0_w0 5\nc0_w1 4\n")
+    made = set(os.listdir(tmp_path))
+    args = [a.format(**values) for a in args] + ([] if "-o" in args else ["-o", str(tmp_path / "v.bin")])
+    result = run("train", *args, "--quiet")
+    assert (result.exit_code, result.stderr) == (1, f"w2vfast: error: {message.format(**values)}\n")
+    assert set(os.listdir(tmp_path)) == made  # no output, no checkpoint, no temporary
+
+
 @pytest.mark.parametrize("args,message", [
-    (["missing.txt"], "corpus not found"),
-    (["{empty}"], "corpus is empty"),
-    (["{corpus}", "--min-count", "100000"], "vocabulary is empty"),
-    (["{corpus}", "--negative", "0"], "needs --hs"),
-    (["{corpus}", "--dim", "0"], "--dim must be a positive"),
-    (["{corpus}", "--window", "-1"], "--window must be a positive"),
-    (["{corpus}", "--epochs", "0"], "--epochs must be a positive"),
-    (["{corpus}", "--threads", "0"], "--threads must be a positive"),
-    (["{corpus}", "--alpha", "0"], "--alpha must be positive"),
-    (["{corpus}", "--sample", "-1"], "--sample must be 0 or more"),
-    (["{corpus}", "-o", "{missing_dir}/v.bin"], "output directory does not exist"),
-    (["{corpus}", "--read-vocab", "{missing_dir}/vocab.txt"], "cannot read vocabulary"),
+    (["train", "{corpus}", "--dim", "abc"], "Invalid value for '--size' / '--dim': 'abc' is not a valid integer."),
+    (["train"], "Missing argument 'CORPUS...'."),
+    (["train", "{corpus}", "--model", "glove"], "Invalid value for '--model': 'glove' is not one of 'sg', 'cbow'."),
+    (["train", "{corpus}", "--bogus"], "No such option"),  # click words it differently by version
+    (["similar", "king", "-n", "0"], "Invalid value for '-n' / '--topn': 0 is not in the range x>=1."),
 ])
-def test_bad_input_is_one_line_and_non_zero(tmp_path, planted_file, args, message):
-    empty = tmp_path / "empty.txt"
-    empty.write_text("  \n\n")
-    values = dict(corpus=planted_file, empty=empty, missing_dir=tmp_path / "nowhere")
-    args = [a.format(**values) for a in args]
-    if "-o" not in args:
-        args += ["-o", str(tmp_path / "v.bin")]
-    proc = subprocess.run([sys.executable, "-m", "w2vfast.cli", "train", *args, "--quiet"],
-                          capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("w2vfast: error:"), proc.stderr
-    assert message in proc.stderr
-    assert not (tmp_path / "v.bin").exists()
+def test_usage_errors_are_clicks_and_status_2(planted_file, args, message):
+    result = run(*[a.format(corpus=planted_file) for a in args])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {message}")
 
 
 def test_non_utf8_words_come_back_byte_for_byte(tmp_path):
@@ -95,3 +132,110 @@ def test_demo_trains_on_the_bundled_corpus(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("king: ")
     assert len(KeyedVectors.load(str(out))) > 20000
+
+
+def console_script() -> str:
+    path = shutil.which("w2vfast", path=sysconfig.get_path("scripts"))
+    assert path is not None, "the w2vfast console script is not installed (pip install . installs it)"
+    return path
+
+
+def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
+    """The script pip installs (``w2vfast.cli:run``, which leaves without the interpreter's teardown)
+    still flushes what it printed and exits 0, 1 or 2 as the command says."""
+    script = console_script()
+    version = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and "version" in version.stdout
+    missing = tmp_path / "missing.txt"
+    error = subprocess.run([script, "train", missing], capture_output=True, text=True)
+    assert (error.returncode, error.stderr) == (1, f"w2vfast: error: corpus not found: {missing}\n")
+    usage = subprocess.run([script, "train"], capture_output=True, text=True)
+    assert usage.returncode == 2 and usage.stderr.endswith("Error: Missing argument 'CORPUS...'.\n")
+    vectors = tmp_path / "v.bin"
+    KeyedVectors([f"w{i}" for i in range(5)], np.eye(5, dtype=np.float32) + 0.1).save(str(vectors))
+    answer = subprocess.run([script, "similar", "w0", "-n", "2", "-v", vectors, "--no-cache"],
+                            capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr
+    assert [line.split()[0] for line in answer.stdout.splitlines()] == ["word", "w1", "w2"]
+
+
+# One thread and a seed: a stopped and resumed run writes the bytes of one that was never stopped.
+# The planted corpus takes one kernel call an epoch, so a stop after call 1 is in the middle of the run.
+EXACT = ["--dim", "8", "--epochs", "3", "--min-count", "1", "--sample", "0", "--threads", "1", "--seed", "4"]
+
+
+def stopped_at_first_call(monkeypatch, *args, input=None):
+    """Run ``w2vfast train ARGS``, stopped by SIGINT after its first kernel call; returns the command
+    it says goes on with the run."""
+    with monkeypatch.context() as patch:
+        signal_at_call(patch, 1)
+        result = run("train", *args, input=input)
+    assert result.exit_code == 130, result.output
+    return result.stderr.splitlines()[-1].split("; go on with: ")[1]
+
+
+def test_a_resumed_run_writes_the_output_it_was_started_with(planted_file, tmp_path, monkeypatch):
+    """Without -o, --resume writes where (and in the format) the run was started to write, even from
+    another directory and when that was given as a relative path."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    reference = tmp_path / "reference.bin"
+    assert run("train", planted_file, "-o", reference, *EXACT, "--quiet").exit_code == 0
+    monkeypatch.chdir(first)
+    checkpoint = tmp_path / "run.ckpt"
+    command = stopped_at_first_call(monkeypatch, planted_file, "-o", "vectors.vec", "--binary", *EXACT,
+                                    "--checkpoint", checkpoint, "--quiet")
+    assert command == f"w2vfast train --resume {checkpoint} --quiet"
+    monkeypatch.chdir(second)
+    finished = run(*shlex.split(command)[1:])
+    assert finished.exit_code == 0, finished.output
+    assert (first / "vectors.vec").read_bytes() == reference.read_bytes()
+    assert os.listdir(second) == []
+
+
+def test_the_printed_command_repeats_what_the_checkpoint_does_not_keep(planted_file, tmp_path, monkeypatch):
+    """A run that fits only with --force, and keeps its corpus on disk: the command to go on says so."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
+    output, checkpoint = tmp_path / "v.bin", tmp_path / "run.ckpt"
+    assert run("train", planted_file, "-o", output, *EXACT, "--quiet").exit_code == 1  # refused without --force
+    command = stopped_at_first_call(monkeypatch, planted_file, "-o", output, *EXACT, "--checkpoint", checkpoint,
+                                    "--force", "--disk-corpus", tmp_path, "-q")
+    assert command == f"w2vfast train --resume {checkpoint} --disk-corpus {tmp_path} --force --quiet"
+    finished = run(*shlex.split(command)[1:])
+    assert finished.exit_code == 0, finished.output
+    assert len(KeyedVectors.load(str(output))) == 40
+
+
+def test_a_run_on_standard_input_resumes_when_given_the_same_text(tmp_path, monkeypatch):
+    text = "\n".join(" ".join(s) for s in planted_sentences()) + "\n"
+    reference, output, checkpoint = tmp_path / "reference.bin", tmp_path / "v.bin", tmp_path / "run.ckpt"
+    assert run("train", "-", "-o", reference, *EXACT, "--quiet", input=text).exit_code == 0
+    command = stopped_at_first_call(monkeypatch, "-", "-o", output, *EXACT, "--checkpoint", checkpoint, "-q",
+                                    input=text)
+    assert command == f"w2vfast train - --resume {checkpoint} --quiet"
+    without = run("train", "--resume", checkpoint, "--quiet")
+    assert (without.exit_code, without.stderr) == (1, f"w2vfast: error: the run in {checkpoint} read standard "
+                                                      "input or Python sentences: give that corpus again\n")
+    other = run(*shlex.split(command)[1:], input=text.replace("c0_w1", "c1_w1"))
+    assert other.exit_code == 1 and "the corpus does not match the checkpoint" in other.stderr
+    finished = run(*shlex.split(command)[1:], input=text)
+    assert finished.exit_code == 0, finished.output
+    assert output.read_bytes() == reference.read_bytes()
+
+
+def test_the_command_line_takes_its_defaults_from_train_config():
+    options = {param.name: param for param in train_command.params}
+    assert {name: options[name].default for name in DEFAULTS} == DEFAULTS
+    assert options["checkpoint_every"].default == CHECKPOINT_MINUTES
+    assert tuple(options["model"].type.choices) == MODELS
+
+
+def test_every_option_of_train_is_kept_by_a_checkpoint_or_repeated_on_resume():
+    """A new option of ``train`` must be kept by checkpoints or be in ``NOT_KEPT``, which the printed
+    resume command repeats; the others are the resume itself and the vocabulary files."""
+    parameters = inspect.signature(w2vfast.train).parameters
+    keywords = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
+    assert "corpus" in parameters and keywords == (set(KEPT) - {"corpus"}) | set(NOT_KEPT) | \
+        {"resume", "read_vocab", "save_vocab"}
+    assert not set(KEPT) & set(NOT_KEPT)

@@ -75,7 +75,8 @@ def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(l
     assert process.returncode == 128 + signum, stderr
     last = stderr.strip().splitlines()[-1]
     name = signal.Signals(signum).name
-    assert last.startswith(f"w2vfast: stopped by {name}; the run so far is saved in {checkpoint}; go on with: ")
+    assert last == (f"w2vfast: stopped by {name}; the run so far is saved in {checkpoint}; "
+                    f"go on with: w2vfast train --resume {checkpoint}")
     assert leftovers(tmp_path) == ["run.ckpt"]
     resume = last.split("go on with: ")[1].split()
     assert resume[:2] == ["w2vfast", "train"]
@@ -231,8 +232,8 @@ def test_failed_output_with_a_checkpoint_says_how_to_write_it_again(planted_file
     assert result.exit_code == 1
     assert result.output == (f"w2vfast: error: cannot write {output}: No space left on device; the run is kept "
                              f"in {checkpoint}, and once that is mended w2vfast train --resume {checkpoint} "
-                             f"-o {output} writes the vectors\n")
-    again = CliRunner().invoke(main, ["train", "--resume", str(checkpoint), "-o", str(output), "--quiet"])
+                             f"--quiet writes the vectors\n")
+    again = CliRunner().invoke(main, ["train", "--resume", str(checkpoint), "--quiet"])
     assert again.exit_code == 0, again.output
     assert len(w2vfast.KeyedVectors.load(str(output))) == 40
 

@@ -1,9 +1,9 @@
 """Checkpoints: the complete state of a training run in one file, which loading never executes.
 
 A checkpoint is an uncompressed ``.npz`` (a zip of ``.npy`` arrays; ``numpy.load`` can inspect it):
-``header`` holds a JSON document (format name and version, the options, the corpus fingerprint and
-the position reached), the other members hold the vocabulary, every weight matrix and the random
-states as plain arrays. Loading checks each array's type and shape against the header before
+``header`` holds a JSON document (format name and version, the options, the corpus fingerprint,
+the output file and the position reached), the other members hold the vocabulary, every weight
+matrix and the random states as plain arrays. Loading checks each array's type and shape against the header before
 reading it, reads the matrices straight into the trainer's own arrays, and relies on each member's
 zip CRC, checked when the member has been read to its end, to catch damage.
 
@@ -34,9 +34,12 @@ from .vocab import Vocab
 FORMAT = "w2vfast checkpoint"
 VERSION = 1
 CHUNK_BYTES = 1 << 24
-DEFAULT_MINUTES = 30.0
 # Everything that shapes the run; only the thread count may change when it is resumed.
 FIXED_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "threads")
+# What a run is given besides its options, by whether its checkpoint keeps it. A resumed run takes
+# the kept ones from the checkpoint unless given others; the rest it must be given again.
+KEPT = ("corpus", "output", "binary", "checkpoint", "checkpoint_every")
+NOT_KEPT = ("disk_corpus", "force", "quiet")
 _READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 # What zipfile, numpy's .npy header parser and json raise on bytes that are not what they expect.
 _DAMAGE = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, OverflowError,
@@ -104,27 +107,28 @@ class Checkpoint:
     header: dict
     vocab: Vocab
 
-    def resumed(self, corpus, read_vocab: str | None, options: dict, checkpoint: str | None,
-                checkpoint_every: float | None) -> tuple:
-        """The corpus, options, checkpoint and interval of the resumed run: the saved ones unless given."""
-        if read_vocab is not None:
-            raise W2VError("--read-vocab and --resume exclude each other: the checkpoint has the vocabulary")
-        corpus = corpus if corpus is not None else self.header["corpus"]
+    def corpus(self, given):
+        """The corpus of the resumed run: ``given`` if not ``None``, else the files the run read."""
+        corpus = given if given is not None else self.header["corpus"]
         if corpus is None:
             raise W2VError(f"the run in {self.path} read standard input or Python sentences: "
                            "give that corpus again")
-        return (corpus, self.options(options), checkpoint if checkpoint is not None else self.path,
-                checkpoint_every if checkpoint_every is not None else self.header["checkpoint_every"])
+        return corpus
 
     def options(self, given: dict) -> dict:
-        """The run's options; ``given`` ones (``None``: not given) must agree, but for ``threads``."""
+        """The run's options; those ``given`` must agree with them once resolved, but for ``threads``."""
         saved = self.header["options"]
+        resumed = dataclasses.asdict(TrainConfig(**{**saved, **given}))
         for name, value in given.items():
-            if value is not None and name in FIXED_OPTIONS and value != saved[name]:
+            if name in FIXED_OPTIONS and resumed[name] != saved[name]:
                 flag = "--" + name.replace("_", "-")
                 raise W2VError(f"{flag} {value} differs from the checkpoint's {flag} {saved[name]}: "
                                f"a resumed run keeps the options it started with (only --threads may change)")
-        return {**saved, **{name: value for name, value in given.items() if value is not None}}
+        return resumed
+
+    @property
+    def checkpoint_every(self) -> float:
+        return self.header["checkpoint_every"]
 
     def check_corpus(self, encoded: EncodedCorpus) -> None:
         """Refuse a corpus other than the one the run was trained on."""
@@ -172,16 +176,41 @@ def _check_header(header) -> None:
     corpus = header["corpus"]
     if corpus is not None and not (isinstance(corpus, list) and all(isinstance(p, str) for p in corpus)):
         raise _Damaged("the corpus paths are invalid")
+    output = header.get("output")  # absent from the checkpoints of w2vfast before it kept the output
+    if output is not None and not (isinstance(output, dict) and set(output) == {"path", "binary"}
+                                   and isinstance(output["path"], str)
+                                   and isinstance(output["binary"], bool)):
+        raise _Damaged("the output file is invalid")
+
+
+def resumed_output(header: dict, path: str | None, binary: bool | None) -> tuple[str | None, bool | None]:
+    """Where a run resumed from ``header`` writes its vectors: ``path`` if given, else the run's own
+    output; in the format ``binary`` says (``None``: not given), else in that output's format."""
+    saved = header.get("output")
+    if path is not None or saved is None:
+        return path, binary
+    return saved["path"], saved["binary"] if binary is None else binary
+
+
+def read_header(path: str) -> dict:
+    """A checkpoint's header alone, checked: what the run was, without its vocabulary or weights."""
+    with _opened(path) as archive:
+        return _read_header(archive, path)
+
+
+def _read_header(archive: zipfile.ZipFile, path: str) -> dict:
+    header = json.loads(_read_array(archive, "header", np.uint8, (None,)).tobytes())
+    if isinstance(header, dict) and header.get("format") == FORMAT and header.get("version") != VERSION:
+        raise W2VError(f"{path} is a version {header.get('version')} checkpoint; "
+                       f"this w2vfast reads version {VERSION}")
+    _check_header(header)
+    return header
 
 
 def load_checkpoint(path: str) -> Checkpoint:
     """Read a checkpoint's header and vocabulary, checking its format, version and consistency."""
     with _opened(path) as archive:
-        header = json.loads(_read_array(archive, "header", np.uint8, (None,)).tobytes())
-        if isinstance(header, dict) and header.get("format") == FORMAT and header.get("version") != VERSION:
-            raise W2VError(f"{path} is a version {header.get('version')} checkpoint; "
-                           f"this w2vfast reads version {VERSION}")
-        _check_header(header)
+        header = _read_header(archive, path)
         size = header["vocab_size"]
         lengths = _read_array(archive, "vocab_lengths", np.int64, (size,))
         if (lengths < 1).any():
@@ -194,18 +223,20 @@ def load_checkpoint(path: str) -> Checkpoint:
 
 
 class Checkpointer:
-    """Saves a run to ``path`` when asked, or when ``minutes`` (default 30) have passed since the last save."""
+    """Saves a run to ``path`` when asked, or when ``minutes`` have passed since the last save."""
 
-    def __init__(self, path: str, minutes: float | None, corpus: list[str] | None) -> None:
-        """``corpus`` is the run's files (``None``: Python sentences), kept for resuming from anywhere."""
-        minutes = DEFAULT_MINUTES if minutes is None else minutes
+    def __init__(self, path: str, minutes: float, corpus: list[str] | None, output: str | None,
+                 binary: bool | None) -> None:
+        """``corpus`` is the run's files (``None``: Python sentences) and ``output`` the file its
+        vectors go to in the format ``binary`` says (``None``: none), kept for resuming from anywhere."""
         if not minutes >= 0:
             raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
         check_writable(path)
         self.path = path
         self.interval = 60.0 * minutes
         files = None if corpus is None or "-" in corpus else [os.path.abspath(p) for p in corpus]
-        self.run = {"corpus": files, "checkpoint_every": minutes}
+        kept_output = None if output is None else {"path": os.path.abspath(output), "binary": bool(binary)}
+        self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output}
         self.last = time.monotonic()
 
     def due(self) -> bool:

@@ -14,12 +14,13 @@ from importlib import resources
 import click
 from click.core import ParameterSource
 
-from .errors import Interrupted, W2VError
+from .config import CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRACTION, MODELS
 from .evaluate import RESTRICT_VOCAB
+from .errors import Interrupted, OutputFailed, W2VError
 from .interrupt import stop_at_once
-from .io import check_writable
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
+DEFAULT_OUTPUT = "vectors.bin"
 # The analogy command knows fewer words than gensim by default: the C tool's compute-accuracy uses 30,000.
 ANALOGY_RESTRICT_VOCAB = 30_000
 
@@ -88,42 +89,50 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _default(name: str, shown: str | None = None) -> dict:
+    """Click settings that show ``TrainConfig``'s default for option ``name``, or ``shown`` for one
+    that depends on other options."""
+    return {"default": DEFAULTS[name], "show_default": True if shown is None else shown}
+
+
 def training_options(command):
-    """The options shared by ``train`` and ``demo``, named as in the C tool where it has one."""
+    """The options shared by ``train`` and ``demo``, named as in the C tool where it has one; their
+    defaults are ``TrainConfig``'s."""
+    alphas = ", ".join(f"{alpha} for {model}" for model, alpha in DEFAULT_ALPHA.items())
     options = [
-        click.option("-o", "--output", default="vectors.bin", show_default=True,
+        click.option("-o", "--output", default=DEFAULT_OUTPUT,
+                     show_default=f"{DEFAULT_OUTPUT}, or with --resume the run's own",
                      help="Vectors file to write (.bin: binary format, else text)."),
         click.option("--binary/--text", "binary", default=None,
                      help="Output format; default from the output file's extension."),
-        click.option("--model", type=click.Choice(["sg", "cbow"]), default="sg", show_default=True,
+        click.option("--model", type=click.Choice(MODELS), **_default("model"),
                      help="Skip-gram or continuous bag of words."),
-        click.option("--size", "--dim", "dim", type=int, default=100, show_default=True,
+        click.option("--size", "--dim", "dim", type=int, **_default("dim"),
                      help="Dimension of the word vectors."),
-        click.option("--window", type=int, default=5, show_default=True,
+        click.option("--window", type=int, **_default("window"),
                      help="Largest distance between the centre and a context word."),
-        click.option("--negative", type=int, default=5, show_default=True,
+        click.option("--negative", type=int, **_default("negative"),
                      help="Negative samples per window; 0 turns negative sampling off."),
-        click.option("--hs/--no-hs", default=False, help="Use hierarchical softmax."),
-        click.option("--sample", type=float, default=1e-3, show_default=True,
+        click.option("--hs/--no-hs", **_default("hs"), help="Use hierarchical softmax."),
+        click.option("--sample", type=float, **_default("sample"),
                      help="Threshold for subsampling frequent words; 0 turns it off."),
-        click.option("--min-count", type=int, default=5, show_default=True,
-                     help="Drop words seen fewer times."),
-        click.option("--max-vocab", type=int, default=None, help="Keep only the most frequent words."),
-        click.option("--alpha", type=float, default=None,
-                     help="Starting learning rate [default: 0.025 for sg, 0.05 for cbow]."),
-        click.option("--min-alpha", type=float, default=None,
-                     help="Final learning rate, reached linearly [default: alpha * 1e-4]."),
-        click.option("--epochs", "--iter", "epochs", type=int, default=5, show_default=True,
+        click.option("--min-count", type=int, **_default("min_count"), help="Drop words seen fewer times."),
+        click.option("--max-vocab", type=int, **_default("max_vocab", "no limit"),
+                     help="Keep only the most frequent words."),
+        click.option("--alpha", type=float, **_default("alpha", alphas), help="Starting learning rate."),
+        click.option("--min-alpha", type=float, **_default("min_alpha", f"alpha * {MIN_ALPHA_FRACTION:g}"),
+                     help="Final learning rate, reached linearly."),
+        click.option("--epochs", "--iter", "epochs", type=int, **_default("epochs"),
                      help="Passes over the corpus."),
-        click.option("--threads", type=int, default=None, help="Worker threads [default: all cores]."),
-        click.option("--cbow-mean/--cbow-sum", default=True,
-                     help="CBOW input: mean (default) or sum of the context vectors."),
-        click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
+        click.option("--threads", type=int, **_default("threads", "all cores"), help="Worker threads."),
+        click.option("--cbow-mean/--cbow-sum", **_default("cbow_mean"),
+                     help="CBOW input: mean or sum of the context vectors."),
+        click.option("--seed", type=int, **_default("seed"), help="Random seed."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
         click.option("--checkpoint", type=click.Path(dir_okay=False),
                      help="Keep the run in this file: periodically, at the end, and on Ctrl-C or SIGTERM."),
-        click.option("--checkpoint-every", type=float, default=None,
-                     help="Minutes between checkpoints; 0 saves after every step [default: 30]."),
+        click.option("--checkpoint-every", type=float, default=CHECKPOINT_MINUTES, show_default=True,
+                     help="Minutes between checkpoints; 0 saves after every step."),
         click.option("--force", is_flag=True, help="Train even if the run does not seem to fit in memory."),
     ]
     for option in reversed(options):
@@ -131,40 +140,52 @@ def training_options(command):
     return command
 
 
-def _resume_command(checkpoint: str, corpus, output: str, binary, disk_corpus) -> str:
-    """The command that goes on with the run kept in ``checkpoint`` and writes what this one would."""
-    words = ["w2vfast", "train", *(["-"] if corpus and "-" in corpus else []), "--resume", checkpoint,
-             "-o", output, *([] if binary is None else ["--binary" if binary else "--text"]),
-             *([] if disk_corpus is None else ["--disk-corpus", disk_corpus])]
+def _given(options: dict) -> dict:
+    """The options given on the command line. The others are left to ``train``: ``TrainConfig``'s
+    defaults, or with --resume the checkpoint's. Only the output and talking have defaults of the
+    command line's own: without -o it writes vectors.bin, or with --resume the run's output."""
+    from .checkpoint import read_header, resumed_output
+
+    context = click.get_current_context()
+    given = {name: value for name, value in options.items()
+             if context.get_parameter_source(name) is not ParameterSource.DEFAULT}
+    given["quiet"] = options["quiet"]
+    if "output" not in given:
+        header = read_header(given["resume"]) if given.get("resume") else {}
+        output, given["binary"] = resumed_output(header, None, options["binary"])
+        given["output"] = output or DEFAULT_OUTPUT
+    return given
+
+
+def _resume_command(checkpoint: str, corpus: list[str] | None, given: dict) -> str:
+    """The command that goes on with the run kept in ``checkpoint``: the checkpoint keeps the rest,
+    but for the corpus when it is read from standard input, and the options it does not keep."""
+    from .checkpoint import NOT_KEPT
+
+    words = ["w2vfast", "train", *(corpus if corpus and "-" in corpus else []), "--resume", checkpoint]
+    flags = {param.name: max(param.opts, key=len) for param in click.get_current_context().command.params}
+    for name in NOT_KEPT:
+        value = given.get(name)
+        if value is True:
+            words.append(flags[name])
+        elif value not in (None, False):
+            words += [flags[name], str(value)]
     return shlex.join(words)
 
 
-def _run_training(corpus, output, binary, quiet, **options):
+def _run_training(corpus: list[str] | None, options: dict):
     from .trainer import train
 
-    check_writable(output)
-    resume_command = functools.partial(_resume_command, corpus=corpus, output=output, binary=binary,
-                                       disk_corpus=options.get("disk_corpus"))
+    given = _given(options)
     try:
-        vectors = train(corpus, quiet=quiet, **options)
-    except Interrupted as stopped:
+        return train(corpus, **given)
+    except (Interrupted, OutputFailed) as stopped:
         if stopped.checkpoint is not None:
-            stopped.resume_command = resume_command(stopped.checkpoint)
+            stopped.resume_command = _resume_command(stopped.checkpoint, corpus, given)
         raise
-    try:
-        vectors.save(output, binary=output.endswith(".bin") if binary is None else binary)
-    except W2VError as failed:
-        kept = options.get("checkpoint") or options.get("resume")
-        if kept is None:
-            raise
-        raise W2VError(f"{failed}; the run is kept in {kept}, and once that is mended "
-                       f"{resume_command(kept)} writes the vectors") from None
-    if not quiet:
-        click.echo(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output}", err=True)
-    return vectors
 
 
-@main.command()
+@main.command("train")
 @click.argument("corpus", nargs=-1)
 @training_options
 @click.option("--save-vocab", type=click.Path(dir_okay=False), help="Write 'word count' lines here.")
@@ -175,17 +196,11 @@ def _run_training(corpus, output, binary, quiet, **options):
 @click.option("--resume", type=click.Path(dir_okay=False),
               help="Go on with the run kept in this checkpoint; training options not given are the run's.")
 @friendly_errors
-def train(corpus, resume, **options):
+def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""
-    if not corpus and resume is None:
+    if not corpus and options["resume"] is None:
         raise click.UsageError("Missing argument 'CORPUS...'.")
-    if resume is not None:
-        # Options left at their defaults come from the checkpoint instead.
-        context = click.get_current_context()
-        options = {name: value for name, value in options.items()
-                   if name in ("output", "binary", "quiet")
-                   or context.get_parameter_source(name) is not ParameterSource.DEFAULT}
-    _run_training(list(corpus) or None, resume=resume, **options)
+    _run_training(list(corpus) or None, options)
 
 
 @main.command()
@@ -195,7 +210,7 @@ def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
     source = resources.files("w2vfast") / "data" / "wiki-slice.txt.xz"
     with resources.as_file(source) as path:
-        vectors = _run_training([str(path)], **options)
+        vectors = _run_training([str(path)], options)
     for word in DEMO_WORDS:
         if word in vectors:
             neighbours = ", ".join(w for w, _ in vectors.most_similar(word, topn=6))

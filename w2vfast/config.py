@@ -1,4 +1,7 @@
-"""Training options: defaults follow the word2vec C tool, and every value is checked up front."""
+"""Training options and every default of a run, the C tool's where it has one; values are checked up front.
+
+The command line takes its defaults (and the ones ``--help`` shows) from here, so there is one source.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ import os
 
 from .errors import W2VError
 
+MODELS = ("sg", "cbow")
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+MIN_ALPHA_FRACTION = 1e-4  # the final learning rate, by default: alpha times this
+CHECKPOINT_MINUTES = 30.0  # between checkpoints, by default
 MAX_SENTENCE_WORDS = 10_000
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Every knob of a training run. ``alpha``/``min_alpha`` of ``None`` mean the model's default."""
+    """Every knob that shapes a training run. ``None`` for ``alpha`` and ``min_alpha`` means the model's
+    default (``DEFAULT_ALPHA``, alpha times ``MIN_ALPHA_FRACTION``), for ``threads`` every core."""
 
     model: str = "sg"
     dim: int = 100
@@ -30,12 +38,12 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if self.model not in ("sg", "cbow"):
+        if self.model not in MODELS:
             raise W2VError(f"--model must be 'sg' or 'cbow', not {self.model!r}")
         if self.alpha is None:
-            self.alpha = 0.025 if self.model == "sg" else 0.05
+            self.alpha = DEFAULT_ALPHA[self.model]
         if self.min_alpha is None:
-            self.min_alpha = self.alpha * 1e-4
+            self.min_alpha = self.alpha * MIN_ALPHA_FRACTION
         if self.threads is None:
             self.threads = os.cpu_count() or 1
         for name in ("dim", "window", "epochs", "threads"):
@@ -57,3 +65,6 @@ class TrainConfig:
             raise W2VError(f"--sample must be 0 or more, not {self.sample}")
         if not 0 <= self.seed < 2**63:
             raise W2VError(f"--seed must be between 0 and 2**63-1, not {self.seed}")
+
+
+DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}

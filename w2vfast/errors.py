@@ -7,8 +7,25 @@ class W2VError(Exception):
     """A problem with the user's input or environment, explained in one line."""
 
 
+class OutputFailed(W2VError):
+    """The vectors could not be written, but the run is kept whole in ``checkpoint``; the caller may set
+    ``resume_command`` to say how to write them once the cause is mended."""
+
+    def __init__(self, reason: str, checkpoint: str) -> None:
+        super().__init__(reason, checkpoint)
+        self.reason = reason
+        self.checkpoint = checkpoint
+        self.resume_command: str | None = None
+
+    def __str__(self) -> str:
+        how = self.resume_command or "resuming it"
+        return (f"{self.reason}; the run is kept in {self.checkpoint}, "
+                f"and once that is mended {how} writes the vectors")
+
+
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the tool; ``checkpoint`` is where the run was saved, if it was.
+    """Ctrl-C or SIGTERM stopped the tool; ``checkpoint`` is where the run was saved, if it was, and
+    the caller may set ``resume_command`` to say how to go on.
 
     A ``KeyboardInterrupt``, so callers that already handle Ctrl-C handle this too.
     """

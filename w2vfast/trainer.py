@@ -1,4 +1,4 @@
-"""The training driver: read the corpus, build the tables, run the kernels epoch by epoch.
+"""The training driver: read the corpus, build the tables, run the kernels epoch by epoch, write the vectors.
 
 Python does the bookkeeping between kernel calls (progress, the learning rate's position, statistics,
 checkpoints, stop requests). In each call the threads claim blocks of about ``BLOCK_WORDS`` words one
@@ -17,11 +17,12 @@ import numpy as np
 from numba.core import event as numba_event
 
 from . import kernels
-from .checkpoint import Checkpoint, Checkpointer, load_checkpoint
-from .config import MAX_SENTENCE_WORDS, TrainConfig
+from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, resumed_output
+from .config import CHECKPOINT_MINUTES, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
-from .errors import W2VError
+from .errors import OutputFailed, W2VError
 from .interrupt import stop_at_safe_point
+from .io import check_writable
 from .memory import ensure_fits, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -55,6 +56,95 @@ class TrainStats:
     @property
     def words_per_second(self) -> float:
         return self.words_trained / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
+          read_vocab: str | None = None, save_vocab: str | None = None, disk_corpus: str | None = None,
+          checkpoint: str | None = None, checkpoint_every: float | None = None, resume: str | None = None,
+          force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
+    """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
+
+    ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...);
+    those not given take its defaults. ``output`` is a vectors file to write at the end (``binary``
+    format, else text; by default binary for a ``.bin`` name). ``disk_corpus`` names a directory
+    where the encoded corpus is memory-mapped instead of held in RAM. ``checkpoint`` is a file that
+    keeps the run: written every ``checkpoint_every`` minutes (``CHECKPOINT_MINUTES``), at the end,
+    and when Ctrl-C or SIGTERM stops the run, which then raises ``Interrupted``. ``resume`` goes on
+    with the run kept in such a file: its corpus, options, output and checkpoint interval unless
+    given (the options given must agree, but for ``threads``). ``force`` skips the memory check.
+    Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    """
+    saved = None
+    if resume is not None:
+        saved = load_checkpoint(resume)
+        if read_vocab is not None:
+            raise W2VError("--read-vocab and --resume exclude each other: the checkpoint has the vocabulary")
+        corpus = saved.corpus(corpus)
+        options = saved.options(options)
+        output, binary = resumed_output(saved.header, output, binary)
+        checkpoint = resume if checkpoint is None else checkpoint
+        checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
+    if corpus is None:
+        raise W2VError("no corpus given")
+    config = TrainConfig(**options)
+    if output is not None:
+        check_writable(output)
+        binary = output.endswith(".bin") if binary is None else binary
+    keeper = None if checkpoint is None else Checkpointer(
+        checkpoint, CHECKPOINT_MINUTES if checkpoint_every is None else checkpoint_every,
+        corpus_paths(corpus), output, binary)
+    vocab = saved.vocab if saved is not None else None
+    if read_vocab is not None:
+        vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
+    stats = TrainStats()
+    progress = Progress(0, quiet=quiet)
+    with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
+        vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
+                             force=force, saved=saved, keeper=keeper)
+    progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
+                 f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
+                 f"JIT compilation {stats.jit_seconds:.2f} s")
+    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
+    vectors.stats = stats
+    if output is not None:
+        try:
+            vectors.save(output, binary=binary)
+        except W2VError as failed:
+            if keeper is None:
+                raise
+            raise OutputFailed(str(failed), keeper.path) from None
+        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output}")
+    return vectors
+
+
+def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
+           saved: Checkpoint | None, keeper: Checkpointer | None):
+    progress = Progress(0, quiet=quiet)
+    start = time.perf_counter()
+    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force)
+    if saved is not None:
+        saved.check_corpus(encoded)
+    stats.read_seconds = time.perf_counter() - start
+    stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
+    progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
+                 f"read in {stats.read_seconds:.2f} s")
+    if save_vocab is not None:
+        vocab.save(save_vocab)
+    ensure_fits("training", training_bytes(len(vocab), config),
+                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
+    trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
+    position = saved.restore(trainer) if saved is not None else (0, 0)
+    trainer.warm_up(encoded)
+    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=encoded.words_before(*position))
+    start = time.perf_counter()
+    with stop_at_safe_point() as stop:
+        safe_point = SafePoint(trainer, encoded, keeper, stop, progress)
+        stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
+        safe_point.after_training()
+    stats.train_seconds = time.perf_counter() - start
+    # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
+    # of its padded rows, so that copy does not raise the run's peak memory.
+    return vocab, trainer.matrices()["syn0"]
 
 
 def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
@@ -152,71 +242,3 @@ class Trainer:
     def alpha_at(self, position: int) -> float:
         c = self.config
         return max(c.min_alpha, c.alpha - (c.alpha - c.min_alpha) * position / self.params.total_words)
-
-
-def train(corpus=None, *, read_vocab: str | None = None, save_vocab: str | None = None,
-          disk_corpus: str | None = None, quiet: bool = True, checkpoint: str | None = None,
-          checkpoint_every: float | None = None, resume: str | None = None, force: bool = False,
-          **options) -> KeyedVectors:
-    """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
-
-    ``disk_corpus`` names a directory where the encoded corpus is memory-mapped instead of held in
-    RAM. ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...).
-    ``checkpoint`` is a file that keeps the run: written every ``checkpoint_every`` minutes (30),
-    at the end, and when Ctrl-C or SIGTERM stops the run, which then raises ``Interrupted``.
-    ``resume`` goes on with the run kept in such a file, on the corpus it names unless one is given;
-    options given must agree with it, but for ``threads``. ``force`` skips the memory check.
-    Returns the vectors with a ``stats`` attribute (``TrainStats``).
-    """
-    saved = load_checkpoint(resume) if resume is not None else None
-    if saved is not None:
-        corpus, options, checkpoint, checkpoint_every = saved.resumed(corpus, read_vocab, options,
-                                                                      checkpoint, checkpoint_every)
-    if corpus is None:
-        raise W2VError("no corpus given")
-    keeper = None if checkpoint is None else Checkpointer(checkpoint, checkpoint_every, corpus_paths(corpus))
-    config = TrainConfig(**options)
-    vocab = saved.vocab if saved is not None else None
-    if read_vocab is not None:
-        vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
-    stats = TrainStats()
-    with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
-        vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
-                             force=force, saved=saved, keeper=keeper)
-    Progress(0, quiet=quiet).say(
-        f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
-        f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
-        f"JIT compilation {stats.jit_seconds:.2f} s")
-    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
-    vectors.stats = stats
-    return vectors
-
-
-def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
-           saved: Checkpoint | None, keeper: Checkpointer | None):
-    progress = Progress(0, quiet=quiet)
-    start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force)
-    if saved is not None:
-        saved.check_corpus(encoded)
-    stats.read_seconds = time.perf_counter() - start
-    stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
-    progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
-                 f"read in {stats.read_seconds:.2f} s")
-    if save_vocab is not None:
-        vocab.save(save_vocab)
-    ensure_fits("training", training_bytes(len(vocab), config),
-                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
-    trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
-    position = saved.restore(trainer) if saved is not None else (0, 0)
-    trainer.warm_up(encoded)
-    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=encoded.words_before(*position))
-    start = time.perf_counter()
-    with stop_at_safe_point() as stop:
-        safe_point = SafePoint(trainer, encoded, keeper, stop, progress)
-        stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
-        safe_point.after_training()
-    stats.train_seconds = time.perf_counter() - start
-    # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
-    # of its padded rows, so that copy does not raise the run's peak memory.
-    return vocab, trainer.matrices()["syn0"]
