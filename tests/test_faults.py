@@ -1,5 +1,6 @@
 """Faults from outside, on real processes: signals, SIGKILL mid-write, full disks, closed pipes."""
 
+import ctypes
 import os
 import random
 import resource
@@ -25,14 +26,46 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LONG = ["--dim", "32", "--epochs", "10", "--min-count", "1", "--sample", "0", "--threads", "1", "--seed", "5"]
 QUICK = ["--dim", "8", "--epochs", "1", "--min-count", "1", "--quiet"]
 LONG_OPTIONS = dict(dim=32, epochs=10, min_count=1, sample=0, threads=1, seed=5)
+# The command line, in a process that sends itself a signal at a chosen moment: once kernel call N has
+# returned ("call N"), or while the output is being written ("write"). The signal and its handling
+# are real; only the moment is fixed, so the tests do not depend on the machine's speed.
+SIGNAL_AT = """
+import itertools, os, sys
+from w2vfast import trainer, word2vec_format
+from w2vfast.cli import run
+from w2vfast.safepoint import SafePoint
+
+when, signum = sys.argv[1], int(sys.argv[2])
+count = itertools.count(1)
+if when.startswith("call "):
+    class SignalAtCall(SafePoint):
+        def __call__(self, position):
+            if next(count) == int(when.split()[1]):
+                os.kill(os.getpid(), signum)
+            return super().__call__(position)
+    trainer.SafePoint = SignalAtCall
+else:
+    lines = word2vec_format._text_lines
+    def signal_while_writing(words, rows):
+        if next(count) == 3:
+            os.kill(os.getpid(), signum)
+        return lines(words, rows)
+    word2vec_format._TEXT_ROWS = 8  # the output is written in several pieces: the signal comes between two
+    word2vec_format._text_lines = signal_while_writing
+sys.argv = ["w2vfast", *sys.argv[3:]]
+run()
+"""
 
 
 def command(*args):
     return [sys.executable, "-m", "w2vfast.cli", *map(str, args)]
 
 
-def start(*args, **kwargs):
-    return subprocess.Popen(command(*args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def start(*args, signal_at=None, **kwargs):
+    """``w2vfast ARGS`` in a process of its own; ``signal_at`` is ``(when, signum)`` for SIGNAL_AT."""
+    argv = command(*args) if signal_at is None else [sys.executable, "-c", SIGNAL_AT, *map(str, signal_at),
+                                                     *map(str, args)]
+    return subprocess.Popen(argv, cwd=kwargs.pop("cwd", ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kwargs)
 
 
@@ -50,27 +83,23 @@ def leftovers(directory, *expected):
 
 
 @pytest.fixture(scope="module")
-def long_run(tmp_path_factory):
-    """A corpus that trains for a few seconds, and the bytes an uninterrupted run writes.
-
-    The signal tests strike up to half a second after the first checkpoint, so training must outlast that
-    by a wide margin even on a slow machine: at 5,000 sentences CI once finished first.
-    """
-    directory = tmp_path_factory.mktemp("long")
-    corpus = write_corpus(directory / "corpus.txt", planted_sentences(20000))
+def ten_calls(tmp_path_factory):
+    """A corpus that takes ten kernel calls with LONG (one an epoch), and the bytes an uninterrupted
+    run writes; the kernels it compiles are in Numba's cache for the processes the tests start."""
+    directory = tmp_path_factory.mktemp("ten-calls")
+    corpus = write_corpus(directory / "corpus.txt", planted_sentences())
     reference = directory / "reference.bin"
     w2vfast.train(corpus, **LONG_OPTIONS).save(str(reference))
     return corpus, reference.read_bytes()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(long_run, tmp_path, signum):
-    corpus, reference = long_run
-    checkpoint, output = tmp_path / "run.ckpt", tmp_path / "vectors.bin"
-    process = start("train", corpus, "-o", output, *LONG, "--checkpoint", checkpoint, "--checkpoint-every", "0")
-    wait_for_file(checkpoint, process)
-    time.sleep(random.uniform(0, 0.5))
-    process.send_signal(signum)
+def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(ten_calls, tmp_path, signum):
+    """Stopped after call 4 of 10, the run says how to go on; that command, run from another directory
+    and without -o, writes the output the run was started with, as if it had never stopped."""
+    corpus, reference = ten_calls
+    checkpoint, output, elsewhere = tmp_path / "run.ckpt", tmp_path / "vectors.bin", tmp_path / "elsewhere"
+    process = start("train", corpus, "-o", output, *LONG, "--checkpoint", checkpoint, signal_at=("call 4", signum))
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
     last = stderr.strip().splitlines()[-1]
@@ -78,11 +107,25 @@ def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(l
     assert last == (f"w2vfast: stopped by {name}; the run so far is saved in {checkpoint}; "
                     f"go on with: w2vfast train --resume {checkpoint}")
     assert leftovers(tmp_path) == ["run.ckpt"]
+    header = load_checkpoint(str(checkpoint)).header
+    assert (header["epoch"], header["sentence"]) == (3, 1500)  # the end of the fourth epoch
+    elsewhere.mkdir()
     resume = last.split("go on with: ")[1].split()
-    assert resume[:2] == ["w2vfast", "train"]
-    finished = subprocess.run(command(*resume[1:]), cwd=ROOT, capture_output=True, text=True)
+    finished = subprocess.run(command(*resume[1:]), cwd=elsewhere, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert output.read_bytes() == reference
+    assert os.listdir(elsewhere) == []
+
+
+def test_a_signal_while_the_output_is_written_stops_at_once_and_keeps_the_previous_file(planted_file, tmp_path):
+    output = tmp_path / "v.txt"
+    output.write_bytes(b"previous vectors")
+    process = start("train", planted_file, "-o", output, *QUICK, signal_at=("write", signal.SIGTERM))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert stderr == "w2vfast: stopped by SIGTERM\n"
+    assert output.read_bytes() == b"previous vectors"
+    assert leftovers(tmp_path, "planted.txt") == ["v.txt"]
 
 
 def test_signal_before_training_stops_at_once_without_output(tmp_path):
@@ -121,25 +164,50 @@ def test_an_ignored_signal_stays_ignored():
         signal.signal(signal.SIGINT, before)
 
 
-def test_sigkill_at_random_moments_never_spoils_the_checkpoint(long_run, tmp_path):
-    """Killed over and over while it writes a checkpoint after every step, the run still ends exactly."""
-    corpus, reference = long_run
+def temporaries_of(path, pid):
+    """The temporary files the process ``pid`` is writing ``path`` through (see ``io.atomic_write``)."""
+    prefix = f".{path.name}.{pid}."
+    return [name for name in os.listdir(path.parent) if name.startswith(prefix)]
+
+
+@pytest.fixture(scope="module")
+def heavy_checkpoints(tmp_path_factory):
+    """A run whose checkpoints (15 MB: 30,000 words x 64 dims, two matrices) take longer to write than
+    its epochs take to train, and the bytes it writes when it is never stopped."""
+    directory = tmp_path_factory.mktemp("heavy")
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in rng.integers(0, 30_000, 120_000)] + [f"w{i}" for i in range(30_000)]
+    corpus = write_corpus(directory / "corpus.txt", [words[i:i + 20] for i in range(0, len(words), 20)])
+    options = ["--dim", "64", "--epochs", "8", "--min-count", "1", "--threads", "1", "--seed", "3"]
+    reference = directory / "reference.bin"
+    w2vfast.train(corpus, dim=64, epochs=8, min_count=1, threads=1, seed=3).save(str(reference))
+    return corpus, options, reference.read_bytes()
+
+
+def test_sigkill_in_the_middle_of_checkpoint_writes_never_spoils_the_checkpoint(heavy_checkpoints, tmp_path):
+    """Killed twice while it is writing a checkpoint (its temporary file is there, and stays there
+    after the kill), the run still resumes and ends exactly as a run that was never stopped."""
+    corpus, options, reference = heavy_checkpoints
     checkpoint, output = tmp_path / "run.ckpt", tmp_path / "vectors.bin"
-    args = ["-o", output, *LONG, "--checkpoint-every", "0", "--quiet"]
+    args = ["-o", output, *options, "--checkpoint-every", "0", "--quiet"]
     process = start("train", corpus, "--checkpoint", checkpoint, *args)
-    for kill in range(2):
-        if kill == 0:
-            wait_for_file(checkpoint, process)
-        else:
-            before = os.stat(checkpoint).st_mtime_ns
+    wait_for_file(checkpoint, process)
+    kills = 0
+    for attempt in range(20):
+        if attempt:
             process = start("train", "--resume", checkpoint, *args)
-            while os.stat(checkpoint).st_mtime_ns == before and process.poll() is None:
-                time.sleep(0.01)
-        time.sleep(random.uniform(0, 0.3))
+        deadline = time.monotonic() + 60
+        while not temporaries_of(checkpoint, process.pid):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.0005)
         process.kill()
         process.wait()
-        load_checkpoint(str(checkpoint))  # whole, whatever moment the kill came
-        assert not output.exists() or output.read_bytes() == reference
+        kills += bool(temporaries_of(checkpoint, process.pid))  # the kill came mid-write
+        load_checkpoint(str(checkpoint))  # the previous checkpoint, whole
+        assert not output.exists()
+        if kills == 2:
+            break
+    assert kills == 2, attempt
     finished = subprocess.run(command("train", "--resume", checkpoint, *args), cwd=ROOT, capture_output=True)
     assert finished.returncode == 0, finished.stderr
     assert output.read_bytes() == reference
@@ -189,9 +257,15 @@ def limit_file_size(limit):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
-@pytest.fixture
-def cached_kernels(long_run):
-    """Kernels compiled and cached already, so a child under a file-size limit writes no cache files."""
+@pytest.fixture(scope="module")
+def cached_kernels(tmp_path_factory):
+    """Everything the children below compile (reading, training, a checkpoint, both output formats)
+    compiled here and so in Numba's cache: a child under a file-size limit must not write cache files."""
+    directory = tmp_path_factory.mktemp("warm")
+    corpus = write_corpus(directory / "corpus.txt", planted_sentences(50))
+    vectors = w2vfast.train(corpus, dim=4, epochs=1, min_count=1, threads=1, checkpoint=str(directory / "run.ckpt"))
+    vectors.save(str(directory / "v.bin"), binary=True)
+    vectors.save(str(directory / "v.txt"), binary=False)
 
 
 def test_full_disk_keeps_the_previous_output_and_no_temporary(cached_kernels, planted_file, tmp_path):
@@ -244,12 +318,27 @@ def test_a_directory_as_output_is_refused_before_training(planted_file, tmp_path
     assert result.output == f"w2vfast: error: cannot write {tmp_path}: it is a directory\n"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def as_an_ordinary_user():
+    """In the child: file permissions apply, even to root. Root passes them through two capabilities
+    (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); dropping them from the bounding set keeps the program it
+    runs from having them, and leaves it root in every other way (so it can still read its own files)."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+PR_CAPBSET_DROP = 24
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops Linux capabilities when run as root")
 def test_unwritable_directory_is_refused_before_training(planted_file, tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     result = subprocess.run(command("train", planted_file, "-o", locked / "v.bin"), cwd=ROOT,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, preexec_fn=as_an_ordinary_user)
     assert result.returncode == 1
     assert result.stderr == f"w2vfast: error: cannot write in {locked}: permission denied\n"
 

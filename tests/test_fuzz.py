@@ -155,20 +155,46 @@ def test_damaged_vectors_files_load_or_fail_clearly(tmp_path, data, binary):
     assert len(vectors) == len(vectors.index_to_key) == vectors.vectors.shape[0]
 
 
+def expected_vocabulary(data: bytes):
+    """What reading ``data`` as a vocabulary file gives: ``(words, None)`` with the ``(word, count)``
+    pairs kept, most frequent first (ties in file order), or ``(None, (line, problem))`` for the first
+    line that is not ``word count`` or repeats a word."""
+    rows, seen = [], set()
+    for number, line in enumerate(data.split(b"\n"), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 2 or not parts[1].isdigit():
+            return None, (number, "expected 'word count'")
+        if parts[0] in seen:
+            return None, (number, "listed twice")
+        seen.add(parts[0])
+        rows.append((parts[0], int(parts[1])))
+    return sorted([row for row in rows if row[1] >= 1], key=lambda row: -row[1]), None
+
+
+vocabulary_rows = st.tuples(st.one_of(st.binary(min_size=1, max_size=6), st.sampled_from([b"the", b"caf\xc3\xa9"])),
+                            st.integers(0, 10**6))
+
+
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=200),
-                      st.lists(st.tuples(st.binary(min_size=1, max_size=6), st.integers(0, 10**6)), max_size=10)
-                      .map(lambda rows: b"".join(b"%s %d\n" % row for row in rows))))
+                      st.lists(vocabulary_rows, max_size=10).map(lambda rows: b"".join(b"%s %d\n" % row for row in rows))))
 def test_vocabulary_files_read_correctly_or_fail_clearly(tmp_path, data):
+    """Each file either gives exactly its words and counts, or one error naming the first bad line:
+    one that is not ``word count``, or a word listed again (the sampled words make repeats common)."""
     path = tmp_path / "vocab.txt"
     path.write_bytes(data)
+    words, problem = expected_vocabulary(data)
     try:
         vocab = Vocab.read(str(path))
     except W2VError as exc:
-        assert str(exc).startswith(f"{path}:")
+        assert problem is not None, exc
+        line, kind = problem
+        assert str(exc).startswith(f"{path}:{line}: ") and kind in str(exc)
         return
-    rows = [line.split() for line in data.split(b"\n") if line.split()]
-    assert sorted(zip(vocab.words, vocab.counts.tolist())) == sorted((w, int(c)) for w, c in rows if int(c) >= 1)
+    assert problem is None
+    assert list(zip(vocab.words, vocab.counts.tolist())) == words
 
 
 @pytest.mark.parametrize("name", sorted(COMPRESSED))

@@ -1,6 +1,7 @@
 """The memory guard: a run that cannot fit stops before allocating, saying what it needs and what helps."""
 
 import os
+import resource
 import subprocess
 import sys
 
@@ -78,8 +79,10 @@ def test_impossible_run_is_refused_on_the_command_line(tmp_path):
     assert refused.stderr.startswith("w2vfast: error: training needs about ")
     assert "of memory (weights 37,252.9 GiB, " in refused.stderr
     assert refused.stderr.count("\n") == 1 and "--max-vocab" in refused.stderr
-    # --force skips the guard; the allocation itself then fails, still without a traceback.
-    forced = subprocess.run(base + ["--force"], cwd=ROOT, capture_output=True, text=True)
+    # --force skips the guard; the allocation itself then fails, still without a traceback. The child's
+    # address space is bounded, so the allocation fails whatever the kernel's overcommit policy.
+    forced = subprocess.run(base + ["--force"], cwd=ROOT, capture_output=True, text=True,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)))
     assert forced.returncode == 1
     assert forced.stderr.startswith("w2vfast: error: out of memory")
     assert os.listdir(tmp_path) == ["wide.txt"]

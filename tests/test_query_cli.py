@@ -163,12 +163,19 @@ def test_evaluate_similarity_over_several_files(vectors_file, tmp_path, royals):
                                                                   pytest.approx(expected.pearson))
 
 
-def test_a_bad_vectors_file_is_one_line(tmp_path):
+@pytest.mark.parametrize("data,message", [
+    (b"3 2\nking 0.1 0.2\nqueen 0.3\n", ":3: expected a word and 2 numbers, found fewer numbers"),
+    (b"99999999999 300\nking 0.1\n",
+     ":1: 99,999,999,999 words of 300 dimensions cannot fit in the 9 bytes that follow"),
+    (b"", ": the file is empty"),
+    (b"king 0.1 0.2 0.3\n", ":1: the first line must be 'words dimensions', not 'king 0.1 0.2 0.3' (a file "
+                            "without that line, like GloVe's, needs one added)"),
+], ids=["short-row", "header-too-large", "empty", "glove"])
+def test_a_bad_vectors_file_is_one_line(tmp_path, data, message):
     path = tmp_path / "broken.bin"
-    path.write_bytes(b"3 2\nking 0.1 0.2\nqueen 0.3\n")
+    path.write_bytes(data)
     result = run("similar", "king", "-v", path)
-    assert result.exit_code == 1
-    assert result.stderr == f"w2vfast: error: {path}:3: expected a word and 2 numbers, found fewer numbers\n"
+    assert (result.exit_code, result.stderr) == (1, f"w2vfast: error: {path}{message}\n")
 
 
 def test_undefined_correlations_are_null_in_json(vectors_file, tmp_path):

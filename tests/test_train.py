@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import w2vfast
-from w2vfast import trainer
+from w2vfast import TrainConfig, trainer
+from w2vfast.vocab import Vocab
 from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
 
 COMBINATIONS = {
@@ -57,10 +58,38 @@ def test_same_seed_single_thread_is_byte_identical(planted_file, tmp_path):
     assert not np.array_equal(other.vectors, w2vfast.KeyedVectors.load(str(tmp_path / "a.bin")).vectors)
 
 
-def test_a_dimension_off_whole_vectors_gives_plain_rows_of_that_size(planted_file):
-    vectors = w2vfast.train(planted_file, **{**FAST, "dim": 13, "epochs": 1})  # trained padded to 16
+def test_a_dimension_off_whole_vectors_trains_every_column(planted_file):
+    """dim 13 is trained padded to 16: the vectors come back 13 wide and contiguous, they learn the
+    clusters, and every column has moved far from where it started (a column left untrained would not)."""
+    options = {**FAST, "dim": 13}
+    vectors = w2vfast.train(planted_file, **options)
     assert vectors.vectors.shape == (len(vectors), 13) and vectors.vectors.flags.c_contiguous
-    assert vectors.most_similar(vectors.index_to_key[0], topn=1)[0][1] > 0.5
+    assert neighbours_in_own_cluster(vectors) >= 0.9
+    words = [w.encode() for w in vectors.index_to_key]
+    start = trainer.Trainer(Vocab(words, np.ones(len(words), np.int64)), TrainConfig(**options), 1).matrices()["syn0"]
+    assert np.abs(start).max() <= 0.5 / 13
+    assert (np.abs(vectors.vectors - start).max(axis=0) > 0.3).all()
+
+
+@pytest.mark.parametrize("name", COMBINATIONS)
+def test_planted_clusters_are_learned_with_the_default_subsampling(planted_file, name):
+    """The default --sample 1e-3 keeps about a quarter of these words (each is 2.5% of the corpus), so
+    the kernel's subsampling path trains here; the clusters must still come out."""
+    options = {**FAST, **COMBINATIONS[name]}
+    del options["sample"]
+    vectors = w2vfast.train(planted_file, **options)
+    assert neighbours_in_own_cluster(vectors) >= 0.9
+
+
+def test_both_losses_train_their_own_output_matrix(planted_file, tmp_path):
+    """With --negative and --hs together, every row of both output matrices (which start at zero) is
+    trained: each word is a centre word for negative sampling, each inner node lies on some path."""
+    checkpoint = tmp_path / "run.ckpt"
+    w2vfast.train(planted_file, checkpoint=str(checkpoint), **{**FAST, **COMBINATIONS["cbow-sum-ns-hs"]})
+    with np.load(checkpoint, allow_pickle=False) as saved:
+        syn1neg, syn1 = saved["syn1neg"], saved["syn1"]
+    assert syn1neg.shape == (40, 16) and syn1.shape == (39, 16)
+    assert np.abs(syn1neg).max(axis=1).min() > 0.01 and np.abs(syn1).max(axis=1).min() > 0.01
 
 
 def test_one_line_corpus_is_split_and_fully_trained(tmp_path):

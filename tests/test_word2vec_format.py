@@ -99,6 +99,19 @@ def test_fast_number_parser_agrees_with_python_or_declines(text):
         assert np.float32(value).tobytes() == expected.tobytes(), text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(-1e6, 1e6, width=32).map(lambda x: "%.6f" % x),
+                 st.floats(-1e6, 1e6, width=32).filter(lambda x: x == 0 or abs(x) > 1e-15).map(lambda x: "%.4e" % x),
+                 st.integers(-10**9, 10**9).map(str)))
+def test_fast_number_parser_takes_the_numbers_vectors_files_hold(text):
+    """What writers print (%.6f, %e, integers) is parsed by the fast path, not handed to Python's float;
+    it declines only what it cannot round exactly (powers of ten beyond 1e22, mantissas past 2**53)."""
+    data = np.frombuffer(text.encode(), dtype=np.uint8)
+    value, exact = _parse_number(data, 0, len(data))
+    assert exact, text
+    assert np.float32(value).tobytes() == np.float32(float(text)).tobytes(), text
+
+
 THREE_ROWS = len(binary_file(ROWS[:3], WORDS[:3]))
 
 
@@ -107,6 +120,7 @@ THREE_ROWS = len(binary_file(ROWS[:3], WORDS[:3]))
     (b"4 3 1\nthe 1 2 3\n", ":1: the first line must be 'words dimensions'"),
     (b"the 1.0 2.0 3.0\n", "like GloVe's"),
     (b"1 0\nthe\n", "dimension must be positive"),
+    (b"99999999999 300\nthe 1 2 3\n", ":1: 99,999,999,999 words of 300 dimensions cannot fit in the 10 bytes that follow"),
     (text_file(header=b"5 3\n"), "header says 5 words but the file ends after 4"),
     (text_file(header=b"3 3\n"), ":5: the header says 3 words but more data follows"),
     (text_file().replace(b"7.0 8.0 9.0", b"7.0 8.0"), ":4: expected a word and 3 numbers, found fewer"),
@@ -116,7 +130,7 @@ THREE_ROWS = len(binary_file(ROWS[:3], WORDS[:3]))
     (binary_file(header=b"3 3\n"), f"byte {THREE_ROWS}: the header says 3 words but more data follows"),
     (binary_file()[:-6], f"byte {THREE_ROWS}: the file ends inside word 4 of 4"),
     (binary_file(header=b"4 2\n"), "word 2 holds a line break: the file does not match its header"),
-], ids=["empty", "header-fields", "no-header", "zero-dim", "text-short", "text-long", "text-few-values",
+], ids=["empty", "header-fields", "no-header", "zero-dim", "header-too-large", "text-short", "text-long", "text-few-values",
         "text-many-values", "text-not-number", "binary-short", "binary-long", "binary-truncated",
         "binary-wrong-dim"])
 def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
