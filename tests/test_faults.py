@@ -65,8 +65,7 @@ def start(*args, signal_at=None, **kwargs):
     """``w2vfast ARGS`` in a process of its own; ``signal_at`` is ``(when, signum)`` for SIGNAL_AT."""
     argv = command(*args) if signal_at is None else [sys.executable, "-c", SIGNAL_AT, *map(str, signal_at),
                                                      *map(str, args)]
-    return subprocess.Popen(argv, cwd=kwargs.pop("cwd", ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kwargs)
+    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
 def wait_for_file(path, process, timeout=60):
@@ -111,7 +110,9 @@ def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(t
     assert (header["epoch"], header["sentence"]) == (3, 1500)  # the end of the fourth epoch
     elsewhere.mkdir()
     resume = last.split("go on with: ")[1].split()
-    finished = subprocess.run(command(*resume[1:]), cwd=elsewhere, capture_output=True, text=True)
+    this_checkout = {**os.environ, "PYTHONPATH": ROOT}  # elsewhere, python -m would find an installed copy
+    finished = subprocess.run(command(*resume[1:]), cwd=elsewhere, env=this_checkout, capture_output=True,
+                              text=True)
     assert finished.returncode == 0, finished.stderr
     assert output.read_bytes() == reference
     assert os.listdir(elsewhere) == []
@@ -318,6 +319,9 @@ def test_a_directory_as_output_is_refused_before_training(planted_file, tmp_path
     assert result.output == f"w2vfast: error: cannot write {tmp_path}: it is a directory\n"
 
 
+PR_CAPBSET_DROP = 24
+
+
 def as_an_ordinary_user():
     """In the child: file permissions apply, even to root. Root passes them through two capabilities
     (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); dropping them from the bounding set keeps the program it
@@ -328,9 +332,6 @@ def as_an_ordinary_user():
     for capability in (1, 2):
         if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
-
-
-PR_CAPBSET_DROP = 24
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops Linux capabilities when run as root")
