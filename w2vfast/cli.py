@@ -142,8 +142,8 @@ def training_options(command):
 
 def _given(options: dict) -> dict:
     """The options given on the command line. The others are left to ``train``: ``TrainConfig``'s
-    defaults, or with --resume the checkpoint's. Only the output and talking have defaults of the
-    command line's own: without -o it writes vectors.bin, or with --resume the run's output."""
+    defaults, or with --resume the checkpoint's. The command line has two defaults of its own: it
+    writes vectors.bin, or with --resume the run's output, and it reports progress; train() alone is quiet."""
     from .checkpoint import read_header, resumed_output
 
     context = click.get_current_context()

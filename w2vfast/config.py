@@ -39,7 +39,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
-            raise W2VError(f"--model must be 'sg' or 'cbow', not {self.model!r}")
+            raise W2VError(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r}")
         if self.alpha is None:
             self.alpha = DEFAULT_ALPHA[self.model]
         if self.min_alpha is None:
