@@ -121,9 +121,10 @@ def test_a_window_trains_as_the_numpy_statement_of_its_model_and_losses(name):
     buffers.context[:len(context)] = context
     negatives = [2, 5, 11, 2][:max(case["negative"], 1)]  # the centre word itself and a repeat among them
     buffers.ahead[:len(negatives)] = negatives
+    in_place = kernels.thread_rows(weights, kernels.make_sharing((0, 0), (0, 0), (0, 0), 1), 0, 1)  # no hot rows
     kernels.train_window(weights, buffers.context, buffers.inputs, buffers.grads, buffers.scores, buffers.out_rows,
                          buffers.out_labels, buffers.ahead, np.int32(centre), np.int64(len(context)), tables, params,
-                         alpha, np.uint64(99))
+                         alpha, in_place, np.uint64(99))
     want = reference_window(*before, context, centre, negatives[:case["negative"]], tree, case, alpha)
     for got, expected, old, name in zip(weights, want, before, ("syn0", "syn1neg", "syn1")):
         np.testing.assert_allclose(got[:, :dim], expected, rtol=1e-4, atol=1e-5, err_msg=name)

@@ -67,7 +67,8 @@ def test_drawn_negatives_follow_the_table():
     table = negative_sampling_table(counts)
     n = 200_000
     drawn = np.zeros(n, dtype=np.int32)
-    kernels.draw_negatives(drawn, n, table, np.zeros((len(counts), 4), np.float32), np.uint64(12345))
+    kernels.draw_negatives(drawn, n, table, np.zeros((len(counts), 4), np.float32), (np.int64(0),) * 4,
+                           np.uint64(12345))
     target = counts ** 0.75 / (counts ** 0.75).sum()
     frequency = np.bincount(drawn, minlength=len(counts)) / n
     np.testing.assert_allclose(frequency, target, atol=4 * np.sqrt(target * (1 - target) / n).max())

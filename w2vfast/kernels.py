@@ -16,13 +16,21 @@ rows, like the next centre word's and the next new context word's, are already o
 memory when the window needs them. Threads claim blocks of sentences one at a time and update the
 shared matrices without locks; each keeps its own random state and scratch buffers.
 
+Rows that every thread writes all the time (the frequent words' rows, the top of the Huffman tree)
+would bounce their cache lines between cores at every write. Each thread therefore trains private
+copies of those *hot* rows, kept after the shared rows of the same matrix, so that a hot row is only
+a different row index (``own_row``); every ``Sharing.merge_words`` corpus words, and at the start and
+end of every call, it adds what it changed since the last merge to the shared rows and starts its
+copies again from them (``merge_private_rows``). Between calls the shared rows hold the whole model.
+
 Every row (weights and scratch) is padded with zeros to whole vectors of 8 floats
 (``padded_width``), and every loop over a row runs to ``shape[1] & _WHOLE_VECTORS``, which tells
 the compiler that the count is a whole number of vectors. With dim 100 that saves each loop its
 4-float remainder pass and each dot product its second horizontal sum. The padding stays zero: it
 only ever adds zero times a weight.
 
-The file reads top-down: the arrays, the driver, the losses, the window update, the primitives.
+The file reads top-down: the arrays, the driver, the private rows, the losses, the window update,
+the primitives.
 Every helper takes the arrays it writes first. Each compiled call chain stays inside this file:
 Numba's cache does not notice changes to a function that lives in another file.
 """
@@ -46,6 +54,10 @@ Weights = namedtuple("Weights", "syn0 syn1neg syn1")
 Tables = namedtuple("Tables", "keep_prob alias hs_points hs_codes hs_lengths")
 Params = namedtuple("Params", "cbow cbow_mean hs negative window alpha min_alpha total_words")
 Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows out_labels ahead")
+# ``hot[m]`` is (first, count) for matrix m of ``Weights``: its rows first to first + count - 1 are
+# trained on private copies by each thread (see ``private_rows``), merged every ``merge_words``
+# corpus words. An array, not tuples: a tuple field would not pass into the parallel loop.
+Sharing = namedtuple("Sharing", "hot merge_words")
 
 CACHE_LINE = 64
 VECTOR_FLOATS = 8  # one 256-bit AVX register
@@ -68,6 +80,18 @@ def make_params(cbow: bool, cbow_mean: bool, hs: bool, negative: int, window: in
     """Build ``Params`` with fixed scalar types, so every run reuses one compiled kernel."""
     return Params(bool(cbow), bool(cbow_mean), bool(hs), np.int64(negative), np.int64(window),
                   np.float32(alpha), np.float32(min_alpha), np.int64(max(total_words, 1)))
+
+
+def make_sharing(syn0: tuple[int, int], syn1neg: tuple[int, int], syn1: tuple[int, int], merge_words: int) -> Sharing:
+    """Build ``Sharing`` from each matrix's hot rows (first, count), with fixed types, so every run
+    reuses one compiled kernel."""
+    return Sharing(np.array([syn0, syn1neg, syn1], dtype=np.int64), np.int64(merge_words))
+
+
+def private_rows(shared_rows: int, hot: tuple[int, int], threads: int) -> int:
+    """Rows of a matrix with ``shared_rows`` rows and hot rows ``hot``: after the shared rows, each
+    thread's private copies of the hot rows, then each thread's copies as last merged."""
+    return shared_rows + 2 * threads * hot[1]
 
 
 def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs: int,
@@ -104,7 +128,7 @@ def per_thread(threads: int, shape: tuple, dtype) -> np.ndarray:
 
 @njit(parallel=True, fastmath=True, cache=True)
 def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, sentence_starts, blocks,
-                 words_before, tables, params):
+                 words_before, tables, params, sharing):
     """Train the blocks of sentences ``blocks[b]`` to ``blocks[b + 1]``, one worker per thread.
 
     Each worker claims the next untrained block from the counter ``next_block`` until none is left,
@@ -112,17 +136,22 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
     corpus words of block ``b`` to ``block_words[b]``. Worker ``t`` keeps its own random state and
     scratch. ``words_before`` is how many corpus words earlier epochs and calls covered; the
     learning rate decays linearly with a word's overall position, so it does not depend on which
-    thread trains it or when.
+    thread trains it or when. ``sharing`` names the hot rows that each thread trains on private
+    copies, and how often it merges them.
     """
     n_blocks = blocks.shape[0] - 1
-    n_workers = min(rng_states.shape[0], n_blocks)
+    threads = rng_states.shape[0]
+    n_workers = min(threads, n_blocks)
     decay = (params.alpha - params.min_alpha) / np.float32(params.total_words)
     call_start = sentence_starts[blocks[0]]
     for t in prange(n_workers):
         rng = rng_states[t]
         sentence = scratch.sentence[t]
         ahead = scratch.ahead[t]
-        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, rng)
+        own = thread_rows(weights, sharing, np.int64(t), threads)  # the loop index is sometimes unsigned
+        merge_private_rows(weights, own)  # start from the shared rows as the last call left them
+        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, own[1], rng)
+        since_merge = 0
         while True:
             b = claim_next(next_block)
             if b >= n_blocks:
@@ -135,8 +164,13 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
                 n, rng = subsample(sentence, corpus, start, end, tables.keep_prob, rng)
                 rng = train_sentence(weights, sentence, n, tables, params, alpha, scratch.context[t],
                                      scratch.inputs[t], scratch.grads[t], scratch.scores[t],
-                                     scratch.out_rows[t], scratch.out_labels[t], ahead, rng)
+                                     scratch.out_rows[t], scratch.out_labels[t], ahead, own, rng)
                 block_words[b] += end - start
+                since_merge += end - start
+                if since_merge >= sharing.merge_words:
+                    merge_private_rows(weights, own)
+                    since_merge = 0
+        merge_private_rows(weights, own)
         rng_states[t] = rng
 
 
@@ -158,10 +192,11 @@ def subsample(sentence, corpus, start, end, keep_prob, rng):
 
 @njit(inline="always", fastmath=True)
 def train_sentence(weights, sentence, n, tables, params, alpha, context, inputs, grads, scores, rows, labels,
-                   ahead, rng):
+                   ahead, own, rng):
     """Slide the window over the ``n`` (subsampled) words of ``sentence``, with one thread's scratch
-    buffers (see ``Scratch``). They are passed as arrays, not as the thread's own ``Scratch``: reading
-    them out of a tuple in every window cost CBOW 3-8%."""
+    buffers (see ``Scratch``) and its private rows ``own`` (see ``own_rows``). The buffers are passed
+    as arrays, not as the thread's own ``Scratch``: reading them out of a tuple in every window cost
+    CBOW 3-8%."""
     window = params.window
     for i in range(n):
         rng = _next_random(rng)
@@ -171,46 +206,98 @@ def train_sentence(weights, sentence, n, tables, params, alpha, context, inputs,
         n_context = 0
         for j in range(lo, hi):
             if j != i:
-                context[n_context] = sentence[j]
+                context[n_context] = own_row(sentence[j], own[0])
                 n_context += 1
         if n_context == 0:
             continue
-        prefetch_next_window(weights, sentence, n, i, tables, params)
+        prefetch_next_window(weights, sentence, n, i, tables, params, own)
         rng = train_window(weights, context, inputs, grads, scores, rows, labels, ahead, sentence[i], n_context,
-                           tables, params, alpha, rng)
+                           tables, params, alpha, own, rng)
     return rng
 
 
 @njit(inline="always")
-def prefetch_next_window(weights, sentence, n, i, tables, params):
+def prefetch_next_window(weights, sentence, n, i, tables, params, own):
     """Start loading the rows the coming windows need: a new context word and the next centre."""
     ahead = i + params.window + 1
     if ahead < n:
-        prefetch_row(weights.syn0, sentence[ahead])
+        prefetch_row(weights.syn0, own_row(sentence[ahead], own[0]))
     if i + 1 < n:
         centre = sentence[i + 1]
         if params.negative > 0:
-            prefetch_row(weights.syn1neg, centre)
+            prefetch_row(weights.syn1neg, own_row(centre, own[1]))
         if params.hs:
             for d in range(tables.hs_lengths[centre]):
-                prefetch_row(weights.syn1, tables.hs_points[centre, d])
+                prefetch_row(weights.syn1, own_row(tables.hs_points[centre, d], own[2]))
 
 
 @njit(inline="always", fastmath=True)
 def train_window(weights, context, inputs, grads, scores, rows, labels, ahead, centre, n_context, tables, params,
-                 alpha, rng):
+                 alpha, own, rng):
     """Train the window around ``centre`` (its context words in ``context``) with each loss the run
     uses, then add the input gradients to the context rows of ``syn0``."""
     n_in = gather_inputs(inputs, grads, weights.syn0, context, n_context, params.cbow, params.cbow_mean)
     if params.hs:
-        n_out = huffman_outputs(rows, labels, centre, tables.hs_points, tables.hs_codes, tables.hs_lengths)
+        n_out = huffman_outputs(rows, labels, centre, tables.hs_points, tables.hs_codes, tables.hs_lengths, own[2])
         train_outputs(weights.syn1, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
     if params.negative > 0:
-        n_out = negative_outputs(rows, labels, centre, params.negative, ahead)
-        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, rng)
+        n_out = negative_outputs(rows, labels, own_row(centre, own[1]), params.negative, ahead)
+        rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, own[1], rng)
         train_outputs(weights.syn1neg, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
     scatter_grads(weights.syn0, grads, context, n_context, params.cbow)
     return rng
+
+
+# ---------------------------------------------------------------------------------------------
+# Private copies of the hot rows: a different row index, merged into the shared rows often
+# ---------------------------------------------------------------------------------------------
+
+# Compiled apart, not inlined: building the tuple of tuples inside the parallel loop defeats Numba's
+# array analysis of that loop.
+@njit(cache=True)
+def thread_rows(weights, sharing, thread, threads):
+    """Where ``thread`` keeps its copies of each matrix's hot rows (see ``own_rows``)."""
+    return (own_rows(weights.syn0, sharing.hot[0], thread, threads),
+            own_rows(weights.syn1neg, sharing.hot[1], thread, threads),
+            own_rows(weights.syn1, sharing.hot[2], thread, threads))
+
+
+@njit(inline="always")
+def own_rows(matrix, hot, thread, threads):
+    """Where ``thread`` keeps its copies of ``matrix``'s hot rows ``hot`` (first, count): the hot
+    range and the offsets of its private copies and of their last merged values from the shared rows."""
+    first, count = hot[0], hot[1]
+    shared_rows = matrix.shape[0] - 2 * threads * count
+    return (first, count, shared_rows + thread * count - first, shared_rows + (threads + thread) * count - first)
+
+
+@njit(inline="always")
+def own_row(row, own):
+    """The row this thread trains for ``row``: its private copy when ``row`` is hot (one unsigned
+    comparison covers both ends of the range), else the shared row."""
+    first, count, offset, _ = own
+    return np.int64(row) + offset if np.uint64(np.int64(row) - first) < np.uint64(count) else np.int64(row)
+
+
+@njit(inline="always", fastmath=True)
+def merge_private_rows(weights, own):
+    """Add to the shared hot rows what this thread changed in its copies since they were last merged,
+    and start its copies again from the shared rows as they are now."""
+    _merge_rows(weights.syn0, own[0])
+    _merge_rows(weights.syn1neg, own[1])
+    _merge_rows(weights.syn1, own[2])
+
+
+@njit(inline="always", fastmath=True)
+def _merge_rows(matrix, own):
+    first, count, offset, merged = own
+    dim = matrix.shape[1] & _WHOLE_VECTORS
+    for row in range(first, first + count):
+        for k in range(dim):
+            value = matrix[row, k] + (matrix[row + offset, k] - matrix[row + merged, k])
+            matrix[row, k] = value
+            matrix[row + offset, k] = value
+            matrix[row + merged, k] = value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +306,8 @@ def train_window(weights, context, inputs, grads, scores, rows, labels, ahead, c
 
 @njit(inline="always")
 def negative_outputs(rows, labels, centre, negative, ahead):
-    """The centre word as the positive, then the negatives drawn ahead, skipping the centre word."""
+    """The centre word's row as the positive, then the negatives' rows drawn ahead, skipping the
+    centre word's (rows as this thread trains them: see ``own_row``)."""
     rows[0] = centre
     labels[0] = _ONE
     n = np.int64(1)
@@ -234,8 +322,9 @@ def negative_outputs(rows, labels, centre, negative, ahead):
 
 
 @njit(cache=True)
-def draw_negatives(ahead, negative, alias, syn1neg, rng):
-    """Draw the next window's negatives from the alias table now, and start loading their rows.
+def draw_negatives(ahead, negative, alias, syn1neg, own, rng):
+    """Draw the next window's negatives from the alias table now, and start loading their rows (the
+    rows this thread trains: its private copies for hot words, see ``own_row``).
 
     One random number gives both the word (the high half of 32 random bits times the vocabulary
     size) and the coin (the low half, uniform within that word's share); the coin picks the word or
@@ -249,18 +338,18 @@ def draw_negatives(ahead, negative, alias, syn1neg, rng):
         coin = pick & np.uint64(0xFFFFFFFF)
         keep = np.uint64(alias[word, 0])
         other = np.int64(alias[word, 1])
-        word = word if coin <= keep else other
-        ahead[q] = word
-        prefetch_row(syn1neg, word)
+        row = own_row(word if coin <= keep else other, own)
+        ahead[q] = row
+        prefetch_row(syn1neg, row)
     return rng
 
 
 @njit(inline="always")
-def huffman_outputs(rows, labels, centre, points, codes, lengths):
+def huffman_outputs(rows, labels, centre, points, codes, lengths, own):
     """The inner nodes on the centre word's Huffman path, labelled 1 - branch code."""
     n = np.int64(lengths[centre])
     for d in range(n):
-        rows[d] = points[centre, d]
+        rows[d] = own_row(points[centre, d], own)
         labels[d] = _ONE - np.float32(codes[centre, d])
     return n
 

@@ -26,6 +26,7 @@ from .io import check_writable
 from .memory import ensure_fits, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
+from .sharing import choose_sharing
 from .vectors import KeyedVectors
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
 
@@ -167,22 +168,24 @@ class Trainer:
         self.config = config
         rng = np.random.default_rng(config.seed)
         v, d = len(vocab), config.dim
-        syn0 = kernels.zero_rows(v, d)
-        for start in range(0, v, INIT_ROWS):  # (r - 0.5) / d, a block of rows at a time: no big temporary
-            block = rng.random((min(INIT_ROWS, v - start), d), dtype=np.float32)
-            block -= np.float32(0.5)
-            block /= np.float32(d)
-            syn0[start:start + len(block), :d] = block
-        syn1neg = kernels.zero_rows(v if config.negative else 1, d)
         if config.hs:
             points, codes, lengths = huffman_tree(vocab.counts)
         else:
             points, codes, lengths = (np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8),
                                       np.zeros(1, np.int32))
-        syn1 = kernels.zero_rows(max(v - 1, 1) if config.hs else 1, d)
+        keep_prob = keep_probabilities(vocab.counts, config.sample)
+        self.tables = kernels.Tables(keep_prob, negative_sampling_table(vocab.counts), points, codes, lengths)
+        self.sharing = choose_sharing(vocab.counts, keep_prob, config, points, lengths)
+        # How many rows of each matrix are shared; the threads' private copies of its hot rows follow them.
+        self.shared_rows = kernels.Weights(v, v if config.negative else 1, max(v - 1, 1) if config.hs else 1)
+        syn0, syn1neg, syn1 = (kernels.zero_rows(kernels.private_rows(rows, hot, config.threads), d)
+                               for rows, hot in zip(self.shared_rows, self.sharing.hot))
+        for start in range(0, v, INIT_ROWS):  # (r - 0.5) / d, a block of rows at a time: no big temporary
+            block = rng.random((min(INIT_ROWS, v - start), d), dtype=np.float32)
+            block -= np.float32(0.5)
+            block /= np.float32(d)
+            syn0[start:start + len(block), :d] = block
         self.weights = kernels.Weights(syn0, syn1neg, syn1)
-        self.tables = kernels.Tables(keep_probabilities(vocab.counts, config.sample),
-                                     negative_sampling_table(vocab.counts), points, codes, lengths)
         self.params = kernels.make_params(config.model == "cbow", config.cbow_mean, config.hs,
                                           config.negative, config.window, config.alpha,
                                           config.min_alpha, total_words)
@@ -192,8 +195,10 @@ class Trainer:
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
 
     def matrices(self) -> dict[str, np.ndarray]:
-        """The weight matrices by name, without the kernels' row padding (views, not copies)."""
-        return {name: matrix[:, :self.config.dim] for name, matrix in self.weights._asdict().items()}
+        """The weight matrices by name, without the kernels' row padding or the threads' private rows
+        (views, not copies): between kernel calls the shared rows hold the whole model."""
+        return {name: matrix[:rows, :self.config.dim]
+                for (name, matrix), rows in zip(self.weights._asdict().items(), self.shared_rows)}
 
     def warm_up(self, encoded: EncodedCorpus) -> None:
         """Compile (or load from the cache) the kernel with an empty call, outside the timed training."""
@@ -203,7 +208,8 @@ class Trainer:
               block_words: np.ndarray) -> None:
         next_block = np.zeros(1, dtype=np.int64)
         kernels.train_blocks(self.weights, self.scratch, self.rng_states, block_words, next_block, encoded.words,
-                             encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params)
+                             encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params,
+                             self.sharing)
 
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
                    after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
@@ -237,7 +243,7 @@ class Trainer:
 
     def diverged(self) -> bool:
         """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""
-        return not all(math.isfinite(matrix.sum(dtype=np.float64)) for matrix in self.weights)
+        return not all(math.isfinite(matrix.sum(dtype=np.float64)) for matrix in self.matrices().values())
 
     def alpha_at(self, position: int) -> float:
         c = self.config
