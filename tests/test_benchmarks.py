@@ -93,3 +93,18 @@ def test_every_output_is_judged(quick_run):
         assert 0 <= quality["analogy"] <= 1
         assert -1 <= quality["wordsim_spearman"] <= 1
     assert "analogy" in (quick_run / "benchmark.md").read_text()
+
+
+def test_sharing_efficiency_is_measured_for_each_pair(tmp_path, capsys):
+    from benchmarks import sharing
+
+    corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=400))
+    results = sharing.main(["--rounds", "2", "--combos", "sg-ns", "cbow-hs", "--corpus", corpus])
+    assert set(results) == {"sg-ns", "cbow-hs"}
+    for rounds in results.values():
+        assert len(rounds) == 2
+        for figures in rounds:
+            assert len(figures["independent"]) == 2 and min(figures["independent"]) > 0
+            assert figures["efficiency"] == pytest.approx(figures["shared"] / sum(figures["independent"]))
+    table = capsys.readouterr().out
+    assert "| SG+NS |" in table and "| CBOW+HS |" in table and "round 2:" in table
