@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     results = {combo: [] for combo in args.combos}
     with tempfile.TemporaryDirectory(prefix="w2vfast-sharing-") as scratch:
         for combo in args.combos:  # compile each pair's kernels once, outside the measured runs
-            rate(start(Job(combo=combo, threads=2, epochs=1), corpus=args.corpus, scratch=scratch, tag="warm"))
+            rate(start(Job(combo=combo, threads=2), args.corpus, scratch, "warm"))
         for round_ in range(1, args.rounds + 1):
             print(f"round {round_}: pair, independent 1-thread words/s, shared 2-thread words/s, efficiency",
                   flush=True)

@@ -47,9 +47,8 @@ def write_rates(counts: np.ndarray, keep_prob: np.ndarray, config: TrainConfig,
         syn1neg = kept + kept.sum() * config.negative * noise / noise.sum()
     syn1 = np.zeros(max(len(counts) - 1, 1))
     if config.hs:
-        depth = np.arange(hs_points.shape[1])
-        on_path = depth[None, :] < hs_lengths[:, None]
-        np.add.at(syn1, hs_points[on_path], np.broadcast_to(kept[:, None], hs_points.shape)[on_path])
+        on_path = np.arange(hs_points.shape[1])[None, :] < hs_lengths[:, None]
+        np.add.at(syn1, hs_points[on_path], np.repeat(kept, hs_lengths))  # row by row, as the mask lists them
     return syn0, syn1neg, syn1
 
 
@@ -58,9 +57,9 @@ def choose_sharing(counts: np.ndarray, keep_prob: np.ndarray, config: TrainConfi
     """The hot rows of each matrix for a run of ``config.threads`` threads; none for one thread."""
     if config.threads == 1:
         return kernels.make_sharing((0, 0), (0, 0), (0, 0), MERGE_WORDS)
-    syn0, syn1neg, syn1 = (hot_count(rates) for rates in write_rates(counts, keep_prob, config, hs_points,
-                                                                    hs_lengths))
-    return kernels.make_sharing((0, syn0), (0, syn1neg), (max(len(counts) - 1, 1) - syn1, syn1), MERGE_WORDS)
+    rates = write_rates(counts, keep_prob, config, hs_points, hs_lengths)
+    syn0, syn1neg, syn1 = (hot_count(matrix_rates) for matrix_rates in rates)
+    return kernels.make_sharing((0, syn0), (0, syn1neg), (len(rates[2]) - syn1, syn1), MERGE_WORDS)
 
 
 def hot_count(rates: np.ndarray) -> int:
