@@ -21,7 +21,7 @@ import json, sys, tempfile
 from numba.core.caching import NullCache
 from numba.core.dispatcher import Dispatcher
 import w2vfast
-from w2vfast import corpus, evaluate, kernels, vocab, word2vec_format
+from w2vfast import corpus, evaluate, kernels, phrases, vocab, word2vec_format
 
 # The training kernels call others compiled apart (train_outputs, draw_negatives), whose signatures
 # show only when the calls are compiled, not when loaded from the cache: compile them afresh here.
@@ -43,8 +43,14 @@ for n, options in enumerate(runs):
         vectors.save(folder + "/v.txt", binary=False)
         w2vfast.KeyedVectors.load(folder + "/v.bin")
         w2vfast.KeyedVectors.load(folder + "/v.txt")
+for threads, scoring in ((1, "default"), (2, "npmi")):
+    config = phrases.PhraseConfig(min_count=2, threshold=0.1 if scoring == "npmi" else 1.0, scoring=scoring,
+                                  passes=2, threads=threads)
+    phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt")
+    phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
+    w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt")
 signatures = {}
-for module in (corpus, evaluate, kernels, vocab, word2vec_format):
+for module in (corpus, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():
         if isinstance(value, Dispatcher) and (module is kernels or type(value._cache).__name__ != "NullCache"):
             signatures[module.__name__ + "." + name] = [str(s) for s in value.signatures]
@@ -59,7 +65,8 @@ def test_training_every_way_compiles_each_cached_kernel_once():
     assert result.returncode == 0, result.stderr
     signatures = json.loads(result.stdout)
     assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.corpus._scan",
-            "w2vfast.word2vec_format._format_text_rows"} <= {name for name, found in signatures.items() if found}
+            "w2vfast.word2vec_format._format_text_rows", "w2vfast.phrases._join",
+            "w2vfast.phrases._rewrite", "w2vfast.phrases._count_part"} <= {name for name, found in signatures.items() if found}
     assert {name: found for name, found in signatures.items() if len(found) > 1} == {}
 
 

@@ -38,7 +38,7 @@ CHUNK_BYTES = 1 << 24
 FIXED_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name != "threads")
 # What a run is given besides its options, by whether its checkpoint keeps it. A resumed run takes
 # the kept ones from the checkpoint unless given others; the rest it must be given again.
-KEPT = ("corpus", "output", "binary", "checkpoint", "checkpoint_every")
+KEPT = ("corpus", "output", "binary", "checkpoint", "checkpoint_every", "phrases")
 NOT_KEPT = ("disk_corpus", "force", "quiet")
 _READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 # What zipfile, numpy's .npy header parser and json raise on bytes that are not what they expect.
@@ -176,6 +176,8 @@ def _check_header(header) -> None:
     corpus = header["corpus"]
     if corpus is not None and not (isinstance(corpus, list) and all(isinstance(p, str) for p in corpus)):
         raise _Damaged("the corpus paths are invalid")
+    if not isinstance(header.get("phrases"), (str, type(None))):  # absent before phrases existed
+        raise _Damaged("the phrase table's path is invalid")
     output = header.get("output")  # absent from the checkpoints of w2vfast before it kept the output
     if output is not None and not (isinstance(output, dict) and set(output) == {"path", "binary"}
                                    and isinstance(output["path"], str)
@@ -226,9 +228,10 @@ class Checkpointer:
     """Saves a run to ``path`` when asked, or when ``minutes`` have passed since the last save."""
 
     def __init__(self, path: str, minutes: float, corpus: list[str] | None, output: str | None,
-                 binary: bool | None) -> None:
-        """``corpus`` is the run's files (``None``: Python sentences) and ``output`` the file its
-        vectors go to in the format ``binary`` says (``None``: none), kept for resuming from anywhere."""
+                 binary: bool | None, phrases: str | None = None) -> None:
+        """``corpus`` is the run's files (``None``: Python sentences), ``output`` the file its
+        vectors go to in the format ``binary`` says (``None``: none) and ``phrases`` its phrase
+        table, kept for resuming from anywhere."""
         if not minutes >= 0:
             raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
         check_writable(path)
@@ -236,7 +239,8 @@ class Checkpointer:
         self.interval = 60.0 * minutes
         files = None if corpus is None or "-" in corpus else [os.path.abspath(p) for p in corpus]
         kept_output = None if output is None else {"path": os.path.abspath(output), "binary": bool(binary)}
-        self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output}
+        self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output,
+                    "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
 
     def due(self) -> bool:

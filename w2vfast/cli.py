@@ -14,7 +14,8 @@ from importlib import resources
 import click
 from click.core import ParameterSource
 
-from .config import CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRACTION, MODELS
+from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRACTION, MODELS, PHRASE_DELIMITER,
+                     PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD)
 from .evaluate import RESTRICT_VOCAB
 from .errors import Interrupted, OutputFailed, W2VError
 from .interrupt import stop_at_once
@@ -195,6 +196,8 @@ def _run_training(corpus: list[str] | None, options: dict):
               help="Keep the encoded corpus in a memory-mapped file in DIR, not in RAM.")
 @click.option("--resume", type=click.Path(dir_okay=False),
               help="Go on with the run kept in this checkpoint; training options not given are the run's.")
+@click.option("--phrases", type=click.Path(dir_okay=False),
+              help="Join the phrases of this table (from 'w2vfast phrases --save-phrases') while reading.")
 @friendly_errors
 def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""
@@ -215,6 +218,50 @@ def demo(**options):
         if word in vectors:
             neighbours = ", ".join(w for w, _ in vectors.most_similar(word, topn=6))
             click.echo(f"{word}: {neighbours}")
+
+
+@main.command("phrases")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, help="Phrased text to write; - for standard output.")
+@click.option("--min-count", type=int, default=PHRASE_MIN_COUNT, show_default=True,
+              help="Fewest occurrences of a word, and of a pair, that may form a phrase.")
+@click.option("--threshold", type=float, default=None,
+              show_default=" and ".join(f"{t:g} for {s}" for s, t in PHRASE_THRESHOLD.items()),
+              help="Score a pair must beat, in the last pass (see --passes).")
+@click.option("--scoring", type=click.Choice(PHRASE_SCORINGS), default="default", show_default=True,
+              help="word2phrase's score, or gensim's normalised PMI (in [-1, 1]).")
+@click.option("--passes", type=int, default=1, show_default=True,
+              help="Passes over the text; each can extend phrases by one more word. With the default "
+                   "scoring the threshold halves from pass to pass, ending at --threshold.")
+@click.option("--delimiter", default=PHRASE_DELIMITER.decode(), show_default=True,
+              help="What joins the words of a phrase.")
+@click.option("--save-phrases", type=click.Path(dir_okay=False),
+              help="Write the phrases found (phrase, count, score, pass) to this file.")
+@click.option("--apply", "apply_table", type=click.Path(dir_okay=False),
+              help="Join the phrases of a table saved by --save-phrases instead of counting.")
+@click.option("--threads", type=int, default=None, show_default="all cores", help="Worker threads.")
+@click.option("--disk-corpus", metavar="DIR",
+              help="Keep the text's ids in a memory-mapped file in DIR, not in RAM.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--force", is_flag=True, help="Go on even if the text does not seem to fit in memory.")
+@friendly_errors
+def phrases_command(corpus, output, min_count, threshold, scoring, passes, delimiter, save_phrases,
+                    apply_table, threads, disk_corpus, quiet, force):
+    """Join the frequent pairs of words of CORPUS into phrases (new york -> new_york), as word2phrase
+    does: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""
+    from .phrases import PhraseConfig, phrase_corpus
+
+    if apply_table is not None:
+        context = click.get_current_context()
+        names = ("min_count", "threshold", "scoring", "passes", "delimiter")
+        counting = [f"--{name.replace('_', '-')}" for name in names
+                    if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
+        if counting:
+            raise W2VError(f"{', '.join(counting)} cannot be given with --apply: the saved table decides")
+    config = PhraseConfig(min_count, threshold, scoring, passes, os.fsencode(delimiter),
+                          threads if threads is not None else os.cpu_count() or 1)
+    phrase_corpus(list(corpus), output, config, save_phrases=save_phrases, apply=apply_table,
+                  disk_dir=disk_corpus, quiet=quiet, force=force)
 
 
 def vectors_options(command):

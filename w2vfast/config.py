@@ -15,6 +15,11 @@ DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 MIN_ALPHA_FRACTION = 1e-4  # the final learning rate, by default: alpha times this
 CHECKPOINT_MINUTES = 30.0  # between checkpoints, by default
 MAX_SENTENCE_WORDS = 10_000
+# ``w2vfast phrases``: word2phrase's defaults, and gensim's documented example threshold for npmi.
+PHRASE_SCORINGS = ("default", "npmi")
+PHRASE_MIN_COUNT = 5
+PHRASE_THRESHOLD = {"default": 100.0, "npmi": 0.5}
+PHRASE_DELIMITER = b"_"
 
 
 @dataclasses.dataclass

@@ -67,12 +67,13 @@ def corpus_paths(corpus) -> list[str] | None:
 
 
 def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_dir: str | None = None,
-                force: bool = False) -> tuple[Vocab, EncodedCorpus]:
+                force: bool = False, phrases=None) -> tuple[Vocab, EncodedCorpus]:
     """Count, choose the vocabulary (unless given), and encode: the corpus text is read exactly once.
 
     ``corpus`` is paths (see ``sources.corpus_files``) or an iterable of token lists. ``disk_dir``
     keeps the encoded corpus in a memory-mapped file there rather than in RAM; without it, a corpus
-    too large for memory is refused before reading, unless ``force`` is set.
+    too large for memory is refused before reading, unless ``force`` is set. ``phrases`` (a
+    ``phrases.PhraseTable``) joins its phrases in the text before the words are chosen.
     """
     paths = corpus_paths(corpus)
     if paths is not None:
@@ -83,6 +84,8 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
         counter = count_words(files, disk_dir, config.threads)
     else:
         counter = _count_sentences(corpus, config.threads)
+    if phrases is not None:
+        phrases.join(counter, config.threads)
     if counter.n_words == 0:
         raise W2VError("the corpus is empty: it holds no words")
     if vocab is not None:
@@ -231,7 +234,7 @@ class WordCounter:
     def counts(self) -> np.ndarray:
         """Occurrences of each provisional word, counted once from the ids."""
         if self._counts is None:
-            self._counts = _count_ids(self.ids, self.n_words)
+            self._counts = count_ids(self.ids, self.n_words)
         return self._counts
 
     def words(self, indices) -> list[bytes]:
@@ -246,6 +249,27 @@ class WordCounter:
     @property
     def ids(self) -> np.ndarray:
         return self._main.ids[: int(self._main.state[2])]
+
+    def replace_ids(self, n_ids: int, new_words: list[bytes]) -> None:
+        """The ids now end at ``n_ids`` (rewritten in place, as phrases do) and may name
+        ``new_words``, words no scan met, after the others. The words are then numbered again in
+        order of first appearance, those gone left out, just as if the scan had read the new text."""
+        main = self._main
+        main.state[2] = n_ids
+        main.make_room(_NEED_WORDS, len(new_words))
+        main.make_room(_NEED_POOL, sum(map(len, new_words)))
+        for word in new_words:
+            n_words, used = int(main.state[0]), int(main.state[1])
+            main.starts[n_words] = used
+            main.lengths[n_words] = len(word)
+            main.pool[used:used + len(word)] = np.frombuffer(word, dtype=np.uint8)
+            main.state[0] = n_words + 1
+            main.state[1] = used + len(word)
+        order = _renumber_by_first_appearance(self.ids, int(main.state[0]))
+        main.starts[: len(order)] = main.starts[order]
+        main.lengths[: len(order)] = main.lengths[order]
+        main.state[0] = len(order)
+        self._counts = None
 
     def release_ids(self) -> None:
         """Let go of the id array once ``encode`` has made the corpus out of it."""
@@ -481,8 +505,26 @@ def _rehash(table, size):
     return bigger
 
 
+@njit(cache=True, nogil=True)
+def _renumber_by_first_appearance(ids, n_words):
+    """Renumber ``ids`` in place in order of first appearance; returns the old id of each new one."""
+    new = np.full(n_words, -1, dtype=np.int64)
+    order = np.empty(n_words, dtype=np.int64)
+    seen = 0
+    for i in range(ids.shape[0]):
+        word = ids[i]
+        if word < 0:
+            continue
+        if new[word] < 0:
+            new[word] = seen
+            order[seen] = word
+            seen += 1
+        ids[i] = new[word]
+    return order[:seen].copy()
+
+
 @njit(cache=True)
-def _count_ids(ids, n_words):
+def count_ids(ids, n_words):
     counts = np.zeros(n_words, dtype=np.int64)
     for word in ids:
         if word >= 0:

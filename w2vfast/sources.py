@@ -49,11 +49,13 @@ def corpus_files(sources: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def open_corpus_file(path: str) -> Iterator[BinaryIO]:
-    """Open a file (or ``-``, standard input) for reading, decompressing gzip, bzip2 or xz when its
-    first bytes say so. The bytes are peeked, not consumed, so pipes and FIFOs work too."""
+def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[BinaryIO]:
+    """Open a file (or ``-``, standard input, or ``stdin`` in its place) for reading, decompressing
+    gzip, bzip2 or xz when its first bytes say so. The bytes are peeked, not consumed, so pipes and
+    FIFOs work too."""
+    shared = (sys.stdin.buffer if stdin is None else stdin) if path == "-" else None
     try:
-        raw = sys.stdin.buffer if path == "-" else open(path, "rb")
+        raw = shared if shared is not None else open(path, "rb")
     except OSError as exc:
         raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
     try:
@@ -63,7 +65,7 @@ def open_corpus_file(path: str) -> Iterator[BinaryIO]:
     except (OSError, *DECOMPRESSION_ERRORS) as exc:
         raise W2VError(f"cannot read corpus {path}: {exc}") from None
     finally:
-        if raw is not sys.stdin.buffer:
+        if shared is None:
             raw.close()
 
 
@@ -72,10 +74,12 @@ def compression_opener(head: bytes):
     return next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
 
 
-def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
-    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word)."""
+def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES,
+                stdin: BinaryIO | None = None) -> Iterator[tuple[bytes, bool]]:
+    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word);
+    ``stdin`` stands for ``-`` when given."""
     for path in paths:
-        with open_corpus_file(path) as stream:
+        with open_corpus_file(path, stdin) as stream:
             while True:
                 block = stream.read(block_bytes)
                 if not block:

@@ -24,6 +24,7 @@ from .errors import OutputFailed, W2VError
 from .interrupt import stop_at_safe_point
 from .io import check_writable
 from .memory import ensure_fits, training_bytes
+from .phrases import PhraseTable
 from .progress import Progress
 from .safepoint import SafePoint
 from .sharing import choose_sharing
@@ -62,7 +63,7 @@ class TrainStats:
 def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
           read_vocab: str | None = None, save_vocab: str | None = None, disk_corpus: str | None = None,
           checkpoint: str | None = None, checkpoint_every: float | None = None, resume: str | None = None,
-          force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
+          phrases: str | None = None, force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...);
@@ -72,7 +73,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     keeps the run: written every ``checkpoint_every`` minutes (``CHECKPOINT_MINUTES``), at the end,
     and when Ctrl-C or SIGTERM stops the run, which then raises ``Interrupted``. ``resume`` goes on
     with the run kept in such a file: its corpus, options, output and checkpoint interval unless
-    given (the options given must agree, but for ``threads``). ``force`` skips the memory check.
+    given (the options given must agree, but for ``threads``). ``phrases`` is a phrase table (from
+    ``w2vfast phrases --save-phrases``) whose phrases are joined while the corpus is read; a resumed
+    run keeps its own. ``force`` skips the memory check.
     Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
     saved = None
@@ -85,15 +88,17 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         output, binary = resumed_output(saved.header, output, binary)
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
+        phrases = saved.header.get("phrases") if phrases is None else phrases
     if corpus is None:
         raise W2VError("no corpus given")
     config = TrainConfig(**options)
+    table = PhraseTable.load(phrases) if phrases is not None else None
     if output is not None:
         check_writable(output)
         binary = output.endswith(".bin") if binary is None else binary
     keeper = None if checkpoint is None else Checkpointer(
         checkpoint, CHECKPOINT_MINUTES if checkpoint_every is None else checkpoint_every,
-        corpus_paths(corpus), output, binary)
+        corpus_paths(corpus), output, binary, phrases)
     vocab = saved.vocab if saved is not None else None
     if read_vocab is not None:
         vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
@@ -101,7 +106,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     progress = Progress(0, quiet=quiet)
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
         vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
-                             force=force, saved=saved, keeper=keeper)
+                             force=force, saved=saved, keeper=keeper, phrases=table)
     progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
@@ -119,10 +124,10 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
 
 
 def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
-           saved: Checkpoint | None, keeper: Checkpointer | None):
+           saved: Checkpoint | None, keeper: Checkpointer | None, phrases: PhraseTable | None):
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force)
+    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force, phrases)
     if saved is not None:
         saved.check_corpus(encoded)
     stats.read_seconds = time.perf_counter() - start

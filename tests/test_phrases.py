@@ -1,0 +1,240 @@
+"""Phrases: planted collocations are joined and independent pairs are not, as word2phrase joins them;
+more passes build longer phrases; a saved table applies as a fresh count would; the text keeps its bytes."""
+
+import gzip
+import math
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections import Counter
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import w2vfast
+from w2vfast import phrases
+from w2vfast.checkpoint import read_header
+from w2vfast.cli import main
+from w2vfast.phrases import PhraseConfig, PhraseTable, phrase_corpus
+
+PLANTED = [("new", "york"), ("los", "angeles"), ("prime", "minister")]
+TRIGRAM = ("new", "york", "times")
+
+
+def planted_lines(n_lines=400, seed=0, trigram=False):
+    """Lines of words drawn independently from a small vocabulary, each with one planted pair put in
+    at a random place: only those pairs are collocations. With ``trigram``, half the lines hold
+    "new york times" instead, and the others a "times" elsewhere too, so that (york, times) scores
+    half what (new, york) does, and a second pass at half the threshold joins (new_york, times)."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(60)] + ([] if trigram else ["new", "york", "los", "angeles", "times"])
+    lines = []
+    for _ in range(n_lines):
+        words = [vocab[i] for i in rng.integers(len(vocab), size=12)]
+        if trigram and rng.random() < 0.5:
+            planted = TRIGRAM
+        else:
+            choices = PLANTED[1:] if trigram else PLANTED
+            planted = choices[int(rng.integers(len(choices)))]
+            if trigram:
+                words.insert(int(rng.integers(0, len(words))), "times")
+        at = int(rng.integers(0, len(words)))
+        lines.append(" ".join(words[:at] + list(planted) + words[at:]))
+    return lines
+
+
+def write(path, lines, end="\n"):
+    path.write_bytes(("\n".join(lines) + end).encode())
+    return str(path)
+
+
+def phrased(tmp_path, lines, name="out.txt", **options):
+    corpus = write(tmp_path / "corpus.txt", lines)
+    out = str(tmp_path / name)
+    table = phrase_corpus([corpus], out, PhraseConfig(**options))
+    return open(out, "rb").read(), table
+
+
+def test_planted_pairs_are_joined_and_independent_pairs_are_not(tmp_path):
+    text, table = phrased(tmp_path, planted_lines(), threshold=10)
+    tokens = Counter(text.split())
+    for left, right in PLANTED:
+        assert tokens[f"{left}_{right}".encode()] > 80
+    assert set(table.phrases()) == {f"{a}_{b}".encode() for a, b in PLANTED}
+    assert not any(b"_" in t and not t.startswith((b"new", b"los", b"prime")) for t in tokens)
+
+
+def test_a_second_pass_builds_trigrams_at_half_the_threshold_first(tmp_path):
+    lines = planted_lines(trigram=True)
+    one, _ = phrased(tmp_path, lines, threshold=10)
+    two, table = phrased(tmp_path, lines, "two.txt", threshold=10, passes=2)
+    assert b"new_york_times" not in one.split() and b"new_york" in one.split()
+    assert Counter(two.split())[b"new_york_times"] > 50
+    assert PhraseConfig(threshold=100, passes=3).thresholds() == [400, 200, 100]
+    assert PhraseConfig(scoring="npmi", threshold=0.3, passes=2).thresholds() == [0.3, 0.3]
+    assert [len(p) for p in table.passes] == [3, 1] and table.passes[1][0][:2] == (b"new_york", b"times")
+
+
+def test_applying_a_saved_table_equals_a_fresh_count(tmp_path):
+    lines = planted_lines(trigram=True)
+    fresh, table = phrased(tmp_path, lines, threshold=10, passes=2)
+    table.save(str(tmp_path / "table.txt"))
+    applied = str(tmp_path / "applied.txt")
+    again = phrase_corpus([str(tmp_path / "corpus.txt")], applied, apply=str(tmp_path / "table.txt"))
+    assert open(applied, "rb").read() == fresh
+    assert again.passes == PhraseTable.load(str(tmp_path / "table.txt")).passes
+    # On other text, the table joins the same pairs but counts nothing.
+    other = write(tmp_path / "other.txt", ["the new york times of los angeles", "york new"])
+    phrase_corpus([other], applied, apply=str(tmp_path / "table.txt"))
+    assert open(applied, "rb").read() == b"the new_york_times of los_angeles\nyork new\n"
+
+
+def test_the_text_keeps_its_bytes_but_for_the_whitespace_inside_phrases(tmp_path):
+    lines = planted_lines(200)
+    corpus = tmp_path / "odd.txt"
+    raw = ("\r\n".join(lines) + "\r\n\n\t").encode().replace(b"new york", b"new \t york", 5)
+    raw = raw.replace(b"w1 ", b"w1\xff\xfe  ", 7)  # not UTF-8, and runs of whitespace
+    corpus.write_bytes(raw)
+    out = str(tmp_path / "out.txt")
+    phrase_corpus([str(corpus)], out, PhraseConfig(threshold=10))
+    text = open(out, "rb").read()
+    assert text == raw.replace(b"new \t york", b"new_york").replace(b"new york", b"new_york") \
+        .replace(b"los angeles", b"los_angeles").replace(b"prime minister", b"prime_minister")
+
+
+def test_line_breaks_never_join_and_files_do_not_run_together(tmp_path):
+    lines = planted_lines(200)
+    split = [line.replace("new york", "new\nyork") for line in lines]
+    text, _ = phrased(tmp_path, split, threshold=10)
+    assert b"new_york" not in text and text.count(b"\n") == len(lines) + sum("new york" in ln for ln in lines)
+    first = write(tmp_path / "a.txt", lines[:100], end=" new")
+    second = write(tmp_path / "b.txt", ["york"] + lines[100:], end="")
+    out = str(tmp_path / "both.txt")
+    phrase_corpus([first, second], out, PhraseConfig(threshold=10))
+    assert open(out, "rb").read().split(b"\n")[99].endswith(b" new")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_tiny_pair_table_budget_gives_the_same_table_and_text(tmp_path, monkeypatch, threads):
+    lines = planted_lines(trigram=True)
+    expected, table = phrased(tmp_path, lines, threshold=10, passes=2)
+    monkeypatch.setattr(phrases, "PAIR_TABLE_BYTES", 1024)  # 64 slots: many partitions and retries
+    small, small_table = phrased(tmp_path, lines, "small.txt", threshold=10, passes=2, threads=threads)
+    assert small == expected and small_table.passes == table.passes
+
+
+def test_scores_are_word2phrase_s_and_gensim_s_npmi(tmp_path):
+    lines = planted_lines()
+    tokens = [line.split() for line in lines]
+    words = Counter(t for line in tokens for t in line)
+    pairs = Counter(p for line in tokens for p in zip(line, line[1:]))
+    total = sum(words.values())
+    _, table = phrased(tmp_path, lines, threshold=0)
+    for left, right, count, score in table.passes[0]:
+        a, b = left.decode(), right.decode()
+        assert count == pairs[a, b]
+        expected = np.float32(count - 5) / np.float32(words[a]) / np.float32(words[b]) * np.float32(total)
+        assert score == float(expected)
+    passing = {(a.encode(), b.encode()) for (a, b), c in pairs.items() if c >= 5 and (c - 5) / words[a] / words[b] > 0}
+    assert passing == {(left, right) for left, right, _, _ in table.passes[0]}
+    _, table = phrased(tmp_path, lines, scoring="npmi", threshold=0.5)
+    for left, right, count, score in table.passes[0]:
+        pa, pb, pab = words[left.decode()] / total, words[right.decode()] / total, count / total
+        assert score == pytest.approx(math.log(pab / (pa * pb)) / -math.log(pab), rel=1e-12) and score > 0.5
+    assert {p[:2] for p in table.passes[0]} == {(a.encode(), b.encode()) for a, b in PLANTED}
+
+
+def test_equals_word2phrase_token_for_token_when_installed(tmp_path):
+    """One line ending in a newline: word2phrase counts pairs across line breaks and drops a last word
+    with no whitespace after it; neither happens here. Its file names must be under 60 bytes."""
+    tool = shutil.which("word2phrase", path=sysconfig.get_path("scripts")) or shutil.which("word2phrase")
+    if tool is None:
+        pytest.skip("word2phrase is not installed (the test extra's word2vec package builds it)")
+    short = pathlib.Path(tempfile.mkdtemp(prefix="w2p", dir="/tmp"))
+    corpus = write(short / "one.txt", [" ".join(planted_lines(600, seed=3) + planted_lines(300, trigram=True))])
+    for min_count, threshold in ((5, 100), (3, 20), (8, 5)):
+        theirs = short / "theirs.txt"
+        subprocess.run([tool, "-train", corpus, "-output", str(theirs), "-min-count", str(min_count),
+                        "-threshold", str(threshold), "-debug", "0"], check=True, capture_output=True)
+        ours = str(tmp_path / "ours.txt")
+        phrase_corpus([corpus], ours, PhraseConfig(min_count=min_count, threshold=threshold))
+        assert open(ours, "rb").read().split() == theirs.read_bytes().split()
+    shutil.rmtree(short)
+
+
+def test_the_command_line_streams_through_a_pipe_into_train(tmp_path):
+    corpus = write(tmp_path / "c.txt", planted_lines(300))
+    gz = tmp_path / "c.txt.gz"
+    gz.write_bytes(gzip.compress(open(corpus, "rb").read()))
+    command = [sys.executable, "-m", "w2vfast.cli"]
+    phrase = subprocess.Popen(command + ["phrases", "-", "-o", "-", "--threshold", "10", "-q"],
+                              stdin=open(gz, "rb"), stdout=subprocess.PIPE)
+    train = subprocess.run(command + ["train", "-", "-o", str(tmp_path / "v.txt"), "--epochs", "1", "--dim", "8",
+                                      "-q"], stdin=phrase.stdout, capture_output=True)
+    phrase.stdout.close()
+    assert phrase.wait() == 0 and train.returncode == 0, train.stderr
+    assert "new_york" in w2vfast.KeyedVectors.load(str(tmp_path / "v.txt"))
+
+
+def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
+    lines = planted_lines(trigram=True)
+    text, table = phrased(tmp_path, lines, threshold=10, passes=2)
+    table.save(str(tmp_path / "table.txt"))
+    options = dict(min_count=1, epochs=1, dim=8, threads=1)
+    on_text = w2vfast.train(str(tmp_path / "out.txt"), **options)
+    checkpoint = str(tmp_path / "run.ckpt")
+    with_table = w2vfast.train(str(tmp_path / "corpus.txt"), phrases=str(tmp_path / "table.txt"),
+                               checkpoint=checkpoint, **options)
+    assert on_text.index_to_key == with_table.index_to_key and "new_york_times" in on_text
+    assert np.array_equal(on_text.vectors, with_table.vectors)
+    assert read_header(checkpoint)["phrases"] == str(tmp_path / "table.txt")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--threshold", "-1"], "--threshold must be 0 or more"),
+    (["--scoring", "npmi", "--threshold", "2"], "between -1 and 1"),
+    (["--min-count", "0"], "--min-count must be at least 1"),
+    (["--passes", "0"], "--passes must be at least 1"),
+    (["--delimiter", " "], "--delimiter must be"),
+    (["--apply", "TABLE", "--threshold", "3"], "--threshold cannot be given with --apply"),
+    (["--apply", "CORPUS"], "is not a w2vfast phrase table"),
+    (["--apply", "DAMAGED"], "is damaged near line 3"),
+    (["-o", "NODIR/out.txt"], "output directory does not exist"),
+])
+def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    table = tmp_path / "table.txt"
+    phrase_corpus([corpus], str(tmp_path / "p.txt"), PhraseConfig(threshold=10), save_phrases=str(table))
+    damaged = tmp_path / "damaged.txt"
+    lines = table.read_bytes().split(b"\n")
+    damaged.write_bytes(b"\n".join(lines[:2] + [lines[2].replace(b"\t", b" ")] + lines[3:]))
+    names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "NODIR": str(tmp_path / "none")}
+    args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
+    out = tmp_path / "out.txt"
+    result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(out), *args])
+    assert result.exit_code == 1 and message in result.output and len(result.output.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_table_round_trips_odd_bytes_and_a_longer_delimiter(tmp_path):
+    table = PhraseTable(b"::", [[(b"\xffa", b"b::c", 7, 1.5)], [(b"\xffa::b::c", b"d", 5, 0.25)]])
+    table.save(str(tmp_path / "t.txt"))
+    assert PhraseTable.load(str(tmp_path / "t.txt")) == table
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(b"x \xffa b::c d y\n\xffa b::c\n")
+    phrase_corpus([str(corpus)], str(tmp_path / "o.txt"), apply=str(tmp_path / "t.txt"))
+    assert (tmp_path / "o.txt").read_bytes() == b"x \xffa::b::c::d y\n\xffa::b::c\n"
+
+
+def test_progress_goes_to_stderr_and_the_phrases_to_the_output(tmp_path):
+    corpus = write(tmp_path / "c.txt", planted_lines(100))
+    result = subprocess.run([sys.executable, "-m", "w2vfast.cli", "phrases", corpus, "-o", "-", "--threshold", "10"],
+                            capture_output=True)
+    assert result.returncode == 0 and b"new_york" in result.stdout
+    assert b"pass 1: threshold 10, 3 phrases" in result.stderr and b"new_york" not in result.stderr
+    assert len(result.stdout) == os.path.getsize(corpus)  # one space became one "_" in each phrase

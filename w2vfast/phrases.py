@@ -1,0 +1,613 @@
+"""Phrases: join frequent collocations into single tokens (new york -> new_york), as the C tool's
+word2phrase and gensim's Phrases do.
+
+A pass counts the words and the adjacent pairs of words of one line, scores every pair and joins,
+from left to right, each pair that scores above the threshold; a word just joined to the word before
+it does not join the word after it in the same pass (word2phrase's rule), so one pass builds
+bigrams and a second one trigrams and 4-grams. The default score is word2phrase's,
+
+    (count(ab) - min_count) / count(a) / count(b) * words,
+
+in float32 and in that order, so that the same pairs pass the same threshold; ``npmi`` is gensim's
+normalised pointwise mutual information, in [-1, 1].
+
+The text is never decoded. The corpus scanner (``corpus.WordCounter``) gives every token an id; the
+passes work on that id sequence, each one compacting it in place, and remember for every token of
+the text whether it is joined to the token before it. Only then is the text read again and written
+back byte for byte, but for the whitespace between joined tokens, which becomes the delimiter.
+
+Memory: the id sequence (4 bytes a token, on disk with ``disk_dir``), a byte a token for the joins,
+the scanner's table of distinct words, and tables of pair counts that together never exceed
+``PAIR_TABLE_BYTES``: the pairs are counted in as many hash partitions as that takes, each a sweep
+over the ids, one partition per thread at a time, and only the pairs that pass are kept.
+
+Each compiled call chain stays inside this file, since Numba's cache does not see changes elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+import numpy as np
+from numba import njit
+
+from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
+from .corpus import SENTENCE_END, WordCounter, count_ids
+from .errors import W2VError
+from .io import atomic_write, check_writable
+from .memory import corpus_bytes, ensure_fits
+from .progress import Progress
+from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
+
+PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
+TABLE_MAGIC = b"# w2vfast phrases 1"
+_EMPTY = np.int64(-1)
+_JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
+_WHITESPACE = b" \t\n\v\f\r"
+_CHANGED = "the corpus changed between its two readings: it was counted as other text than was phrased"
+
+
+@dataclass
+class PhraseConfig:
+    """How phrases are found: the counts a word and a pair need, the score a pair must beat, how
+    many passes, and what joins the words."""
+
+    min_count: int = PHRASE_MIN_COUNT
+    threshold: float | None = None  # None: the scoring's default (``PHRASE_THRESHOLD``)
+    scoring: str = "default"
+    passes: int = 1
+    delimiter: bytes = PHRASE_DELIMITER
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.scoring not in PHRASE_SCORINGS:
+            raise W2VError(f"--scoring must be {' or '.join(map(repr, PHRASE_SCORINGS))}, not {self.scoring!r}")
+        if self.threshold is None:
+            self.threshold = PHRASE_THRESHOLD[self.scoring]
+        if self.min_count < 1:
+            raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
+        if self.scoring == "default" and not (0 <= self.threshold < math.inf):
+            raise W2VError(f"--threshold must be 0 or more for the default scoring, not {self.threshold}")
+        if self.scoring == "npmi" and not -1 <= self.threshold <= 1:
+            raise W2VError(f"--threshold must lie between -1 and 1 for npmi scoring, not {self.threshold}")
+        if self.passes < 1:
+            raise W2VError(f"--passes must be at least 1, not {self.passes}")
+        if not self.delimiter or any(byte in _WHITESPACE for byte in self.delimiter):
+            raise W2VError(f"--delimiter must be one or more bytes and no whitespace, not {self.delimiter!r}")
+        if self.threads < 1:
+            raise W2VError(f"--threads must be a positive integer, not {self.threads}")
+
+    def thresholds(self) -> list[float]:
+        """The threshold of each pass. With the default scoring each pass halves it, ending at
+        ``threshold``: 200 then 100 for two passes, as the word2vec demo scripts run word2phrase.
+        An npmi threshold is a normalised score, and every pass keeps it."""
+        if self.scoring == "npmi":
+            return [self.threshold] * self.passes
+        return [self.threshold * 2.0 ** (self.passes - 1 - k) for k in range(self.passes)]
+
+
+@dataclass
+class PhraseTable:
+    """The pairs each pass joins: ``passes[k]`` lists ``(left, right, count, score)``, the two
+    tokens as bytes (a later pass's tokens may be phrases themselves)."""
+
+    delimiter: bytes
+    passes: list[list[tuple[bytes, bytes, int, float]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return sum(len(joined) for joined in self.passes)
+
+    def join(self, counter: WordCounter, threads: int = 1) -> None:
+        """Join this table's phrases in the text the counter has read, pass by pass (its ids end
+        compacted, the phrases added to its words): ``train --phrases``."""
+        join_passes(counter, PhraseConfig(delimiter=self.delimiter, threads=threads), self, Progress(0, quiet=True))
+
+    def phrases(self) -> list[bytes]:
+        return [left + self.delimiter + right for joined in self.passes for left, right, _, _ in joined]
+
+    def save(self, path: str) -> None:
+        """Plain text: a header, then a line per phrase, ``phrase count score pass left-bytes``, the
+        last field saying where the phrase splits (its tokens may hold the delimiter too)."""
+        with _output(path) as out:
+            out.write(TABLE_MAGIC + b" delimiter=" + self.delimiter.hex().encode() +
+                      f" passes={len(self.passes)}\n".encode())
+            out.write(b"# phrase\tcount\tscore\tpass\tleft-bytes\n")
+            for k, joined in enumerate(self.passes, 1):
+                for left, right, count, score in joined:
+                    out.write(left + self.delimiter + right +
+                              f"\t{count}\t{score!r}\t{k}\t{len(left)}\n".encode())
+
+    @classmethod
+    def load(cls, path: str) -> PhraseTable:
+        try:
+            with open(path, "rb") as source:
+                header = source.readline()
+                lines = source.read().split(b"\n")
+        except OSError as exc:
+            raise W2VError(f"cannot read phrase table {path}: {exc.strerror or exc}") from None
+        fields = header.split()
+        if not header.startswith(TABLE_MAGIC + b" ") or len(fields) != 6:
+            raise W2VError(f"{path} is not a w2vfast phrase table (see --save-phrases)")
+        try:
+            delimiter = bytes.fromhex(fields[4].split(b"=", 1)[1].decode())
+            table = cls(delimiter, [[] for _ in range(int(fields[5].split(b"=", 1)[1]))])
+            for number, line in enumerate(lines, 2):
+                if not line or line.startswith(b"#"):
+                    continue
+                phrase, count, score, k, split = line.split(b"\t")
+                split, k = int(split), int(k)
+                if not (phrase[split:split + len(delimiter)] == delimiter and 0 < split and
+                        split + len(delimiter) < len(phrase) and 1 <= k <= len(table.passes)):
+                    raise ValueError
+                table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], int(count), float(score)))
+        except (ValueError, IndexError, UnicodeDecodeError):
+            raise W2VError(f"phrase table {path} is damaged near line "
+                           f"{number if 'number' in locals() else 1}") from None
+        if not delimiter or any(byte in _WHITESPACE for byte in delimiter):
+            raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
+        return table
+
+
+def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = None, *,
+                  save_phrases: str | None = None, apply: str | None = None, disk_dir: str | None = None,
+                  quiet: bool = True, force: bool = False) -> PhraseTable:
+    """Write ``corpus`` (paths, ``-`` for standard input, compressed or not) to ``output`` (``-``:
+    standard output) with its phrases joined: found by counting with ``config``, or those of the
+    saved table ``apply``. ``save_phrases`` writes the table found. Returns the table."""
+    config = config or PhraseConfig()
+    progress = Progress(0, quiet=quiet)
+    for path in (output, save_phrases):
+        if path is not None and path != "-":
+            check_writable(path)
+    files = corpus_files(corpus)
+    given = PhraseTable.load(apply) if apply is not None else None
+    if disk_dir is None:
+        ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
+                    "--disk-corpus DIR keeps it on disk", force)
+    with _spooled_stdin(files) as stdin:
+        start = time.perf_counter()
+        counter = WordCounter(plain_text_bytes(files), disk_dir, config.threads)
+        for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
+            counter.feed(block, ends_file)
+        progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
+                     f"in {time.perf_counter() - start:.2f} s")
+        table, marks = join_passes(counter, config, given, progress)
+        if save_phrases is not None:
+            table.save(save_phrases)
+            progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
+        if stdin is not None:
+            stdin.seek(0)
+        start = time.perf_counter()
+        with _output(output) as out:
+            _write_joined(files, stdin, marks, table.delimiter, out)
+        if output != "-":
+            progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
+    return table
+
+
+def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable | None,
+                progress: Progress) -> tuple[PhraseTable, np.ndarray]:
+    """Run the passes over the counter's ids, which end compacted: one id per token after the last
+    pass, the phrases added to the counter's words. Returns the table and, for every id the scan
+    wrote, whether its token joins the one before (``_JOINED``), starts a token (``_STARTS``) or
+    is a line end (``_LINE_END``)."""
+    ids = counter.ids
+    marks = np.where(ids == SENTENCE_END, np.uint8(_LINE_END), np.uint8(_STARTS))
+    joined = np.empty(ids.shape[0], dtype=np.uint8)
+    delimiter = config.delimiter if given is None else given.delimiter
+    table = PhraseTable(delimiter)
+    words = counter.words(range(counter.n_words))
+    index = {word: i for i, word in enumerate(words)}
+    n = ids.shape[0]
+    passes = len(given.passes) if given is not None else config.passes
+    for k in range(passes):
+        start = time.perf_counter()
+        if given is None:
+            threshold = config.thresholds()[k]
+            pairs = _passing_pairs(ids[:n], len(words), config, threshold)
+            chosen = [(words[a], words[b], count, score) for a, b, count, score in pairs]
+            detail = f"threshold {threshold:g}"
+        else:
+            known = [(left, right, count, score) for left, right, count, score in given.passes[k]
+                     if left in index and right in index]
+            pairs = [(index[left], index[right], count, score) for left, right, count, score in known]
+            chosen = known
+            detail = "from the saved table"
+        table.passes.append(chosen)
+        lefts = np.array([p[0] for p in pairs], dtype=np.int64)
+        rights = np.array([p[1] for p in pairs], dtype=np.int64)
+        phrase_ids = np.empty(len(pairs), dtype=np.int64)
+        for j, (left, right, _, _) in enumerate(chosen):
+            phrase = left + delimiter + right
+            if phrase not in index:
+                index[phrase] = len(words)
+                words.append(phrase)
+            phrase_ids[j] = index[phrase]
+        lookup = _pair_lookup(lefts, rights, phrase_ids)
+        before = n
+        n = _join(ids, n, lookup, joined)
+        _compose(marks, joined)
+        progress.say(f"pass {k + 1}: {detail}, {len(pairs):,} phrases, {before - n:,} joins, "
+                     f"{time.perf_counter() - start:.2f} s")
+    counter.replace_ids(n, words[counter.n_words:])
+    return table, marks
+
+
+def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshold: float) -> list:
+    """The pairs of adjacent tokens of one line whose score passes ``threshold``, as
+    ``(left id, right id, count, score)``, in the order of their ids."""
+    counts = count_ids(ids, n_words)
+    tokens = int(counts.sum())
+    eligible = counts >= config.min_count
+    if config.scoring == "default":
+        # count(ab) <= min(count(a), count(b)), so a pair scores at most words / max(count(a), count(b)):
+        # a word with threshold * count >= words joins nothing. The margin covers float32 rounding.
+        eligible &= config.threshold * counts.astype(np.float64) < 1.01 * tokens
+    eligible = eligible.astype(np.uint8)
+    candidates = _candidates(ids, eligible)
+    # A power of two of partitions, at least one per thread, each counted on a table of half as
+    # many slots as it has candidates (on wiki17m a third of them are distinct), within the budget;
+    # if a partition fills its table, all are counted again on tables twice as large.
+    parts = 1 << (config.threads - 1).bit_length()
+    slots = max(16, 1 << (-(-candidates // (2 * parts)) - 1).bit_length())
+    while True:
+        while slots > 16 and 16 * slots * min(config.threads, parts) > PAIR_TABLE_BYTES:
+            parts, slots = 2 * parts, slots // 2
+        found = _count_in_parts(ids, counts, eligible, config, threshold, tokens, parts, slots)
+        if found is not None:
+            break
+        slots *= 2
+    keys = np.concatenate([f[0] for f in found])
+    pair_counts = np.concatenate([f[1] for f in found])
+    scores = np.concatenate([f[2] for f in found])
+    order = np.argsort(keys)  # by the left word's first appearance, then the right one's
+    return [(int(k >> 32), int(k & 0xFFFFFFFF), int(c), float(s))
+            for k, c, s in zip(keys[order], pair_counts[order], scores[order])]
+
+
+def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: float, tokens: int, parts: int,
+                    slots: int) -> list | None:
+    """Count and score the pairs partition by partition, each thread on its own table of ``slots``;
+    ``None`` if a partition filled its table beyond three quarters."""
+    npmi = config.scoring == "npmi"
+    found: list = [None] * parts
+
+    def count_parts(worker: int) -> None:
+        keys = np.empty(slots, dtype=np.int64)
+        pair_counts = np.empty(slots, dtype=np.int64)
+        for part in range(worker, parts, config.threads):
+            if not _count_part(ids, eligible, parts, part, keys, pair_counts):
+                return
+            found[part] = _scored(keys, pair_counts, counts, config.min_count, threshold, npmi, tokens)
+
+    _run_threads(count_parts, min(config.threads, parts))
+    return None if any(f is None for f in found) else found
+
+
+def _run_threads(work, threads: int) -> None:
+    """``work(t)`` for each worker t, in threads (the kernels release the GIL); errors re-raised."""
+    failures = []
+
+    def run(worker: int) -> None:
+        try:
+            work(worker)
+        except BaseException as exc:  # handed to the caller
+            failures.append(exc)
+
+    workers = [threading.Thread(target=run, args=(t,), daemon=True) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+
+
+@contextlib.contextmanager
+def _spooled_stdin(files: list[str]) -> Iterator[BinaryIO | None]:
+    """Standard input copied to an unnamed temporary file, which can be read twice; ``None`` without ``-``."""
+    if "-" not in files:
+        yield None
+        return
+    with tempfile.TemporaryFile(prefix="w2vfast-phrases-") as spool:
+        try:
+            while True:
+                chunk = sys.stdin.buffer.read(1 << 24)
+                if not chunk:
+                    break
+                spool.write(chunk)
+            spool.seek(0)
+        except OSError as exc:
+            raise W2VError(f"cannot keep standard input for the second pass: {exc.strerror or exc}") from None
+        yield spool
+
+
+@contextlib.contextmanager
+def _output(path: str) -> Iterator[BinaryIO]:
+    """``path`` written atomically, or standard output for ``-``."""
+    if path == "-":
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise W2VError("standard output was closed before the phrased text was written") from None
+        return
+    with atomic_write(path) as out:
+        yield out
+
+
+def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
+                  out: BinaryIO) -> None:
+    """Write the text again, each token marked ``_JOINED`` glued to the one before by ``delimiter``.
+    A file that does not end in whitespace is followed by a newline, so that its last token does not
+    run into the next file's first."""
+    glue = np.frombuffer(delimiter, dtype=np.uint8)
+    at = np.zeros(1, dtype=np.int64)
+    carry = b""
+    last = b"\n"
+    for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
+        data = carry + block if carry else block
+        if not data and not ends_file:
+            continue
+        buf = np.frombuffer(data, dtype=np.uint8)
+        written = np.empty(len(data) * max(len(delimiter), 1) + 1, dtype=np.uint8)
+        used, size = _rewrite(buf, ends_file, marks, at, glue, written)
+        if used < 0:
+            raise W2VError(_CHANGED)
+        if size:
+            out.write(written[:size].tobytes())
+            last = data[used - 1:used] if used else last
+        carry = data[used:]
+        if ends_file:
+            if last not in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") and data:
+                out.write(b"\n")
+                last = b"\n"
+            carry = b""
+    if np.any(marks[at[0]:] != _LINE_END):
+        raise W2VError(_CHANGED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled passes over the ids and the text
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True, inline="always")
+def _pair_key(left, right):
+    return (np.int64(left) << 32) | np.int64(right)
+
+
+@njit(cache=True, inline="always")
+def _mixed(key):
+    """A well-mixed 64-bit hash of a pair key (splitmix64's finaliser)."""
+    h = np.uint64(key)
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _candidates(ids, eligible):
+    """How many adjacent pairs of one line join two ``eligible`` words: the only pairs that may pass
+    (both words occur at least ``min_count`` times, and are not too frequent to score high)."""
+    n = 0
+    for i in range(1, ids.shape[0]):
+        a = ids[i - 1]
+        b = ids[i]
+        if a >= 0 and b >= 0 and eligible[a] and eligible[b]:
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _count_part(ids, eligible, parts, part, keys, pair_counts):
+    """Count the candidate pairs whose hash falls in partition ``part`` into an open-addressing
+    table (``keys`` -1: empty); False if they fill more than three quarters of it."""
+    keys[:] = _EMPTY
+    mask = np.uint64(keys.shape[0] - 1)
+    room = keys.shape[0] - keys.shape[0] // 4
+    for i in range(1, ids.shape[0]):
+        a = ids[i - 1]
+        b = ids[i]
+        if a < 0 or b < 0 or not eligible[a] or not eligible[b]:
+            continue
+        key = _pair_key(a, b)
+        h = _mixed(key)
+        if (h >> np.uint64(40)) & np.uint64(parts - 1) != np.uint64(part):  # parts: a power of two
+            continue
+        slot = h & mask
+        while True:
+            if keys[slot] == key:
+                pair_counts[slot] += 1
+                break
+            if keys[slot] == _EMPTY:
+                if room == 0:
+                    return False
+                room -= 1
+                keys[slot] = key
+                pair_counts[slot] = 1
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _scored(keys, pair_counts, counts, min_count, threshold, npmi, tokens):
+    """The table's pairs of at least ``min_count`` occurrences that score above ``threshold``:
+    their keys, counts and scores. Two sweeps: the first counts them, so only they take memory."""
+    n = 0
+    for slot in range(keys.shape[0]):
+        n += _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens) > -np.inf
+    out_keys = np.empty(n, dtype=np.int64)
+    out_counts = np.empty(n, dtype=np.int64)
+    out_scores = np.empty(n, dtype=np.float64)
+    n = 0
+    for slot in range(keys.shape[0]):
+        score = _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens)
+        if score > -np.inf:
+            out_keys[n] = keys[slot]
+            out_counts[n] = pair_counts[slot]
+            out_scores[n] = score
+            n += 1
+    return out_keys, out_counts, out_scores
+
+
+@njit(cache=True, inline="always")
+def _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens):
+    """The score of the pair in ``slot`` if it passes, else -inf."""
+    key = keys[slot]
+    if key == _EMPTY or pair_counts[slot] < min_count:
+        return -np.inf
+    a_count = counts[key >> 32]
+    b_count = counts[key & 0xFFFFFFFF]
+    if npmi:
+        score = _npmi(pair_counts[slot], a_count, b_count, tokens)
+        return score if score > threshold else -np.inf
+    single = _word2phrase_score(pair_counts[slot], a_count, b_count, min_count, tokens)
+    return np.float64(single) if single > np.float32(threshold) else -np.inf
+
+
+@njit(cache=True)
+def _word2phrase_score(pair_count, a_count, b_count, min_count, tokens):
+    """word2phrase's score, in float32 and in its order of operations, so that a pair on the edge
+    of the threshold falls on the same side."""
+    score = np.float32(pair_count - min_count) / np.float32(a_count)
+    score = score / np.float32(b_count)
+    return score * np.float32(tokens)
+
+
+@njit(cache=True)
+def _npmi(pair_count, a_count, b_count, tokens):
+    """gensim's normalised pointwise mutual information (``npmi_scorer``), in float64."""
+    total = np.float64(tokens)
+    pa = a_count / total
+    pb = b_count / total
+    pab = pair_count / total
+    return np.log(pab / (pa * pb)) / -np.log(pab)
+
+
+@njit(cache=True)
+def _pair_lookup(lefts, rights, values):
+    """An open-addressing table from the pairs ``(lefts[j], rights[j])`` to ``values[j]``: rows of
+    (key, value), key -1 empty."""
+    slots = 16
+    while slots < 2 * lefts.shape[0]:
+        slots *= 2
+    table = np.full((slots, 2), _EMPTY, dtype=np.int64)
+    mask = np.uint64(slots - 1)
+    for j in range(lefts.shape[0]):
+        key = _pair_key(lefts[j], rights[j])
+        slot = _mixed(key) & mask
+        while table[slot, 0] != _EMPTY and table[slot, 0] != key:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot, 0] = key
+        table[slot, 1] = values[j]
+    return table
+
+
+@njit(cache=True, inline="always")
+def _looked_up(table, key):
+    mask = np.uint64(table.shape[0] - 1)
+    slot = _mixed(key) & mask
+    while True:
+        if table[slot, 0] == key:
+            return table[slot, 1]
+        if table[slot, 0] == _EMPTY:
+            return _EMPTY
+        slot = (slot + np.uint64(1)) & mask
+
+
+@njit(cache=True, nogil=True)
+def _join(ids, n, lookup, joined):
+    """One pass, left to right: a token whose pair with the token before is in ``lookup`` becomes,
+    with it, the phrase's id; the phrase then joins nothing more in this pass. ``ids[:n]`` is
+    compacted in place; ``joined[i]`` says whether input token i was joined. Returns the new length."""
+    out = 0
+    previous = np.int64(-1)  # the token before, if it may still join
+    for i in range(n):
+        word = ids[i]
+        joined[i] = 0
+        if word >= 0 and previous >= 0:
+            phrase = _looked_up(lookup, _pair_key(previous, word))
+            if phrase >= 0:
+                ids[out - 1] = phrase
+                joined[i] = 1
+                previous = -1
+                continue
+        ids[out] = word
+        out += 1
+        previous = word
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _compose(marks, joined):
+    """Fold one pass's ``joined`` (over that pass's tokens and line ends) into ``marks`` (over the
+    scan's): the pass's entries are, in order, the scan's entries not yet marked joined."""
+    j = 0
+    for i in range(marks.shape[0]):
+        if marks[i] == _JOINED:
+            continue
+        if joined[j]:
+            marks[i] = _JOINED
+        j += 1
+
+
+@njit(cache=True, nogil=True)
+def _rewrite(buf, ends_file, marks, at, glue, out):
+    """Copy ``buf`` to ``out``, each token marked joined in ``marks`` (from entry ``at[0]``, which
+    advances) written after ``glue`` instead of the whitespace before it. Stops before the whitespace
+    of a last token that may go on in the next block, unless ``ends_file``. Returns (bytes of ``buf``
+    used, bytes written)."""
+    n = buf.shape[0]
+    pos = 0
+    size = 0
+    entry = at[0]
+    while pos < n:
+        gap = pos
+        while pos < n and _is_space(buf[pos]):
+            pos += 1
+        if pos == n:
+            if ends_file:
+                for k in range(gap, n):
+                    out[size] = buf[k]
+                    size += 1
+                gap = n
+            at[0] = entry
+            return gap, size
+        end = pos
+        while end < n and not _is_space(buf[end]):
+            end += 1
+        if end == n and not ends_file:
+            at[0] = entry
+            return gap, size
+        while entry < marks.shape[0] and marks[entry] == _LINE_END:
+            entry += 1
+        if entry == marks.shape[0]:  # more tokens than the first reading found
+            return -1, size
+        if marks[entry] == _JOINED and gap < pos:
+            for k in range(glue.shape[0]):
+                out[size] = glue[k]
+                size += 1
+        else:
+            for k in range(gap, pos):
+                out[size] = buf[k]
+                size += 1
+        entry += 1
+        for k in range(pos, end):
+            out[size] = buf[k]
+            size += 1
+        pos = end
+    at[0] = entry
+    return pos, size
+
+
+@njit(cache=True, inline="always")
+def _is_space(byte):
+    return byte == 32 or (9 <= byte <= 13)
