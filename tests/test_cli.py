@@ -239,3 +239,15 @@ def test_every_option_of_train_is_kept_by_a_checkpoint_or_repeated_on_resume():
     assert "corpus" in parameters and keywords == (set(KEPT) - {"corpus"}) | set(NOT_KEPT) | \
         {"resume", "read_vocab", "save_vocab"}
     assert not set(KEPT) & set(NOT_KEPT)
+
+
+def test_a_resumed_run_joins_the_phrases_it_was_started_with(planted_file, tmp_path, monkeypatch):
+    table, reference, output = tmp_path / "phrases.tsv", tmp_path / "reference.txt", tmp_path / "v.txt"
+    assert run("phrases", planted_file, "-o", tmp_path / "p.txt", "--threshold", "1", "--delimiter", "~",
+               "--save-phrases", table, "-q").exit_code == 0
+    assert run("train", planted_file, "-o", reference, "--phrases", table, *EXACT, "-q").exit_code == 0
+    command = stopped_at_first_call(monkeypatch, planted_file, "-o", output, "--phrases", table, *EXACT,
+                                    "--checkpoint", tmp_path / "run.ckpt", "-q")
+    assert "--phrases" not in command
+    assert run(*shlex.split(command)[1:]).exit_code == 0
+    assert output.read_bytes() == reference.read_bytes() and b"~" in output.read_bytes()

@@ -78,6 +78,9 @@ def test_a_second_pass_builds_trigrams_at_half_the_threshold_first(tmp_path):
     assert PhraseConfig(threshold=100, passes=3).thresholds() == [400, 200, 100]
     assert PhraseConfig(scoring="npmi", threshold=0.3, passes=2).thresholds() == [0.3, 0.3]
     assert [len(p) for p in table.passes] == [3, 1] and table.passes[1][0][:2] == (b"new_york", b"times")
+    # The token new_york as written and the phrase are one word: their pairs with "times" count together.
+    _, table = phrased(tmp_path, lines + ["new_york times"] * 30, "three.txt", threshold=10, passes=2)
+    assert table.passes[1][0][:3] == (b"new_york", b"times", Counter(two.split())[b"new_york_times"] + 30)
 
 
 def test_applying_a_saved_table_equals_a_fresh_count(tmp_path):
@@ -182,7 +185,8 @@ def test_the_command_line_streams_through_a_pipe_into_train(tmp_path):
 
 
 def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
-    lines = planted_lines(trigram=True)
+    """The text also holds the token new_york as written: the phrase and it are one word."""
+    lines = planted_lines(trigram=True) + planted_lines(100, seed=5) + ["new_york"] * 20
     text, table = phrased(tmp_path, lines, threshold=10, passes=2)
     table.save(str(tmp_path / "table.txt"))
     options = dict(min_count=1, epochs=1, dim=8, threads=1)
@@ -191,6 +195,7 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     with_table = w2vfast.train(str(tmp_path / "corpus.txt"), phrases=str(tmp_path / "table.txt"),
                                checkpoint=checkpoint, **options)
     assert on_text.index_to_key == with_table.index_to_key and "new_york_times" in on_text
+    assert on_text.index_to_key.count("new_york") == 1
     assert np.array_equal(on_text.vectors, with_table.vectors)
     assert read_header(checkpoint)["phrases"] == str(tmp_path / "table.txt")
 

@@ -246,6 +246,16 @@ class WordCounter:
         ends = starts + main.lengths[indices]
         return [pool[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
 
+    def words_containing(self, part: bytes) -> list[int]:
+        """The provisional ids of the words that contain ``part``, found in the pool, not word by word."""
+        main = self._main
+        pool = main.pool[: int(main.state[1])].tobytes()
+        found, at = set(), pool.find(part)
+        while at >= 0:
+            found.add(int(np.searchsorted(main.starts[: self.n_words], at, side="right")) - 1)
+            at = pool.find(part, at + 1)
+        return sorted(w for w, word in zip(found, self.words(sorted(found))) if part in word)
+
     @property
     def ids(self) -> np.ndarray:
         return self._main.ids[: int(self._main.state[2])]

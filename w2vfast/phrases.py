@@ -36,7 +36,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .corpus import SENTENCE_END, WordCounter, count_ids
@@ -49,6 +52,7 @@ from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
+_AHEAD = 16  # pairs between a table row's prefetch and its count: a power of two
 _JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
 _WHITESPACE = b" \t\n\v\f\r"
 _CHANGED = "the corpus changed between its two readings: it was counted as other text than was phrased"
@@ -107,7 +111,9 @@ class PhraseTable:
     def join(self, counter: WordCounter, threads: int = 1) -> None:
         """Join this table's phrases in the text the counter has read, pass by pass (its ids end
         compacted, the phrases added to its words): ``train --phrases``."""
-        join_passes(counter, PhraseConfig(delimiter=self.delimiter, threads=threads), self, Progress(0, quiet=True))
+        _, _, n_ids, phrases = join_passes(counter, PhraseConfig(delimiter=self.delimiter, threads=threads), self,
+                                           Progress(0, quiet=True))
+        counter.replace_ids(n_ids, phrases)
 
     def phrases(self) -> list[bytes]:
         return [left + self.delimiter + right for joined in self.passes for left, right, _, _ in joined]
@@ -178,7 +184,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             counter.feed(block, ends_file)
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
-        table, marks = join_passes(counter, config, given, progress)
+        table, marks, _, _ = join_passes(counter, config, given, progress)
         if save_phrases is not None:
             table.save(save_phrases)
             progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
@@ -193,18 +199,17 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
 
 
 def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable | None,
-                progress: Progress) -> tuple[PhraseTable, np.ndarray]:
-    """Run the passes over the counter's ids, which end compacted: one id per token after the last
-    pass, the phrases added to the counter's words. Returns the table and, for every id the scan
-    wrote, whether its token joins the one before (``_JOINED``), starts a token (``_STARTS``) or
-    is a line end (``_LINE_END``)."""
+                progress: Progress) -> tuple[PhraseTable, np.ndarray, int, list[bytes]]:
+    """Run the passes over the counter's ids, compacting them in place. Returns the table; for every
+    id the scan wrote, whether its token joins the one before (``_JOINED``), starts a token
+    (``_STARTS``) or is a line end (``_LINE_END``); how many ids are left; and the phrases that are
+    new words, whose ids follow the counter's."""
     ids = counter.ids
     marks = np.where(ids == SENTENCE_END, np.uint8(_LINE_END), np.uint8(_STARTS))
     joined = np.empty(ids.shape[0], dtype=np.uint8)
     delimiter = config.delimiter if given is None else given.delimiter
     table = PhraseTable(delimiter)
-    words = counter.words(range(counter.n_words))
-    index = {word: i for i, word in enumerate(words)}
+    words = _Words(counter, delimiter, index_all=given is not None)
     n = ids.shape[0]
     passes = len(given.passes) if given is not None else config.passes
     for k in range(passes):
@@ -212,32 +217,55 @@ def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable |
         if given is None:
             threshold = config.thresholds()[k]
             pairs = _passing_pairs(ids[:n], len(words), config, threshold)
-            chosen = [(words[a], words[b], count, score) for a, b, count, score in pairs]
+            lefts, rights = words.of([p[0] for p in pairs]), words.of([p[1] for p in pairs])
+            chosen = [(left, right, count, score) for left, right, (_, _, count, score) in zip(lefts, rights, pairs)]
             detail = f"threshold {threshold:g}"
         else:
-            known = [(left, right, count, score) for left, right, count, score in given.passes[k]
-                     if left in index and right in index]
-            pairs = [(index[left], index[right], count, score) for left, right, count, score in known]
-            chosen = known
+            chosen = [(left, right, count, score) for left, right, count, score in given.passes[k]
+                      if left in words.index and right in words.index]
+            pairs = [(words.index[left], words.index[right], count, score) for left, right, count, score in chosen]
             detail = "from the saved table"
         table.passes.append(chosen)
         lefts = np.array([p[0] for p in pairs], dtype=np.int64)
         rights = np.array([p[1] for p in pairs], dtype=np.int64)
-        phrase_ids = np.empty(len(pairs), dtype=np.int64)
-        for j, (left, right, _, _) in enumerate(chosen):
-            phrase = left + delimiter + right
-            if phrase not in index:
-                index[phrase] = len(words)
-                words.append(phrase)
-            phrase_ids[j] = index[phrase]
+        phrase_ids = np.array([words.add(left + delimiter + right) for left, right, _, _ in chosen], dtype=np.int64)
         lookup = _pair_lookup(lefts, rights, phrase_ids)
+        sides = np.zeros(len(words), dtype=np.uint8)  # bit 1: the left word of a phrase, bit 2: a right one
+        sides[lefts] |= 1
+        sides[rights] |= 2
         before = n
-        n = _join(ids, n, lookup, joined)
+        n = _join(ids, n, lookup, sides, joined)
         _compose(marks, joined)
         progress.say(f"pass {k + 1}: {detail}, {len(pairs):,} phrases, {before - n:,} joins, "
                      f"{time.perf_counter() - start:.2f} s")
-    counter.replace_ids(n, words[counter.n_words:])
-    return table, marks
+    return table, marks, n, words.phrases
+
+
+class _Words:
+    """The words of the passes by id: the counter's, then the phrases the passes make. ``index``
+    finds a word's id by its bytes: every word's when a saved table must be matched to the text,
+    else only the counter's words that contain the delimiter, the only ones a phrase can equal."""
+
+    def __init__(self, counter: WordCounter, delimiter: bytes, index_all: bool) -> None:
+        self.counter = counter
+        self.scanned = counter.n_words
+        self.phrases: list[bytes] = []
+        known = range(self.scanned) if index_all else counter.words_containing(delimiter)
+        self.index = dict(zip(counter.words(known), known))
+
+    def __len__(self) -> int:
+        return self.scanned + len(self.phrases)
+
+    def of(self, ids: list[int]) -> list[bytes]:
+        scanned = self.counter.words([i for i in ids if i < self.scanned])[::-1]
+        return [self.phrases[i - self.scanned] if i >= self.scanned else scanned.pop() for i in ids]
+
+    def add(self, phrase: bytes) -> int:
+        """The id of ``phrase``: a word's already, or the next one."""
+        if phrase not in self.index:
+            self.index[phrase] = len(self)
+            self.phrases.append(phrase)
+        return self.index[phrase]
 
 
 def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshold: float) -> list:
@@ -280,12 +308,11 @@ def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: floa
     found: list = [None] * parts
 
     def count_parts(worker: int) -> None:
-        keys = np.empty(slots, dtype=np.int64)
-        pair_counts = np.empty(slots, dtype=np.int64)
+        table = np.empty((slots, 2), dtype=np.int64)
         for part in range(worker, parts, config.threads):
-            if not _count_part(ids, eligible, parts, part, keys, pair_counts):
+            if not _count_part(ids, eligible, parts, part, table):
                 return
-            found[part] = _scored(keys, pair_counts, counts, config.min_count, threshold, npmi, tokens)
+            found[part] = _scored(table, counts, config.min_count, threshold, npmi, tokens)
 
     _run_threads(count_parts, min(config.threads, parts))
     return None if any(f is None for f in found) else found
@@ -349,6 +376,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
     A file that does not end in whitespace is followed by a newline, so that its last token does not
     run into the next file's first."""
     glue = np.frombuffer(delimiter, dtype=np.uint8)
+    joins = np.append(marks[marks != _LINE_END] == _JOINED, False).astype(np.uint8)
     at = np.zeros(1, dtype=np.int64)
     carry = b""
     last = b"\n"
@@ -358,7 +386,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
             continue
         buf = np.frombuffer(data, dtype=np.uint8)
         written = np.empty(len(data) * max(len(delimiter), 1) + 1, dtype=np.uint8)
-        used, size = _rewrite(buf, ends_file, marks, at, glue, written)
+        used, size = _rewrite(buf, ends_file, joins, at, glue, written)
         if used < 0:
             raise W2VError(_CHANGED)
         if size:
@@ -370,7 +398,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
                 out.write(b"\n")
                 last = b"\n"
             carry = b""
-    if np.any(marks[at[0]:] != _LINE_END):
+    if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
 
 
@@ -406,12 +434,18 @@ def _candidates(ids, eligible):
 
 
 @njit(cache=True, nogil=True)
-def _count_part(ids, eligible, parts, part, keys, pair_counts):
+def _count_part(ids, eligible, parts, part, table):
     """Count the candidate pairs whose hash falls in partition ``part`` into an open-addressing
-    table (``keys`` -1: empty); False if they fill more than three quarters of it."""
-    keys[:] = _EMPTY
-    mask = np.uint64(keys.shape[0] - 1)
-    room = keys.shape[0] - keys.shape[0] // 4
+    table of (key, count) rows (key -1: empty); False if they fill more than three quarters of it.
+
+    The table is far larger than the caches, so each pair's row is prefetched ``_AHEAD`` pairs
+    before it is counted; a ring holds the pairs in between."""
+    table[:, 0] = _EMPTY
+    mask = np.uint64(table.shape[0] - 1)
+    room = np.int64(table.shape[0] - table.shape[0] // 4)
+    ring_keys = np.full(_AHEAD, _EMPTY, dtype=np.int64)
+    ring_slots = np.zeros(_AHEAD, dtype=np.uint64)
+    at = 0
     for i in range(1, ids.shape[0]):
         a = ids[i - 1]
         b = ids[i]
@@ -422,54 +456,73 @@ def _count_part(ids, eligible, parts, part, keys, pair_counts):
         if (h >> np.uint64(40)) & np.uint64(parts - 1) != np.uint64(part):  # parts: a power of two
             continue
         slot = h & mask
-        while True:
-            if keys[slot] == key:
-                pair_counts[slot] += 1
-                break
-            if keys[slot] == _EMPTY:
-                if room == 0:
-                    return False
-                room -= 1
-                keys[slot] = key
-                pair_counts[slot] = 1
-                break
-            slot = (slot + np.uint64(1)) & mask
+        _prefetch(table, slot)
+        if ring_keys[at] != _EMPTY:
+            room = _count_pair(table, ring_keys[at], ring_slots[at], mask, room)
+            if room < 0:
+                return False
+        ring_keys[at] = key
+        ring_slots[at] = slot
+        at = (at + 1) & (_AHEAD - 1)
+    for k in range(_AHEAD):
+        if ring_keys[k] != _EMPTY:
+            room = _count_pair(table, ring_keys[k], ring_slots[k], mask, room)
+            if room < 0:
+                return False
     return True
 
 
+@njit(cache=True, inline="always")
+def _count_pair(table, key, slot, mask, room):
+    """One more occurrence of ``key``, whose probe starts at ``slot``; returns the room left for new
+    keys, or -1 if there was none."""
+    while True:
+        if table[slot, 0] == key:
+            table[slot, 1] += 1
+            return room
+        if table[slot, 0] == _EMPTY:
+            if room == 0:
+                return np.int64(-1)
+            table[slot, 0] = key
+            table[slot, 1] = 1
+            return room - 1
+        slot = (slot + np.uint64(1)) & mask
+
+
 @njit(cache=True, nogil=True)
-def _scored(keys, pair_counts, counts, min_count, threshold, npmi, tokens):
+def _scored(table, counts, min_count, threshold, npmi, tokens):
     """The table's pairs of at least ``min_count`` occurrences that score above ``threshold``:
     their keys, counts and scores. Two sweeps: the first counts them, so only they take memory."""
     n = 0
-    for slot in range(keys.shape[0]):
-        n += _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens) > -np.inf
+    for slot in range(table.shape[0]):
+        n += _passes(table, slot, counts, min_count, threshold, npmi, tokens) > -np.inf
     out_keys = np.empty(n, dtype=np.int64)
     out_counts = np.empty(n, dtype=np.int64)
     out_scores = np.empty(n, dtype=np.float64)
     n = 0
-    for slot in range(keys.shape[0]):
-        score = _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens)
+    for slot in range(table.shape[0]):
+        score = _passes(table, slot, counts, min_count, threshold, npmi, tokens)
         if score > -np.inf:
-            out_keys[n] = keys[slot]
-            out_counts[n] = pair_counts[slot]
+            out_keys[n] = table[slot, 0]
+            out_counts[n] = table[slot, 1]
             out_scores[n] = score
             n += 1
     return out_keys, out_counts, out_scores
 
 
 @njit(cache=True, inline="always")
-def _passes(keys, pair_counts, slot, counts, min_count, threshold, npmi, tokens):
+def _passes(table, slot, counts, min_count, threshold, npmi, tokens):
     """The score of the pair in ``slot`` if it passes, else -inf."""
-    key = keys[slot]
-    if key == _EMPTY or pair_counts[slot] < min_count:
+    key = table[slot, 0]
+    pair_count = table[slot, 1]
+    if key == _EMPTY or pair_count < min_count:
         return -np.inf
     a_count = counts[key >> 32]
     b_count = counts[key & 0xFFFFFFFF]
     if npmi:
-        score = _npmi(pair_counts[slot], a_count, b_count, tokens)
+        score = _npmi(pair_count, a_count, b_count, tokens)
         return score if score > threshold else -np.inf
-    single = _word2phrase_score(pair_counts[slot], a_count, b_count, min_count, tokens)
+    single = _word2phrase_score(pair_count, a_count, b_count, min_count, tokens)
     return np.float64(single) if single > np.float32(threshold) else -np.inf
 
 
@@ -524,16 +577,17 @@ def _looked_up(table, key):
 
 
 @njit(cache=True, nogil=True)
-def _join(ids, n, lookup, joined):
+def _join(ids, n, lookup, sides, joined):
     """One pass, left to right: a token whose pair with the token before is in ``lookup`` becomes,
-    with it, the phrase's id; the phrase then joins nothing more in this pass. ``ids[:n]`` is
-    compacted in place; ``joined[i]`` says whether input token i was joined. Returns the new length."""
+    with it, the phrase's id; the phrase then joins nothing more in this pass. ``sides`` says which
+    words begin (1) or end (2) a phrase, so most pairs need no lookup. ``ids[:n]`` is compacted in
+    place; ``joined[i]`` says whether input token i was joined. Returns the new length."""
     out = 0
     previous = np.int64(-1)  # the token before, if it may still join
     for i in range(n):
         word = ids[i]
         joined[i] = 0
-        if word >= 0 and previous >= 0:
+        if word >= 0 and previous >= 0 and sides[previous] & 1 and sides[word] & 2:
             phrase = _looked_up(lookup, _pair_key(previous, word))
             if phrase >= 0:
                 ids[out - 1] = phrase
@@ -560,54 +614,71 @@ def _compose(marks, joined):
 
 
 @njit(cache=True, nogil=True)
-def _rewrite(buf, ends_file, marks, at, glue, out):
-    """Copy ``buf`` to ``out``, each token marked joined in ``marks`` (from entry ``at[0]``, which
-    advances) written after ``glue`` instead of the whitespace before it. Stops before the whitespace
-    of a last token that may go on in the next block, unless ``ends_file``. Returns (bytes of ``buf``
-    used, bytes written)."""
-    n = buf.shape[0]
-    pos = 0
+def _rewrite(buf, ends_file, joins, at, glue, out):
+    """Copy ``buf`` to ``out``, each token that ``joins`` marks (from token ``at[0]``, which advances)
+    written after ``glue`` instead of the whitespace before it; ``joins`` ends with a 0 past its
+    last token. Unless ``ends_file``, stops after the last token that surely ended. Returns (bytes
+    of ``buf`` used, bytes written), or -1 for the first if ``buf`` holds more tokens than ``joins``.
+
+    One branch-free sweep finds token starts (a branch on each would be mispredicted at every word)
+    and the text between two joins is copied in one piece."""
+    used = buf.shape[0]
+    if not ends_file:
+        while used > 0 and not _is_space(buf[used - 1]):  # a token that may go on in the next block
+            used -= 1
+        while used > 0 and _is_space(buf[used - 1]):  # and the whitespace before it
+            used -= 1
+    last = joins.shape[0] - 1
+    token = at[0]
+    copied = 0  # buf[:copied] is in out[:size]
     size = 0
-    entry = at[0]
-    while pos < n:
-        gap = pos
-        while pos < n and _is_space(buf[pos]):
-            pos += 1
-        if pos == n:
-            if ends_file:
-                for k in range(gap, n):
-                    out[size] = buf[k]
-                    size += 1
-                gap = n
-            at[0] = entry
-            return gap, size
-        end = pos
-        while end < n and not _is_space(buf[end]):
-            end += 1
-        if end == n and not ends_file:
-            at[0] = entry
-            return gap, size
-        while entry < marks.shape[0] and marks[entry] == _LINE_END:
-            entry += 1
-        if entry == marks.shape[0]:  # more tokens than the first reading found
-            return -1, size
-        if marks[entry] == _JOINED and gap < pos:
-            for k in range(glue.shape[0]):
-                out[size] = glue[k]
-                size += 1
-        else:
-            for k in range(gap, pos):
-                out[size] = buf[k]
-                size += 1
-        entry += 1
-        for k in range(pos, end):
-            out[size] = buf[k]
-            size += 1
-        pos = end
-    at[0] = entry
-    return pos, size
+    gap = 0  # where the latest run of whitespace began
+    after_space = True
+    for pos in range(used):
+        space = _is_space(buf[pos])
+        gap = pos if space & (not after_space) else gap
+        starts = after_space & (not space)
+        if starts & (joins[min(token, last)] != 0) & (gap < pos):
+            size = _copy(out, size, buf, copied, gap)
+            size = _copy(out, size, glue, 0, glue.shape[0])
+            copied = pos
+        token += starts
+        after_space = space
+    if token > last:
+        return -1, size
+    at[0] = token
+    return used, _copy(out, size, buf, copied, used)
+
+
+@njit(cache=True, inline="always")
+def _copy(out, size, source, start, end):
+    """Append ``source[start:end]`` to ``out[:size]``; returns the new size."""
+    for k in range(end - start):
+        out[size + k] = source[start + k]
+    return size + max(end - start, 0)
 
 
 @njit(cache=True, inline="always")
 def _is_space(byte):
     return byte == 32 or (9 <= byte <= 13)
+
+
+@intrinsic
+def _prefetch(typingctx, table, row):
+    """Start loading the cache line of ``table[row, 0]`` for writing: a hint, with no effect on results."""
+    if not isinstance(table, types.Array) or table.ndim != 2 or not isinstance(row, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        table_type, row_type = signature.args
+        array = context.make_array(table_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], row_type, types.intp)
+        address = cgutils.get_item_pointer(context, builder, table_type, array,
+                                           [index, context.get_constant(types.intp, 0)])
+        i8_pointer, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        hint = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8_pointer, i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(hint, [builder.bitcast(address, i8_pointer), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(table, row), codegen
