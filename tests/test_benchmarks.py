@@ -7,11 +7,14 @@ the package.
 
 import importlib.util
 import json
+import random
+import shutil
+import sysconfig
 
 import pytest
 from conftest import planted_sentences, write_corpus
 
-from benchmarks import run, tools
+from benchmarks import phrases, run, tools
 
 COMBOS = ["sg-ns", "sg-hs"]
 THREADS = ["1", "2"]
@@ -108,3 +111,23 @@ def test_sharing_efficiency_is_measured_for_each_pair(tmp_path, capsys):
             assert figures["efficiency"] == pytest.approx(figures["shared"] / sum(figures["independent"]))
     table = capsys.readouterr().out
     assert "| SG+NS |" in table and "| CBOW+HS |" in table and "round 2:" in table
+
+
+def test_phrases_benchmark_finds_word2phrase_token_for_token_equal(tmp_path, capsys):
+    """One line (word2phrase counts pairs across line breaks, w2vfast does not), a word longer than
+    word2phrase keeps and a planted pair at the very end with no whitespace after it: both quirks."""
+    if (shutil.which("word2phrase", path=sysconfig.get_path("scripts")) or shutil.which("word2phrase")) is None:
+        pytest.skip("word2phrase is not installed (the test extra's word2vec package builds it)")
+    draw = random.Random(0)
+    tokens = []
+    for _ in range(3000):
+        tokens += ["new", "york"] if draw.random() < 0.05 else [f"w{draw.randrange(30)}"]
+    tokens[100] = "x" * 70
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(" ".join(tokens + ["new", "york"]))
+    results = phrases.main(["--corpus", str(corpus), "--threshold", "1", "--skip-gensim",
+                            "--workdir", str(tmp_path / "work")])
+    assert results["tokens"]["differing"] == 0
+    assert results["tokens"]["tokens_ours"] == results["tokens"]["tokens_word2phrase"] > 2000
+    assert "new_york" in phrases.our_phrases(tmp_path / "work" / "w2vfast-phrases.tsv")
+    assert "**0 differ**" in capsys.readouterr().out
