@@ -67,7 +67,12 @@ def run() -> None:
 
     When a command has finished and its output is flushed there is nothing left to do, but stopping
     Numba's thread pool and freeing the corpus and weights object by object cost 0.2-0.4 s a run.
+
+    Numba's first compiled call in a process imports SciPy's BLAS bindings, when SciPy is installed,
+    to back its ``np.dot``: 0.3-0.45 s of every command's start, for code that w2vfast's kernels never
+    use. This process is w2vfast's own, so it tells Numba there is none.
     """
+    sys.modules.setdefault("scipy.linalg.cython_blas", None)
     try:
         main(prog_name="w2vfast")
         code = 0

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import queue
 import sys
 import tempfile
 import threading
@@ -191,8 +193,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         if stdin is not None:
             stdin.seek(0)
         start = time.perf_counter()
-        with _output(output) as out:
-            _write_joined(files, stdin, marks, table.delimiter, out)
+        with _output(output) as out, _written_behind(out, sync=output != "-") as write:
+            _write_joined(files, stdin, marks, table.delimiter, write)
         if output != "-":
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
     return table
@@ -370,11 +372,47 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield out
 
 
+@contextlib.contextmanager
+def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
+    """A ``write`` that hands its bytes to a thread, which writes them to ``out`` (and with ``sync``
+    flushes them to disk, each piece while the next is made), so that the ``fsync`` that makes a
+    file whole before its rename is mostly done by then. Errors reach the caller."""
+    pending: queue.Queue = queue.Queue(maxsize=2)
+    failure: list = []
+
+    def drain() -> None:
+        while (piece := pending.get()) is not None:
+            if failure:
+                continue
+            try:
+                out.write(piece)
+                if sync:
+                    out.flush()
+                    os.fdatasync(out.fileno())
+            except BaseException as exc:  # handed to the writing thread
+                failure.append(exc)
+
+    def write(piece: bytes) -> None:
+        if failure:
+            raise failure[0]
+        pending.put(piece)
+
+    writer = threading.Thread(target=drain, daemon=True)
+    writer.start()
+    try:
+        yield write
+    finally:
+        pending.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
+
+
 def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
-                  out: BinaryIO) -> None:
-    """Write the text again, each token marked ``_JOINED`` glued to the one before by ``delimiter``.
-    A file that does not end in whitespace is followed by a newline, so that its last token does not
-    run into the next file's first."""
+                  out) -> None:
+    """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
+    before by ``delimiter``. A file that does not end in whitespace is followed by a newline, so that
+    its last token does not run into the next file's first."""
     glue = np.frombuffer(delimiter, dtype=np.uint8)
     joins = np.append(marks[marks != _LINE_END] == _JOINED, False).astype(np.uint8)
     at = np.zeros(1, dtype=np.int64)
@@ -390,12 +428,12 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
         if used < 0:
             raise W2VError(_CHANGED)
         if size:
-            out.write(written[:size].tobytes())
+            out(written[:size].tobytes())
             last = data[used - 1:used] if used else last
         carry = data[used:]
         if ends_file:
             if last not in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") and data:
-                out.write(b"\n")
+                out(b"\n")
                 last = b"\n"
             carry = b""
     if at[0] != joins.shape[0] - 1:
