@@ -44,7 +44,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
-from .corpus import SENTENCE_END, WordCounter, count_ids
+from .corpus import SENTENCE_END, WordCounter
 from .errors import W2VError
 from .io import atomic_write, check_writable
 from .memory import corpus_bytes, ensure_fits
@@ -208,7 +208,6 @@ def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable |
     new words, whose ids follow the counter's."""
     ids = counter.ids
     marks = np.where(ids == SENTENCE_END, np.uint8(_LINE_END), np.uint8(_STARTS))
-    joined = np.empty(ids.shape[0], dtype=np.uint8)
     delimiter = config.delimiter if given is None else given.delimiter
     table = PhraseTable(delimiter)
     words = _Words(counter, delimiter, index_all=given is not None)
@@ -231,13 +230,8 @@ def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable |
         lefts = np.array([p[0] for p in pairs], dtype=np.int64)
         rights = np.array([p[1] for p in pairs], dtype=np.int64)
         phrase_ids = np.array([words.add(left + delimiter + right) for left, right, _, _ in chosen], dtype=np.int64)
-        lookup = _pair_lookup(lefts, rights, phrase_ids)
-        sides = np.zeros(len(words), dtype=np.uint8)  # bit 1: the left word of a phrase, bit 2: a right one
-        sides[lefts] |= 1
-        sides[rights] |= 2
         before = n
-        n = _join(ids, n, lookup, sides, joined)
-        _compose(marks, joined)
+        n = _join(ids, n, len(words), lefts, rights, phrase_ids, marks)
         progress.say(f"pass {k + 1}: {detail}, {len(pairs):,} phrases, {before - n:,} joins, "
                      f"{time.perf_counter() - start:.2f} s")
     return table, marks, n, words.phrases
@@ -273,15 +267,8 @@ class _Words:
 def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshold: float) -> list:
     """The pairs of adjacent tokens of one line whose score passes ``threshold``, as
     ``(left id, right id, count, score)``, in the order of their ids."""
-    counts = count_ids(ids, n_words)
+    counts, eligible, candidates = _candidates(ids, n_words, config.min_count, config.scoring == "default", threshold)
     tokens = int(counts.sum())
-    eligible = counts >= config.min_count
-    if config.scoring == "default":
-        # count(ab) <= min(count(a), count(b)), so a pair scores at most words / max(count(a), count(b)):
-        # a word with threshold * count >= words joins nothing. The margin covers float32 rounding.
-        eligible &= config.threshold * counts.astype(np.float64) < 1.01 * tokens
-    eligible = eligible.astype(np.uint8)
-    candidates = _candidates(ids, eligible)
     # A power of two of partitions, at least one per thread, each counted on a table of half as
     # many slots as it has candidates (on wiki17m a third of them are distinct), within the budget;
     # if a partition fills its table, all are counted again on tables twice as large.
@@ -298,8 +285,9 @@ def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshol
     pair_counts = np.concatenate([f[1] for f in found])
     scores = np.concatenate([f[2] for f in found])
     order = np.argsort(keys)  # by the left word's first appearance, then the right one's
-    return [(int(k >> 32), int(k & 0xFFFFFFFF), int(c), float(s))
-            for k, c, s in zip(keys[order], pair_counts[order], scores[order])]
+    keys = keys[order]
+    return list(zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist(), pair_counts[order].tolist(),
+                    scores[order].tolist()))
 
 
 def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: float, tokens: int, parts: int,
@@ -312,9 +300,11 @@ def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: floa
     def count_parts(worker: int) -> None:
         table = np.empty((slots, 2), dtype=np.int64)
         for part in range(worker, parts, config.threads):
-            if not _count_part(ids, eligible, parts, part, table):
+            fitted, *passing = _count_and_score(ids, eligible, parts, part, table, counts, config.min_count,
+                                                threshold, npmi, tokens)
+            if not fitted:
                 return
-            found[part] = _scored(table, counts, config.min_count, threshold, npmi, tokens)
+            found[part] = passing
 
     _run_threads(count_parts, min(config.threads, parts))
     return None if any(f is None for f in found) else found
@@ -459,16 +449,40 @@ def _mixed(key):
 
 
 @njit(cache=True, nogil=True)
-def _candidates(ids, eligible):
-    """How many adjacent pairs of one line join two ``eligible`` words: the only pairs that may pass
-    (both words occur at least ``min_count`` times, and are not too frequent to score high)."""
+def _candidates(ids, n_words, min_count, bounded, threshold):
+    """Each word's count; whether it may be half of a phrase (1) or not (0); and how many adjacent
+    pairs of one line join two such words, the only pairs counted.
+
+    A pair may pass only if it occurs ``min_count`` times, and so then do its words. With the
+    default score (``bounded``), count(ab) <= min(count(a), count(b)), so a pair scores at most
+    words / max(count(a), count(b)): a word with threshold * count >= words joins nothing (the
+    margin covers float32 rounding)."""
+    counts = np.zeros(n_words, dtype=np.int64)
+    for word in ids:
+        if word >= 0:
+            counts[word] += 1
+    words = np.float64(counts.sum())
+    eligible = np.zeros(n_words, dtype=np.uint8)
+    for word in range(n_words):
+        eligible[word] = counts[word] >= min_count and not (bounded and threshold * counts[word] >= 1.01 * words)
     n = 0
     for i in range(1, ids.shape[0]):
         a = ids[i - 1]
         b = ids[i]
         if a >= 0 and b >= 0 and eligible[a] and eligible[b]:
             n += 1
-    return n
+    return counts, eligible, n
+
+
+@njit(cache=True, nogil=True)
+def _count_and_score(ids, eligible, parts, part, table, counts, min_count, threshold, npmi, tokens):
+    """Count partition ``part``'s pairs into ``table`` (``_count_part``) and return whether they fitted,
+    and the keys, counts and scores of those that pass (``_scored``)."""
+    if not _count_part(ids, eligible, parts, part, table):
+        empty = np.empty(0, dtype=np.int64)
+        return False, empty, empty, np.empty(0, dtype=np.float64)
+    keys, pair_counts, scores = _scored(table, counts, min_count, threshold, npmi, tokens)
+    return True, keys, pair_counts, scores
 
 
 @njit(cache=True, nogil=True)
@@ -527,7 +541,7 @@ def _count_pair(table, key, slot, mask, room):
         slot = (slot + np.uint64(1)) & mask
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _scored(table, counts, min_count, threshold, npmi, tokens):
     """The table's pairs of at least ``min_count`` occurrences that score above ``threshold``:
     their keys, counts and scores. Two sweeps: the first counts them, so only they take memory."""
@@ -583,7 +597,7 @@ def _npmi(pair_count, a_count, b_count, tokens):
     return np.log(pab / (pa * pb)) / -np.log(pab)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pair_lookup(lefts, rights, values):
     """An open-addressing table from the pairs ``(lefts[j], rights[j])`` to ``values[j]``: rows of
     (key, value), key -1 empty."""
@@ -615,40 +629,36 @@ def _looked_up(table, key):
 
 
 @njit(cache=True, nogil=True)
-def _join(ids, n, lookup, sides, joined):
-    """One pass, left to right: a token whose pair with the token before is in ``lookup`` becomes,
-    with it, the phrase's id; the phrase then joins nothing more in this pass. ``sides`` says which
-    words begin (1) or end (2) a phrase, so most pairs need no lookup. ``ids[:n]`` is compacted in
-    place; ``joined[i]`` says whether input token i was joined. Returns the new length."""
+def _join(ids, n, n_words, lefts, rights, phrases, marks):
+    """One pass, left to right: a token whose pair with the token before is ``(lefts[j], rights[j])``
+    becomes, with it, ``phrases[j]``; the phrase then joins nothing more in this pass. ``ids[:n]``
+    is compacted in place (returns its new length) and each joined token marked ``_JOINED`` in
+    ``marks``, whose entries not yet so marked are, in order, this pass's ids."""
+    lookup = _pair_lookup(lefts, rights, phrases)
+    sides = np.zeros(n_words, dtype=np.uint8)  # bit 1: the left word of a phrase, bit 2: a right one
+    for j in range(lefts.shape[0]):
+        sides[lefts[j]] |= 1
+        sides[rights[j]] |= 2
     out = 0
+    mark = 0
     previous = np.int64(-1)  # the token before, if it may still join
     for i in range(n):
+        while marks[mark] == _JOINED:
+            mark += 1
         word = ids[i]
-        joined[i] = 0
         if word >= 0 and previous >= 0 and sides[previous] & 1 and sides[word] & 2:
             phrase = _looked_up(lookup, _pair_key(previous, word))
             if phrase >= 0:
                 ids[out - 1] = phrase
-                joined[i] = 1
+                marks[mark] = _JOINED
+                mark += 1
                 previous = -1
                 continue
         ids[out] = word
         out += 1
+        mark += 1
         previous = word
     return out
-
-
-@njit(cache=True, nogil=True)
-def _compose(marks, joined):
-    """Fold one pass's ``joined`` (over that pass's tokens and line ends) into ``marks`` (over the
-    scan's): the pass's entries are, in order, the scan's entries not yet marked joined."""
-    j = 0
-    for i in range(marks.shape[0]):
-        if marks[i] == _JOINED:
-            continue
-        if joined[j]:
-            marks[i] = _JOINED
-        j += 1
 
 
 @njit(cache=True, nogil=True)
