@@ -66,7 +66,8 @@ def test_training_every_way_compiles_each_cached_kernel_once():
     signatures = json.loads(result.stdout)
     assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.corpus._scan",
             "w2vfast.word2vec_format._format_text_rows", "w2vfast.phrases._join",
-            "w2vfast.phrases._rewrite", "w2vfast.phrases._count_and_score"} <= {name for name, found in signatures.items() if found}
+            "w2vfast.phrases._rewrite", "w2vfast.phrases._count_and_score"} <= \
+        {name for name, found in signatures.items() if found}
     assert {name: found for name, found in signatures.items() if len(found) > 1} == {}
 
 
