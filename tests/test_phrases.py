@@ -123,10 +123,11 @@ def test_line_breaks_never_join_and_files_do_not_run_together(tmp_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_tiny_pair_table_budget_gives_the_same_table_and_text(tmp_path, monkeypatch, threads):
+def test_a_tiny_pair_table_budget_and_halved_blocks_give_the_same_table_and_text(tmp_path, monkeypatch, threads):
     lines = planted_lines(trigram=True)
     expected, table = phrased(tmp_path, lines, threshold=10, passes=2)
     monkeypatch.setattr(phrases, "PAIR_TABLE_BYTES", 1024)  # 64 slots: many partitions and retries
+    monkeypatch.setattr(phrases, "_SPLIT_BYTES", 64)  # with 2 threads, the text is rewritten in halves
     small, small_table = phrased(tmp_path, lines, "small.txt", threshold=10, passes=2, threads=threads)
     assert small == expected and small_table.passes == table.passes
 

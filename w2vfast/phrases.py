@@ -54,6 +54,7 @@ from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
+_SPLIT_BYTES = 1 << 20  # a block at least this long is rewritten in two halves at once
 _AHEAD = 16  # pairs between a table row's prefetch and its count: a power of two
 _JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
 _WHITESPACE = b" \t\n\v\f\r"
@@ -181,9 +182,12 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
                     "--disk-corpus DIR keeps it on disk", force)
     with _spooled_stdin(files) as stdin:
         start = time.perf_counter()
+        loading = threading.Thread(target=_load_kernels, daemon=True)
+        loading.start()
         counter = WordCounter(plain_text_bytes(files), disk_dir, config.threads)
         for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
             counter.feed(block, ends_file)
+        loading.join()
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
         table, marks, _, _ = join_passes(counter, config, given, progress)
@@ -194,10 +198,25 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             stdin.seek(0)
         start = time.perf_counter()
         with _output(output) as out, _written_behind(out, sync=output != "-") as write:
-            _write_joined(files, stdin, marks, table.delimiter, write)
+            _write_joined(files, stdin, marks, table.delimiter, write, config.threads)
         if output != "-":
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
     return table
+
+
+def _load_kernels() -> None:
+    """Call each compiled pass once on nothing, with the types of the real calls: in a fresh process
+    a first call loads it from Numba's cache, 20-40 ms each, which this does while the scan, which
+    lets go of the interpreter, reads the text."""
+    ids = np.zeros(2, dtype=np.int32)
+    counts, eligible, _ = _candidates(ids, 1, 1, True, 1.0)
+    _count_and_score(ids, eligible, 1, 0, np.empty((16, 2), dtype=np.int64), counts, 1, 1.0, False, 2)
+    none = np.empty(0, dtype=np.int64)
+    _join(ids, 0, 1, none, none, none, np.zeros(2, dtype=np.uint8))
+    text = np.frombuffer(b"  ", dtype=np.uint8)
+    _rewrite(text, True, np.zeros(1, dtype=np.uint8), np.zeros(1, dtype=np.int64), np.frombuffer(b"_", dtype=np.uint8),
+             np.empty(4, dtype=np.uint8))
+    _count_tokens(text)
 
 
 def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable | None,
@@ -217,22 +236,20 @@ def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable |
         start = time.perf_counter()
         if given is None:
             threshold = config.thresholds()[k]
-            pairs = _passing_pairs(ids[:n], len(words), config, threshold)
-            lefts, rights = words.of([p[0] for p in pairs]), words.of([p[1] for p in pairs])
-            chosen = [(left, right, count, score) for left, right, (_, _, count, score) in zip(lefts, rights, pairs)]
+            lefts, rights, counts, scores = _passing_pairs(ids[:n], len(words), config, threshold)
+            chosen = list(zip(words.of(lefts), words.of(rights), counts.tolist(), scores.tolist()))
             detail = f"threshold {threshold:g}"
         else:
             chosen = [(left, right, count, score) for left, right, count, score in given.passes[k]
                       if left in words.index and right in words.index]
-            pairs = [(words.index[left], words.index[right], count, score) for left, right, count, score in chosen]
+            lefts = np.array([words.index[left] for left, _, _, _ in chosen], dtype=np.int64)
+            rights = np.array([words.index[right] for _, right, _, _ in chosen], dtype=np.int64)
             detail = "from the saved table"
         table.passes.append(chosen)
-        lefts = np.array([p[0] for p in pairs], dtype=np.int64)
-        rights = np.array([p[1] for p in pairs], dtype=np.int64)
-        phrase_ids = np.array([words.add(left + delimiter + right) for left, right, _, _ in chosen], dtype=np.int64)
+        phrase_ids = np.array(words.add([left + delimiter + right for left, right, _, _ in chosen]), dtype=np.int64)
         before = n
         n = _join(ids, n, len(words), lefts, rights, phrase_ids, marks)
-        progress.say(f"pass {k + 1}: {detail}, {len(pairs):,} phrases, {before - n:,} joins, "
+        progress.say(f"pass {k + 1}: {detail}, {len(chosen):,} phrases, {before - n:,} joins, "
                      f"{time.perf_counter() - start:.2f} s")
     return table, marks, n, words.phrases
 
@@ -252,21 +269,29 @@ class _Words:
     def __len__(self) -> int:
         return self.scanned + len(self.phrases)
 
-    def of(self, ids: list[int]) -> list[bytes]:
-        scanned = self.counter.words([i for i in ids if i < self.scanned])[::-1]
-        return [self.phrases[i - self.scanned] if i >= self.scanned else scanned.pop() for i in ids]
+    def of(self, ids: np.ndarray) -> list[bytes]:
+        scanned = ids < self.scanned
+        if scanned.all():
+            return self.counter.words(ids)
+        found = iter(self.counter.words(ids[scanned]))
+        return [next(found) if i < self.scanned else self.phrases[i - self.scanned] for i in ids.tolist()]
 
-    def add(self, phrase: bytes) -> int:
-        """The id of ``phrase``: a word's already, or the next one."""
-        if phrase not in self.index:
-            self.index[phrase] = len(self)
-            self.phrases.append(phrase)
-        return self.index[phrase]
+    def add(self, phrases: list[bytes]) -> list[int]:
+        """The ids of ``phrases``: a word's already, or the next ones."""
+        index, added, ids = self.index, self.phrases, []
+        for phrase in phrases:
+            found = index.get(phrase)
+            if found is None:
+                found = index[phrase] = self.scanned + len(added)
+                added.append(phrase)
+            ids.append(found)
+        return ids
 
 
-def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshold: float) -> list:
-    """The pairs of adjacent tokens of one line whose score passes ``threshold``, as
-    ``(left id, right id, count, score)``, in the order of their ids."""
+def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig,
+                   threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of adjacent tokens of one line whose score passes ``threshold``: their left and
+    right ids, counts and scores, in the order of their ids."""
     counts, eligible, candidates = _candidates(ids, n_words, config.min_count, config.scoring == "default", threshold)
     tokens = int(counts.sum())
     # A power of two of partitions, at least one per thread, each counted on a table of half as
@@ -286,8 +311,7 @@ def _passing_pairs(ids: np.ndarray, n_words: int, config: PhraseConfig, threshol
     scores = np.concatenate([f[2] for f in found])
     order = np.argsort(keys)  # by the left word's first appearance, then the right one's
     keys = keys[order]
-    return list(zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist(), pair_counts[order].tolist(),
-                    scores[order].tolist()))
+    return keys >> 32, keys & 0xFFFFFFFF, pair_counts[order], scores[order]
 
 
 def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: float, tokens: int, parts: int,
@@ -399,7 +423,7 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
 
 
 def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
-                  out) -> None:
+                  out, threads: int = 1) -> None:
     """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
     before by ``delimiter``. A file that does not end in whitespace is followed by a newline, so that
     its last token does not run into the next file's first."""
@@ -412,14 +436,10 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
         data = carry + block if carry else block
         if not data and not ends_file:
             continue
-        buf = np.frombuffer(data, dtype=np.uint8)
-        written = np.empty(len(data) * max(len(delimiter), 1) + 1, dtype=np.uint8)
-        used, size = _rewrite(buf, ends_file, joins, at, glue, written)
-        if used < 0:
-            raise W2VError(_CHANGED)
-        if size:
-            out(written[:size].tobytes())
-            last = data[used - 1:used] if used else last
+        used, pieces = _rewritten(data, ends_file, joins, at, glue, threads)
+        for piece in pieces:
+            out(piece)
+        last = data[used - 1:used] if used else last
         carry = data[used:]
         if ends_file:
             if last not in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") and data:
@@ -428,6 +448,56 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
             carry = b""
     if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
+
+
+def _rewritten(data: bytes, ends_file: bool, joins: np.ndarray, at: np.ndarray, glue: np.ndarray,
+               threads: int) -> tuple[int, list[bytes]]:
+    """``_rewrite`` of one block: the bytes of ``data`` used and the pieces to write. With two or
+    more threads, a block of ``_SPLIT_BYTES`` or more is cut at the run of whitespace after its
+    middle, and the later half is rewritten at once with the earlier, from the earlier's token count."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    cut = _middle_gap(data) if threads > 1 and len(data) >= _SPLIT_BYTES else None
+    if cut is None:
+        used, piece = _rewrite_part(buf, ends_file, joins, at, glue)
+        return used, [piece]
+    later_at = np.array([at[0] + _count_tokens(buf[:cut])])
+    later: list = []
+
+    def rewrite_later() -> None:
+        try:
+            later.append(_rewrite_part(buf[cut:], ends_file, joins, later_at, glue))
+        except BaseException as exc:  # handed to this thread
+            later.append(exc)
+
+    worker = threading.Thread(target=rewrite_later, daemon=True)
+    worker.start()
+    try:
+        _, earlier = _rewrite_part(buf[:cut], True, joins, at, glue)
+    finally:
+        worker.join()
+    if isinstance(later[0], BaseException):
+        raise later[0]
+    at[0] = later_at[0]
+    return cut + later[0][0], [earlier, later[0][1]]
+
+
+def _rewrite_part(buf: np.ndarray, ends_file: bool, joins: np.ndarray, at: np.ndarray, glue: np.ndarray):
+    written = np.empty(buf.shape[0] * max(glue.shape[0], 1) + 1, dtype=np.uint8)
+    used, size = _rewrite(buf, ends_file, joins, at, glue, written)
+    if used < 0:
+        raise W2VError(_CHANGED)
+    return used, written[:size].tobytes()
+
+
+def _middle_gap(data: bytes) -> int | None:
+    """Where the first run of whitespace after the middle of ``data`` begins, if one does."""
+    found = [at for at in (data.find(b" ", len(data) // 2), data.find(b"\n", len(data) // 2)) if at >= 0]
+    if not found:
+        return None
+    cut = min(found)
+    while cut > 0 and data[cut - 1] in _WHITESPACE:
+        cut -= 1
+    return cut or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,6 +766,18 @@ def _rewrite(buf, ends_file, joins, at, glue, out):
         return -1, size
     at[0] = token
     return used, _copy(out, size, buf, copied, used)
+
+
+@njit(cache=True, nogil=True)
+def _count_tokens(buf):
+    """The tokens of ``buf``, which starts after whitespace: one branch-free sweep."""
+    n = 0
+    after_space = True
+    for pos in range(buf.shape[0]):
+        space = _is_space(buf[pos])
+        n += after_space & (not space)
+        after_space = space
+    return n
 
 
 @njit(cache=True, inline="always")
