@@ -788,8 +788,11 @@ def _copy(out, size, source, start, end):
     return size + max(end - start, 0)
 
 
+# This one and ``_prefetch`` have near twins in corpus.py and kernels.py: compiled code calls only
+# into its own file, since Numba's cache would not see the other file change.
 @njit(cache=True, inline="always")
 def _is_space(byte):
+    """ASCII whitespace, as the corpus scanner reads it: the two must find the same tokens."""
     return byte == 32 or (9 <= byte <= 13)
 
 
