@@ -20,6 +20,7 @@ import w2vfast
 from w2vfast import phrases
 from w2vfast.checkpoint import read_header
 from w2vfast.cli import main
+from w2vfast.corpus import WordCounter
 from w2vfast.phrases import PhraseConfig, PhraseTable, phrase_corpus
 
 PLANTED = [("new", "york"), ("los", "angeles"), ("prime", "minister")]
@@ -244,3 +245,16 @@ def test_progress_goes_to_stderr_and_the_phrases_to_the_output(tmp_path):
     assert result.returncode == 0 and b"new_york" in result.stdout
     assert b"pass 1: threshold 10, 3 phrases" in result.stderr and b"new_york" not in result.stderr
     assert len(result.stdout) == os.path.getsize(corpus)  # one space became one "_" in each phrase
+
+
+def test_the_counter_finds_the_words_that_hold_the_delimiter():
+    """Words 1, 8 and 9 hold it: a set of such small numbers does not iterate in their order."""
+    counter = WordCounter()
+    counter.feed(b"w0 a_b w2 w3 w4 w5 w6 w7 x_y_z _d w10 a_b x\n" * 3, True)
+    found = counter.words_containing(b"_")
+    assert found == [1, 8, 9] and counter.words(found) == [b"a_b", b"x_y_z", b"_d"]
+    assert counter.words(counter.words_containing(b"_d")) == [b"_d"] and counter.words_containing(b"%") == []
+    # In the pool of words, a: and :b make a :: that neither holds.
+    counter = WordCounter()
+    counter.feed(b"w0 p::q w2 w3 w4 w5 w6 w7 a: :b\n", True)
+    assert counter.words_containing(b"::") == [1]

@@ -254,7 +254,8 @@ class WordCounter:
         while at >= 0:
             found.add(int(np.searchsorted(main.starts[: self.n_words], at, side="right")) - 1)
             at = pool.find(part, at + 1)
-        return sorted(w for w, word in zip(found, self.words(sorted(found))) if part in word)
+        candidates = sorted(found)
+        return [w for w, word in zip(candidates, self.words(candidates)) if part in word]
 
     @property
     def ids(self) -> np.ndarray:
