@@ -16,10 +16,11 @@ passes work on that id sequence, each one compacting it in place, and remember f
 the text whether it is joined to the token before it. Only then is the text read again and written
 back byte for byte, but for the whitespace between joined tokens, which becomes the delimiter.
 
-Memory: the id sequence (4 bytes a token, on disk with ``disk_dir``), a byte a token for the joins,
-the scanner's table of distinct words, and tables of pair counts that together never exceed
-``PAIR_TABLE_BYTES``: the pairs are counted in as many hash partitions as that takes, each a sweep
-over the ids, one partition per thread at a time, and only the pairs that pass are kept.
+Memory: the id sequence (4 bytes a token, on disk with ``disk_dir``), two bytes a token for the
+joins (the marks, and the tokens' alone for the rewrite), the scanner's table of distinct words,
+and tables of pair counts that together never exceed ``PAIR_TABLE_BYTES``: the pairs are counted
+in as many hash partitions as that takes, each a sweep over the ids, one partition per thread at a
+time, and only the pairs that pass are kept.
 
 Each compiled call chain stays inside this file, since Numba's cache does not see changes elsewhere.
 """
@@ -47,7 +48,7 @@ from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_
 from .corpus import SENTENCE_END, WordCounter
 from .errors import W2VError
 from .io import atomic_write, check_writable
-from .memory import corpus_bytes, ensure_fits
+from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
 
@@ -177,14 +178,15 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             check_writable(path)
     files = corpus_files(corpus)
     given = PhraseTable.load(apply) if apply is not None else None
-    if disk_dir is None:
-        ensure_fits("reading the corpus", corpus_bytes(plain_text_bytes(files)),
-                    "--disk-corpus DIR keeps it on disk", force)
+    text_bytes = plain_text_bytes(files)
+    needed = {"pair tables": PAIR_TABLE_BYTES, "marks": 2 * (text_bytes // TEXT_BYTES_PER_WORD)}
+    ensure_fits("phrasing the corpus", needed if disk_dir is not None else {**corpus_bytes(text_bytes), **needed},
+                "--disk-corpus DIR keeps its ids on disk", force)
     with _spooled_stdin(files) as stdin:
         start = time.perf_counter()
         loading = threading.Thread(target=_load_kernels, daemon=True)
         loading.start()
-        counter = WordCounter(plain_text_bytes(files), disk_dir, config.threads)
+        counter = WordCounter(text_bytes, disk_dir, config.threads)
         for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
             counter.feed(block, ends_file)
         loading.join()
