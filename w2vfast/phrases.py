@@ -145,6 +145,7 @@ class PhraseTable:
         fields = header.split()
         if not header.startswith(TABLE_MAGIC + b" ") or len(fields) != 6:
             raise W2VError(f"{path} is not a w2vfast phrase table (see --save-phrases)")
+        number = 1
         try:
             delimiter = bytes.fromhex(fields[4].split(b"=", 1)[1].decode())
             table = cls(delimiter, [[] for _ in range(int(fields[5].split(b"=", 1)[1]))])
@@ -158,8 +159,7 @@ class PhraseTable:
                     raise ValueError
                 table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], int(count), float(score)))
         except (ValueError, IndexError, UnicodeDecodeError):
-            raise W2VError(f"phrase table {path} is damaged near line "
-                           f"{number if 'number' in locals() else 1}") from None
+            raise W2VError(f"phrase table {path} is damaged near line {number}") from None
         if not delimiter or any(byte in _WHITESPACE for byte in delimiter):
             raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
         return table
@@ -209,7 +209,12 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
 def _load_kernels() -> None:
     """Call each compiled pass once on nothing, with the types of the real calls: in a fresh process
     a first call loads it from Numba's cache, 20-40 ms each, which this does while the scan, which
-    lets go of the interpreter, reads the text."""
+    lets go of the interpreter, reads the text. A failure here is left to the real calls to meet."""
+    with contextlib.suppress(Exception):
+        _call_each_kernel()
+
+
+def _call_each_kernel() -> None:
     ids = np.zeros(2, dtype=np.int32)
     counts, eligible, _ = _candidates(ids, 1, 1, True, 1.0)
     _count_and_score(ids, eligible, 1, 0, np.empty((16, 2), dtype=np.int64), counts, 1, 1.0, False, 2)
