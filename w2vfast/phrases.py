@@ -432,27 +432,26 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
 def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
                   out, threads: int = 1) -> None:
     """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
-    before by ``delimiter``. A file that does not end in whitespace is followed by a newline, so that
-    its last token does not run into the next file's first."""
+    before by ``delimiter``. A file that does not end in whitespace is followed by a newline if
+    another file's text follows, so that its last token does not run into the next file's first."""
     glue = np.frombuffer(delimiter, dtype=np.uint8)
     joins = np.append(marks[marks != _LINE_END] == _JOINED, False).astype(np.uint8)
     at = np.zeros(1, dtype=np.int64)
     carry = b""
-    last = b"\n"
+    open_token = False  # the file before ended inside a token
     for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
         data = carry + block if carry else block
-        if not data and not ends_file:
+        if not data:
             continue
+        if open_token:
+            out(b"\n")
+            open_token = False
         used, pieces = _rewritten(data, ends_file, joins, at, glue, threads)
         for piece in pieces:
             out(piece)
-        last = data[used - 1:used] if used else last
         carry = data[used:]
         if ends_file:
-            if last not in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") and data:
-                out(b"\n")
-                last = b"\n"
-            carry = b""
+            open_token = data[-1] not in _WHITESPACE
     if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
 
