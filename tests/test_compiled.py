@@ -46,9 +46,10 @@ for n, options in enumerate(runs):
 for threads, scoring in ((1, "default"), (2, "npmi")):
     config = phrases.PhraseConfig(min_count=2, threshold=0.1 if scoring == "npmi" else 1.0, scoring=scoring,
                                   passes=2, threads=threads)
-    phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt")
+    disk = folder if threads == 2 else None
+    phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt", disk_dir=disk)
     phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
-    w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt")
+    w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
 signatures = {}
 for module in (corpus, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():

@@ -136,6 +136,22 @@ def test_a_tiny_pair_table_budget_and_halved_blocks_give_the_same_table_and_text
     assert small == expected and small_table.passes == table.passes
 
 
+def test_with_a_disk_folder_the_ids_and_marks_live_there_and_nothing_is_left(tmp_path, monkeypatch):
+    lines = planted_lines(trigram=True)
+    expected, table = phrased(tmp_path, lines, threshold=10, passes=2)
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    kept = []
+    scratch = phrases._scratch_bytes
+    monkeypatch.setattr(phrases, "_scratch_bytes", lambda n, where: kept.append(scratch(n, where)) or kept[-1])
+    monkeypatch.setattr(phrases, "_CHUNK", 100)  # the marks made and copied in many pieces
+    out = str(tmp_path / "disk.txt")
+    assert phrase_corpus([str(tmp_path / "corpus.txt")], out, PhraseConfig(threshold=10, passes=2),
+                         disk_dir=str(folder)).passes == table.passes
+    assert open(out, "rb").read() == expected
+    assert len(kept) == 2 and all(isinstance(array, np.memmap) for array in kept) and os.listdir(folder) == []
+
+
 def test_scores_are_word2phrase_s_and_gensim_s_npmi(tmp_path):
     lines = planted_lines()
     tokens = [line.split() for line in lines]

@@ -85,7 +85,7 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
     else:
         counter = _count_sentences(corpus, config.threads)
     if phrases is not None:
-        phrases.join(counter, config.threads)
+        phrases.join(counter, config.threads, disk_dir)
     if counter.n_words == 0:
         raise W2VError("the corpus is empty: it holds no words")
     if vocab is not None:

@@ -55,6 +55,7 @@ from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
+_CHUNK = 1 << 24  # marks made and copied this many at a time, so that no temporary is as large
 _SPLIT_BYTES = 1 << 20  # a block at least this long is rewritten in two halves at once
 _AHEAD = 16  # pairs between a table row's prefetch and its count: a power of two
 _JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
@@ -112,11 +113,11 @@ class PhraseTable:
     def __len__(self) -> int:
         return sum(len(joined) for joined in self.passes)
 
-    def join(self, counter: WordCounter, threads: int = 1) -> None:
+    def join(self, counter: WordCounter, threads: int = 1, disk_dir: str | None = None) -> None:
         """Join this table's phrases in the text the counter has read, pass by pass (its ids end
         compacted, the phrases added to its words): ``train --phrases``."""
         _, _, n_ids, phrases = join_passes(counter, PhraseConfig(delimiter=self.delimiter, threads=threads), self,
-                                           Progress(0, quiet=True))
+                                           Progress(0, quiet=True), disk_dir)
         counter.replace_ids(n_ids, phrases)
 
     def phrases(self) -> list[bytes]:
@@ -192,7 +193,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         loading.join()
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
-        table, marks, _, _ = join_passes(counter, config, given, progress)
+        table, marks, _, _ = join_passes(counter, config, given, progress, disk_dir)
         if save_phrases is not None:
             table.save(save_phrases)
             progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
@@ -200,7 +201,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             stdin.seek(0)
         start = time.perf_counter()
         with _output(output) as out, _written_behind(out, sync=output != "-") as write:
-            _write_joined(files, stdin, marks, table.delimiter, write, config.threads)
+            _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
         if output != "-":
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
     return table
@@ -226,14 +227,16 @@ def _call_each_kernel() -> None:
     _count_tokens(text)
 
 
-def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable | None,
-                progress: Progress) -> tuple[PhraseTable, np.ndarray, int, list[bytes]]:
+def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable | None, progress: Progress,
+                disk_dir: str | None = None) -> tuple[PhraseTable, np.ndarray, int, list[bytes]]:
     """Run the passes over the counter's ids, compacting them in place. Returns the table; for every
     id the scan wrote, whether its token joins the one before (``_JOINED``), starts a token
     (``_STARTS``) or is a line end (``_LINE_END``); how many ids are left; and the phrases that are
-    new words, whose ids follow the counter's."""
+    new words, whose ids follow the counter's. With ``disk_dir`` the marks are kept on disk there."""
     ids = counter.ids
-    marks = np.where(ids == SENTENCE_END, np.uint8(_LINE_END), np.uint8(_STARTS))
+    marks = _scratch_bytes(ids.shape[0], disk_dir)
+    for start in range(0, ids.shape[0], _CHUNK):
+        marks[start:start + _CHUNK] = np.where(ids[start:start + _CHUNK] == SENTENCE_END, _LINE_END, _STARTS)
     delimiter = config.delimiter if given is None else given.delimiter
     table = PhraseTable(delimiter)
     words = _Words(counter, delimiter, index_all=given is not None)
@@ -430,12 +433,12 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
 
 
 def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
-                  out, threads: int = 1) -> None:
+                  out, threads: int = 1, disk_dir: str | None = None) -> None:
     """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
     before by ``delimiter``. A file that does not end in whitespace is followed by a newline if
     another file's text follows, so that its last token does not run into the next file's first."""
     glue = np.frombuffer(delimiter, dtype=np.uint8)
-    joins = np.append(marks[marks != _LINE_END] == _JOINED, False).astype(np.uint8)
+    joins = _token_joins(marks, disk_dir)
     at = np.zeros(1, dtype=np.int64)
     carry = b""
     open_token = False  # the file before ended inside a token
@@ -454,6 +457,33 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
             open_token = data[-1] not in _WHITESPACE
     if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
+
+
+def _scratch_bytes(n: int, disk_dir: str | None) -> np.ndarray:
+    """``n`` zeroed bytes: in RAM, or with ``disk_dir`` in an unnamed memory-mapped file there."""
+    if disk_dir is None or n == 0:
+        return np.zeros(n, dtype=np.uint8)
+    try:
+        backing = tempfile.TemporaryFile(dir=disk_dir, prefix="w2vfast-phrases-")
+        backing.truncate(n)
+    except OSError as exc:
+        raise W2VError(f"cannot keep the phrase marks in {disk_dir}: {exc.strerror or exc}") from None
+    return np.memmap(backing, dtype=np.uint8, mode="r+", shape=(n,))
+
+
+def _token_joins(marks: np.ndarray, disk_dir: str | None) -> np.ndarray:
+    """``marks`` without its line ends, 1 for a token joined to the one before, then one 0 more;
+    a piece at a time, so that no copy of the marks is made in RAM."""
+    tokens = sum(int(np.count_nonzero(marks[start:start + _CHUNK] != _LINE_END))
+                 for start in range(0, marks.shape[0], _CHUNK))
+    joins = _scratch_bytes(tokens + 1, disk_dir)
+    at = 0
+    for start in range(0, marks.shape[0], _CHUNK):
+        piece = marks[start:start + _CHUNK]
+        joined = piece[piece != _LINE_END] == _JOINED
+        joins[at:at + joined.shape[0]] = joined
+        at += joined.shape[0]
+    return joins
 
 
 def _rewritten(data: bytes, ends_file: bool, joins: np.ndarray, at: np.ndarray, glue: np.ndarray,
