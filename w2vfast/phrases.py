@@ -16,8 +16,8 @@ passes work on that id sequence, each one compacting it in place, and remember f
 the text whether it is joined to the token before it. Only then is the text read again and written
 back byte for byte, but for the whitespace between joined tokens, which becomes the delimiter.
 
-Memory: the id sequence (4 bytes a token, on disk with ``disk_dir``), two bytes a token for the
-joins (the marks, and the tokens' alone for the rewrite), the scanner's table of distinct words,
+Memory: the id sequence (4 bytes a token) and two bytes a token for the joins (the marks, and the
+tokens' alone for the rewrite), all on disk with ``disk_dir``; the scanner's table of distinct words;
 and tables of pair counts that together never exceed ``PAIR_TABLE_BYTES``: the pairs are counted
 in as many hash partitions as that takes, each a sweep over the ids, one partition per thread at a
 time, and only the pairs that pass are kept.
