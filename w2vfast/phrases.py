@@ -180,9 +180,10 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     files = corpus_files(corpus)
     given = PhraseTable.load(apply) if apply is not None else None
     text_bytes = plain_text_bytes(files)
-    needed = {"pair tables": PAIR_TABLE_BYTES, "marks": 2 * (text_bytes // TEXT_BYTES_PER_WORD)}
-    ensure_fits("phrasing the corpus", needed if disk_dir is not None else {**corpus_bytes(text_bytes), **needed},
-                "--disk-corpus DIR keeps its ids on disk", force)
+    needed = {"pair tables": PAIR_TABLE_BYTES}
+    if disk_dir is None:
+        needed.update(corpus_bytes(text_bytes), marks=2 * (text_bytes // TEXT_BYTES_PER_WORD))
+    ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)
     with _spooled_stdin(files) as stdin:
         start = time.perf_counter()
         loading = threading.Thread(target=_load_kernels, daemon=True)
