@@ -277,3 +277,18 @@ def test_the_counter_finds_the_words_that_hold_the_delimiter():
     counter = WordCounter()
     counter.feed(b"w0 p::q w2 w3 w4 w5 w6 w7 a: :b\n", True)
     assert counter.words_containing(b"::") == [1]
+
+
+def test_a_text_too_large_for_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    from w2vfast import memory
+
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
+    result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(tmp_path / "out.txt")])
+    assert result.exit_code == 1 and "phrasing the corpus needs about" in result.output
+    assert "encoded corpus" in result.output and ", marks " in result.output and not (tmp_path / "out.txt").exists()
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(tmp_path / "out.txt"),
+                                       "--disk-corpus", str(folder)])
+    assert result.exit_code == 1 and "of memory (pair tables 256.0 MiB) but" in result.output
