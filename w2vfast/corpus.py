@@ -193,7 +193,7 @@ class WordCounter:
             part = self._part
             known = int(part.state[0])
             part.start_part()
-            later = _in_background(part.scan, buf, half, end)
+            later = in_background(part.scan, buf, half, end)
             try:
                 self._main.scan(buf, 0, half)
             finally:
@@ -234,7 +234,7 @@ class WordCounter:
     def counts(self) -> np.ndarray:
         """Occurrences of each provisional word, counted once from the ids."""
         if self._counts is None:
-            self._counts = count_ids(self.ids, self.n_words)
+            self._counts = _count_ids(self.ids, self.n_words)
         return self._counts
 
     def words(self, indices) -> list[bytes]:
@@ -348,7 +348,7 @@ def _grown(array: np.ndarray, minimum: int) -> np.ndarray:
     return bigger
 
 
-def _in_background(function, *args):
+def in_background(function, *args):
     """Start ``function(*args)`` in a thread; the returned callable waits and re-raises its error."""
     failure = []
 
@@ -535,7 +535,7 @@ def _renumber_by_first_appearance(ids, n_words):
 
 
 @njit(cache=True)
-def count_ids(ids, n_words):
+def _count_ids(ids, n_words):
     counts = np.zeros(n_words, dtype=np.int64)
     for word in ids:
         if word >= 0:

@@ -45,7 +45,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
-from .corpus import SENTENCE_END, WordCounter
+from .corpus import SENTENCE_END, WordCounter, in_background
 from .errors import W2VError
 from .io import atomic_write, check_writable
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
@@ -186,12 +186,11 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)
     with _spooled_stdin(files) as stdin:
         start = time.perf_counter()
-        loading = threading.Thread(target=_load_kernels, daemon=True)
-        loading.start()
+        loaded = in_background(_load_kernels)
         counter = WordCounter(text_bytes, disk_dir, config.threads)
         for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
             counter.feed(block, ends_file)
-        loading.join()
+        loaded()
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
         table, marks, _, _ = join_passes(counter, config, given, progress, disk_dir)
@@ -346,20 +345,15 @@ def _count_in_parts(ids, counts, eligible, config: PhraseConfig, threshold: floa
 
 
 def _run_threads(work, threads: int) -> None:
-    """``work(t)`` for each worker t, in threads (the kernels release the GIL); errors re-raised."""
+    """``work(t)`` for each worker t, in threads (the kernels release the GIL); once all have ended,
+    the first error is raised."""
+    waits = [in_background(work, t) for t in range(threads)]
     failures = []
-
-    def run(worker: int) -> None:
+    for wait in waits:
         try:
-            work(worker)
-        except BaseException as exc:  # handed to the caller
+            wait()
+        except BaseException as exc:  # raised once every worker has ended
             failures.append(exc)
-
-    workers = [threading.Thread(target=run, args=(t,), daemon=True) for t in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
     if failures:
         raise failures[0]
 
@@ -499,21 +493,11 @@ def _rewritten(data: bytes, ends_file: bool, joins: np.ndarray, at: np.ndarray, 
         return used, [piece]
     later_at = np.array([at[0] + _count_tokens(buf[:cut])])
     later: list = []
-
-    def rewrite_later() -> None:
-        try:
-            later.append(_rewrite_part(buf[cut:], ends_file, joins, later_at, glue))
-        except BaseException as exc:  # handed to this thread
-            later.append(exc)
-
-    worker = threading.Thread(target=rewrite_later, daemon=True)
-    worker.start()
+    wait = in_background(lambda: later.append(_rewrite_part(buf[cut:], ends_file, joins, later_at, glue)))
     try:
         _, earlier = _rewrite_part(buf[:cut], True, joins, at, glue)
     finally:
-        worker.join()
-    if isinstance(later[0], BaseException):
-        raise later[0]
+        wait()
     at[0] = later_at[0]
     return cut + later[0][0], [earlier, later[0][1]]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numba
 import numpy as np
@@ -24,12 +24,14 @@ from .errors import OutputFailed, W2VError
 from .interrupt import stop_at_safe_point
 from .io import check_writable
 from .memory import ensure_fits, training_bytes
-from .phrases import PhraseTable
 from .progress import Progress
 from .safepoint import SafePoint
 from .sharing import choose_sharing
 from .vectors import KeyedVectors
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
+
+if TYPE_CHECKING:
+    from .phrases import PhraseTable
 
 BLOCK_WORDS = 25_000
 # Blocks per thread in one kernel call. Threads claim blocks one at a time, so a thread that falls
@@ -92,7 +94,11 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     if corpus is None:
         raise W2VError("no corpus given")
     config = TrainConfig(**options)
-    table = PhraseTable.load(phrases) if phrases is not None else None
+    table = None
+    if phrases is not None:
+        from .phrases import PhraseTable  # only a run with phrases loads their module and kernels
+
+        table = PhraseTable.load(phrases)
     if output is not None:
         check_writable(output)
         binary = output.endswith(".bin") if binary is None else binary
