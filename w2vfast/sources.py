@@ -92,27 +92,46 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
     """Produce ``items`` in a background thread, up to ``depth`` ahead of the consumer.
 
     File reads and decompression release the GIL, and so does the Numba scan, so reading the next
-    block overlaps with scanning this one. Errors reach the consumer in order.
+    block overlaps with scanning this one. Errors reach the consumer in order. Closing the returned
+    generator early (a reader that stops halfway) stops the thread and closes the files.
     """
     pending: queue.Queue = queue.Queue(maxsize=depth)
     finished = object()
+    stop = threading.Event()
+
+    def offer(entry) -> bool:
+        """Queue ``entry`` unless the consumer stops first."""
+        while not stop.is_set():
+            try:
+                pending.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce():
         try:
             for item in items:
-                pending.put((item, None))
-            pending.put((finished, None))
+                if not offer((item, None)):
+                    break
+            offer((finished, None))
         except BaseException as exc:  # handed over to the consumer, which re-raises it
-            pending.put((finished, exc))
+            offer((finished, exc))
+        finally:
+            if stop.is_set() and hasattr(items, "close"):
+                items.close()
 
     threading.Thread(target=produce, daemon=True).start()
-    while True:
-        item, error = pending.get()
-        if error is not None:
-            raise error
-        if item is finished:
-            return
-        yield item
+    try:
+        while True:
+            item, error = pending.get()
+            if error is not None:
+                raise error
+            if item is finished:
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 def plain_text_bytes(paths: list[str]) -> int:
