@@ -33,8 +33,8 @@ class Vocab:
     @staticmethod
     def select(counts: np.ndarray, min_count: int, max_vocab: int | None) -> np.ndarray:
         """Indices of the kept words, by descending count; ties keep their original order."""
-        order = np.argsort(-counts, kind="stable")
-        order = order[counts[order] >= min_count]
+        kept = np.flatnonzero(counts >= min_count)  # first: most of a web corpus's words are rare
+        order = kept[np.argsort(-counts[kept], kind="stable")]
         return order if max_vocab is None else order[:max_vocab]
 
     @classmethod
