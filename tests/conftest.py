@@ -9,7 +9,7 @@ import pytest
 
 from w2vfast import KeyedVectors
 from w2vfast import trainer
-from w2vfast.corpus import SENTENCE_END, WordCounter
+from w2vfast.counting import SENTENCE_END, WordCounter
 from w2vfast.safepoint import SafePoint
 
 CLUSTERS = 5

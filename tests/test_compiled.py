@@ -21,7 +21,7 @@ import json, sys, tempfile
 from numba.core.caching import NullCache
 from numba.core.dispatcher import Dispatcher
 import w2vfast
-from w2vfast import corpus, evaluate, kernels, phrases, vocab, word2vec_format
+from w2vfast import corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format
 
 # The training kernels call others compiled apart (train_outputs, draw_negatives), whose signatures
 # show only when the calls are compiled, not when loaded from the cache: compile them afresh here.
@@ -51,7 +51,7 @@ for threads, scoring in ((1, "default"), (2, "npmi")):
     phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
     w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
 signatures = {}
-for module in (corpus, evaluate, kernels, phrases, vocab, word2vec_format):
+for module in (corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():
         if isinstance(value, Dispatcher) and (module is kernels or type(value._cache).__name__ != "NullCache"):
             signatures[module.__name__ + "." + name] = [str(s) for s in value.signatures]
@@ -65,7 +65,7 @@ def test_training_every_way_compiles_each_cached_kernel_once():
     result = subprocess.run([sys.executable, "-c", TRAIN_EVERY_WAY], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     signatures = json.loads(result.stdout)
-    assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.corpus._scan",
+    assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.counting._scan",
             "w2vfast.word2vec_format._format_text_rows", "w2vfast.phrases._join",
             "w2vfast.phrases._rewrite", "w2vfast.phrases._count_and_score"} <= \
         {name for name, found in signatures.items() if found}

@@ -10,7 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from w2vfast.corpus import count_words, encode
+from w2vfast.corpus import encode
+from w2vfast.counting import count_words
 from w2vfast.sources import corpus_files
 from w2vfast.errors import W2VError
 from conftest import feed_in_pieces, tokens_of

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import w2vfast
 from w2vfast import KeyedVectors
-from w2vfast.corpus import count_words
+from w2vfast.counting import count_words
 from w2vfast.errors import W2VError
 from w2vfast.vocab import Vocab
 from conftest import feed_in_pieces, tokens_of

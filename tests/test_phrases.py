@@ -20,7 +20,7 @@ import w2vfast
 from w2vfast import phrases
 from w2vfast.checkpoint import read_header
 from w2vfast.cli import main
-from w2vfast.corpus import WordCounter
+from w2vfast.counting import WordCounter
 from w2vfast.phrases import PhraseConfig, PhraseTable, phrase_corpus
 
 PLANTED = [("new", "york"), ("los", "angeles"), ("prime", "minister")]

@@ -39,7 +39,7 @@ FIXED_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name 
 # What a run is given besides its options, by whether its checkpoint keeps it. A resumed run takes
 # the kept ones from the checkpoint unless given others; the rest it must be given again.
 KEPT = ("corpus", "output", "binary", "checkpoint", "checkpoint_every", "phrases")
-NOT_KEPT = ("disk_corpus", "force", "quiet")
+NOT_KEPT = ("disk_corpus", "vocab_memory", "force", "quiet")
 _READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 # What zipfile, numpy's .npy header parser and json raise on bytes that are not what they expect.
 _DAMAGE = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, OverflowError,

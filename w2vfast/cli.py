@@ -199,6 +199,8 @@ def _run_training(corpus: list[str] | None, options: dict):
               help="Take the vocabulary (and counts) from this 'word count' file.")
 @click.option("--disk-corpus", metavar="DIR",
               help="Keep the encoded corpus in a memory-mapped file in DIR, not in RAM.")
+@click.option("--vocab-memory", metavar="SIZE", help="Most memory counting the words may take (e.g. 2G); "
+              "more distinct words make it read the text twice.  [default: half the memory available]")
 @click.option("--resume", type=click.Path(dir_okay=False),
               help="Go on with the run kept in this checkpoint; training options not given are the run's.")
 @click.option("--phrases", type=click.Path(dir_okay=False),

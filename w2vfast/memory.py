@@ -7,6 +7,7 @@ process later, mid-run and without a message. So the sizes are estimated up fron
 from __future__ import annotations
 
 import os
+import re
 
 from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .errors import W2VError
@@ -21,6 +22,7 @@ TEXT_BYTES_PER_WORD = 5
 VOCAB_BYTES_PER_WORD = 64 + 200
 # Per word with hierarchical softmax: its Huffman path (int32 nodes, uint8 codes), about 40 deep.
 HUFFMAN_BYTES_PER_WORD = 40 * 5
+MIN_COUNTING_BUDGET = 32 << 20  # the word counter's first tables, with room to grow
 _CGROUP_FILES = (  # limit, usage, statistics (v2, then v1), as seen from inside a container
     ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat"),
     ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
@@ -71,6 +73,32 @@ def corpus_bytes(text_bytes: int) -> dict[str, int]:
     return {"encoded corpus": 4 * (text_bytes // TEXT_BYTES_PER_WORD)}
 
 
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text) -> int:
+    """Bytes from ``2G``, ``512M``, ``1.5G`` or a plain number (an int passes through)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        size = text
+    else:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)i?B?\s*", str(text), re.IGNORECASE)
+        if match is None:
+            raise W2VError(f"--vocab-memory must be a size such as 2G or 512M, not {text!r}")
+        size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    if size < MIN_COUNTING_BUDGET:
+        raise W2VError(f"--vocab-memory must be at least {MIN_COUNTING_BUDGET >> 20}M, not {text}")
+    return size
+
+
+def counting_budget(corpus_bytes: int) -> int | None:
+    """What counting may hold for distinct words by default: half of the memory available once the
+    encoded corpus is set aside (``None`` where the system does not say)."""
+    available = available_bytes()
+    if available is None:
+        return None
+    return max(MIN_COUNTING_BUDGET, (available - corpus_bytes) // 2)
+
+
 def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
     """The weight matrices, the vocabulary's tables and the threads' scratch buffers and private rows."""
     matrices = 1 + (config.negative > 0) + config.hs
@@ -83,7 +111,7 @@ def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
             "thread buffers": per_thread * config.threads}
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
 
 
@@ -93,6 +121,6 @@ def ensure_fits(what: str, parts: dict[str, int], remedy: str, force: bool = Fal
     available = None if force else available_bytes()
     if available is None or needed <= available:
         return
-    detail = ", ".join(f"{name} {_size(n)}" for name, n in parts.items())
-    raise W2VError(f"{what} needs about {_size(needed)} of memory ({detail}) but only {_size(available)} "
+    detail = ", ".join(f"{name} {size_text(n)}" for name, n in parts.items())
+    raise W2VError(f"{what} needs about {size_text(needed)} of memory ({detail}) but only {size_text(available)} "
                    f"is available: {remedy}, or --force tries anyway")

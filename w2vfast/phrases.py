@@ -45,7 +45,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
-from .corpus import SENTENCE_END, WordCounter, in_background
+from .counting import SENTENCE_END, WordCounter, in_background
 from .errors import W2VError
 from .io import atomic_write, check_writable
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
@@ -119,6 +119,12 @@ class PhraseTable:
         _, _, n_ids, phrases = join_passes(counter, PhraseConfig(delimiter=self.delimiter, threads=threads), self,
                                            Progress(0, quiet=True), disk_dir)
         counter.replace_ids(n_ids, phrases)
+
+    def words(self) -> list[bytes]:
+        """Every token the table joins and every phrase it makes: the words whose counts joining
+        can change, which bounded counting must keep (see ``counting.py``)."""
+        return [word for joined in self.passes for left, right, _, _ in joined
+                for word in (left, right, left + self.delimiter + right)]
 
     def phrases(self) -> list[bytes]:
         return [left + self.delimiter + right for joined in self.passes for left, right, _, _ in joined]

@@ -23,7 +23,7 @@ from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError
 from .interrupt import stop_at_safe_point
 from .io import check_writable
-from .memory import ensure_fits, training_bytes
+from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
 from .sharing import choose_sharing
@@ -65,7 +65,8 @@ class TrainStats:
 def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
           read_vocab: str | None = None, save_vocab: str | None = None, disk_corpus: str | None = None,
           checkpoint: str | None = None, checkpoint_every: float | None = None, resume: str | None = None,
-          phrases: str | None = None, force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
+          phrases: str | None = None, vocab_memory: int | str | None = None, force: bool = False,
+          quiet: bool = True, **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...);
@@ -77,7 +78,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     with the run kept in such a file: its corpus, options, output and checkpoint interval unless
     given (the options given must agree, but for ``threads``). ``phrases`` is a phrase table (from
     ``w2vfast phrases --save-phrases``) whose phrases are joined while the corpus is read; a resumed
-    run keeps its own. ``force`` skips the memory check.
+    run keeps its own. ``vocab_memory`` (bytes, or a size such as ``"2G"``) bounds what counting
+    the words may hold; by default half of the memory available. ``force`` skips the memory check.
     Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
     saved = None
@@ -94,6 +96,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     if corpus is None:
         raise W2VError("no corpus given")
     config = TrainConfig(**options)
+    budget = None if vocab_memory is None else parse_size(vocab_memory)
     table = None
     if phrases is not None:
         from .phrases import PhraseTable  # only a run with phrases loads their module and kernels
@@ -111,8 +114,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     stats = TrainStats()
     progress = Progress(0, quiet=quiet)
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
-        vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet,
-                             force=force, saved=saved, keeper=keeper, phrases=table)
+        vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, force=force,
+                             saved=saved, keeper=keeper, phrases=table, budget=budget)
     progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
@@ -130,10 +133,11 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
 
 
 def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
-           saved: Checkpoint | None, keeper: Checkpointer | None, phrases: PhraseTable | None):
+           saved: Checkpoint | None, keeper: Checkpointer | None, phrases: PhraseTable | None,
+           budget: int | None):
     progress = Progress(0, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force, phrases)
+    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force, phrases, budget, progress.say)
     if saved is not None:
         saved.check_corpus(encoded)
     stats.read_seconds = time.perf_counter() - start

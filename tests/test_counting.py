@@ -1,0 +1,169 @@
+"""Counting in bounded memory: exact for files read twice, pruned under a rising floor for a stream,
+and in both cases every occurrence of a kept word encoded."""
+
+import collections
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from w2vfast import memory
+from w2vfast.config import TrainConfig
+from w2vfast.corpus import encode, read_corpus
+from w2vfast.counting import count_words
+from w2vfast.errors import W2VError
+from w2vfast.sources import read_ahead
+from w2vfast.vocab import Vocab
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUDGET = 12 << 20  # a little over the counter's first tables: a few hundred thousand words outgrow it
+
+
+def junk_text(words: int = 300_000, seed: int = 5) -> bytes:
+    """Zipf-distributed words, each followed by a random token seen once, in lines of 20."""
+    rng = np.random.default_rng(seed)
+    common = [b"w%d" % i for i in rng.zipf(1.2, words) % 20_000]
+    junk = [b"%012x" % j for j in rng.integers(0, 16**12, words).tolist()]
+    tokens = [t for pair in zip(common, junk) for t in pair]
+    return b"\n".join(b" ".join(tokens[i:i + 20]) for i in range(0, len(tokens), 20)) + b"\n"
+
+
+def chosen(counter, min_count):
+    order = Vocab.select(counter.counts, min_count, None)
+    remap = np.full(counter.n_words, -1, dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    words, counts = counter.words(order), counter.counts[order].tolist()
+    return words, counts, encode(counter, remap)
+
+
+@pytest.fixture(scope="module")
+def junk_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("junk") / "junk.txt"
+    path.write_bytes(junk_text())
+    return str(path)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_file_that_outgrows_the_budget_is_read_twice_with_the_unbounded_result(junk_file, threads):
+    free = count_words([junk_file], threads=threads)
+    bounded = count_words([junk_file], threads=threads, budget=BUDGET, min_count=3)
+    assert not free.second_reading and bounded.second_reading
+    assert free.footprint() > BUDGET >= bounded.footprint()
+    assert bounded.n_words < free.n_words // 10  # only the candidates were added
+    words, counts, encoded = chosen(free, 3)
+    bounded_words, bounded_counts, bounded_encoded = chosen(bounded, 3)
+    assert bounded_words == words and bounded_counts == counts
+    np.testing.assert_array_equal(bounded_encoded.words, encoded.words)
+    np.testing.assert_array_equal(bounded_encoded.sentence_starts, encoded.sentence_starts)
+
+
+def test_a_stream_prunes_under_a_rising_floor_but_encodes_every_occurrence_of_its_words(junk_file):
+    """A FIFO cannot be read twice: rare words are pruned, and a kept word's occurrences from
+    before it was pruned are still encoded, since its ids kept its hash."""
+    text = open(junk_file, "rb").read()
+    fifo = os.path.join(os.path.dirname(junk_file), "stream")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: open(fifo, "wb").write(text))
+    writer.start()
+    counter = count_words([fifo], threads=2, budget=BUDGET, min_count=3)
+    writer.join()
+    assert counter.pruned_words > 100_000 and counter.floor >= 1 and not counter.second_reading
+    assert counter.footprint() <= BUDGET
+    words, counts, encoded = chosen(counter, 3)
+    truth = collections.Counter(text.split())
+    assert all(count == truth[word] for word, count in zip(words, counts))  # the occurrences all found
+    frequent = {word for word, count in truth.items() if count >= 20}
+    assert frequent <= set(words)  # pruning loses only words near the floor
+    index = {word: i for i, word in enumerate(words)}
+    expected = [index[token] for token in text.split() if token in index]
+    np.testing.assert_array_equal(encoded.words, np.array(expected, dtype=np.int32))
+
+
+def test_words_to_keep_survive_both_ways_of_bounding(junk_file):
+    """A given vocabulary (a resumed run) and a phrase table's words must be kept whatever their count."""
+    text = open(junk_file, "rb").read()
+    rare = text.split()[1]  # a junk token, seen once
+    for path in (junk_file, "-"):
+        if path == "-":
+            stdin = sys.stdin
+            read, write = os.pipe()
+            threading.Thread(target=lambda: (os.write(write, text), os.close(write))).start()
+            sys.stdin = os.fdopen(read, "r")
+        try:
+            counter = count_words([path], budget=BUDGET, min_count=3, keep=[rare, b"w1"], keep_only=path != "-")
+        finally:
+            if path == "-":
+                sys.stdin.close()
+                sys.stdin = stdin
+        assert rare in counter.words(range(counter.n_words))
+        counts = dict(zip(counter.words(range(counter.n_words)), counter.counts.tolist()))
+        assert counts[rare] == 1
+
+
+def test_read_corpus_with_a_given_vocabulary_and_a_small_budget_encodes_the_same(junk_file):
+    config = TrainConfig(min_count=3, threads=2)
+    vocab, encoded = read_corpus(junk_file, config)
+    again, bounded = read_corpus(junk_file, config, vocab=vocab, vocab_memory=BUDGET)
+    assert again.words == vocab.words
+    np.testing.assert_array_equal(bounded.words, encoded.words)
+
+
+def test_the_memory_guard_counts_the_budget(junk_file, monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 200 << 20)
+    with pytest.raises(W2VError, match="counting budget 1.0 GiB.*smaller --vocab-memory"):
+        read_corpus(junk_file, TrainConfig(min_count=3), vocab_memory=1 << 30)
+
+
+def test_the_default_budget_is_half_of_what_is_available(monkeypatch):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 << 30)
+    assert memory.counting_budget(2 << 30) == 4 << 30
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)
+    assert memory.counting_budget(0) is None
+
+
+@pytest.mark.parametrize("text, size", [("2G", 2 << 30), ("512M", 512 << 20), ("1.5g", 3 << 29),
+                                        ("64MiB", 64 << 20), (str(40 << 20), 40 << 20)])
+def test_sizes_read_as_users_write_them(text, size):
+    assert memory.parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "2X", "-1G", "1M"])
+def test_sizes_that_make_no_sense_are_refused(text):
+    with pytest.raises(W2VError, match="--vocab-memory must be"):
+        memory.parse_size(text)
+
+
+def test_the_command_line_says_when_it_reads_twice_and_refuses_a_bad_size(tmp_path):
+    corpus = tmp_path / "junk.txt"
+    corpus.write_bytes(junk_text(words=800_000))  # its distinct words need over 32 MB
+    output = tmp_path / "v.txt"
+    base = [sys.executable, "-m", "w2vfast.cli", "train", str(corpus), "-o", str(output), "--dim", "8",
+            "--epochs", "1", "--min-count", "3", "--threads", "1"]  # one thread: the same bytes
+    bad = subprocess.run(base + ["--vocab-memory", "lots"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "--vocab-memory must be" in bad.stderr
+    assert not output.exists()
+    bounded = subprocess.run(base + ["--vocab-memory", "32M"], cwd=ROOT, capture_output=True, text=True)
+    assert bounded.returncode == 0, bounded.stderr
+    assert "outgrew --vocab-memory (32.0 MiB), so the text was read a second time" in bounded.stderr
+    free = subprocess.run(base + ["-o", str(tmp_path / "free.txt")], cwd=ROOT, capture_output=True, text=True)
+    assert "second time" not in free.stderr
+    assert output.read_bytes() == (tmp_path / "free.txt").read_bytes()
+
+
+def test_closing_the_reader_early_stops_its_thread(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * 200_000)
+    from w2vfast.sources import read_blocks
+    before = threading.active_count()
+    blocks = read_ahead(read_blocks([str(path)], block_bytes=1000))
+    next(blocks)
+    blocks.close()
+    deadline = time.time() + 5
+    while threading.active_count() > before and time.time() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before
