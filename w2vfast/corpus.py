@@ -92,8 +92,9 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
         say(f"counting: the distinct words outgrew --vocab-memory ({size_text(budget)}), so the text was read "
             f"a second time, adding only words that may occur --min-count {config.min_count} times")
     if say is not None and counter.pruned_words:
-        say(f"counting: {counter.pruned_words:,} distinct words seen at most {counter.floor} times were pruned "
-            f"to stay within --vocab-memory ({size_text(budget)}); the occurrences of those seen again count")
+        seen = "once" if counter.floor == 1 else f"{counter.floor} times"
+        say(f"counting: {counter.pruned_words:,} distinct words seen at most {seen} were pruned to stay within "
+            f"--vocab-memory ({size_text(budget)}); the occurrences of those seen again still count")
     if phrases is not None:
         phrases.join(counter, config.threads, disk_dir)
     if counter.n_words == 0:
@@ -131,6 +132,7 @@ def _fed_sentences(sentences: Iterable, counter: WordCounter) -> WordCounter:
             counter.feed(b"".join(buffer), False)
             buffer, size = [], 0
     counter.feed(b"".join(buffer), True)
+    counter.finish()
     return counter
 
 

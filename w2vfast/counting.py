@@ -99,6 +99,7 @@ def _count_once(paths, disk_dir, threads, budget, sketch=None, threshold=0, keep
             counter.feed(block, ends_file)
     finally:
         blocks.close()
+    counter.finish()
     return counter
 
 
@@ -183,6 +184,7 @@ class WordCounter:
         self._expected_bytes = expected_bytes
         self._fed = 0
         self.second_reading = False
+        self.peak_footprint = 0  # the most the distinct words' arrays held, growth included
         self.sketch = np.zeros(1, dtype=np.uint8) if sketch is None else sketch
         if disk_dir is not None:
             self._ids_file = _unlinked_file(disk_dir)
@@ -208,13 +210,13 @@ class WordCounter:
         """Raise ``BudgetReached`` if ``extra`` more bytes would take the distinct words past the
         budget, or, once they hold a quarter of it, if growing at the pace so far would by the end
         of the text: text full of words seen once then starts its second reading early, not last."""
-        if self._budget is None:
-            return
         held = self.footprint() + extra
-        first_reading = self.sketch.shape[0] == 1
-        pace = held * self._expected_bytes / max(self._fed, 1) if self._fed < self._expected_bytes else held
-        if held > self._budget or (first_reading and 4 * held > self._budget and pace > self._budget):
-            raise BudgetReached
+        if self._budget is not None:
+            first_reading = self.sketch.shape[0] == 1
+            pace = held * self._expected_bytes / max(self._fed, 1) if self._fed < self._expected_bytes else held
+            if held > self._budget or (first_reading and 4 * held > self._budget and pace > self._budget):
+                raise BudgetReached
+        self.peak_footprint = max(self.peak_footprint, held)
 
     def feed(self, block: bytes, ends_file: bool) -> None:
         if not self._prune:
@@ -240,6 +242,14 @@ class WordCounter:
                     pieces.append((piece, ends))
                 else:
                     pieces += [(piece[half:], ends), (piece[:half], False)]
+
+    def finish(self) -> None:
+        """The text is all read: let go of what only more text would need (the tables, the sketch,
+        the later half's scanner), before the counts and the vocabulary need memory of their own."""
+        self._main.table = np.full(1, _EMPTY, dtype=np.int64)
+        self.sketch = self._main.sketch = np.zeros(1, dtype=np.uint8)
+        self._part = None
+        self._ours = np.empty(0, dtype=np.int32)
 
     def _prune_rare(self) -> None:
         """Drop the words seen ``floor`` times or less since they were last added, the floor rising
