@@ -105,6 +105,26 @@ def test_words_to_keep_survive_both_ways_of_bounding(junk_file):
         assert counts[rare] == 1
 
 
+def test_phrases_join_as_if_unbounded_though_their_words_are_rare(junk_file):
+    """A table's words are kept: a rare word dropped before joining would leave its neighbour
+    unjoined, one more occurrence of it than the unbounded run counts."""
+    from w2vfast.phrases import PhraseTable
+
+    tokens = open(junk_file, "rb").read().split()
+    table = PhraseTable(b"_", [[(tokens[i], tokens[i + 1], 1, 1.0) for i in range(1, 200, 2)]])
+    config = TrainConfig(min_count=3, threads=2)
+    vocab, encoded = read_corpus(junk_file, config, phrases=table)
+    bounded_vocab, bounded = read_corpus(junk_file, config, phrases=table, vocab_memory=BUDGET)
+    assert bounded_vocab.words == vocab.words and bounded_vocab.counts.tolist() == vocab.counts.tolist()
+    np.testing.assert_array_equal(bounded.words, encoded.words)
+
+
+def test_candidates_that_do_not_fit_stop_the_run(junk_file):
+    with pytest.raises(W2VError, match=r"the words that may occur --min-count 1 times do not fit in "
+                                       r"--vocab-memory \(12\.0 MiB\): raise it, or --min-count"):
+        count_words([junk_file], budget=BUDGET, min_count=1)
+
+
 def test_read_corpus_with_a_given_vocabulary_and_a_small_budget_encodes_the_same(junk_file):
     config = TrainConfig(min_count=3, threads=2)
     vocab, encoded = read_corpus(junk_file, config)

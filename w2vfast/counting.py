@@ -97,6 +97,9 @@ def _count_once(paths, disk_dir, threads, budget, sketch=None, threshold=0, keep
     try:
         for block, ends_file in blocks:
             counter.feed(block, ends_file)
+    except BudgetReached:
+        counter.discard()
+        raise
     finally:
         blocks.close()
     counter.finish()
@@ -251,6 +254,14 @@ class WordCounter:
         self._part = None
         self._ours = np.empty(0, dtype=np.int32)
 
+    def discard(self) -> None:
+        """Let go of everything now, not when the garbage collector finds the scanners' cycle back
+        to this counter: a second reading must not hold the first one's ids and tables."""
+        self.finish()
+        self._main = _Scanner(np.empty(0, dtype=np.int32), _grown, self._room, self.sketch, 0)
+        if self._ids_file is not None:
+            self._ids_file.close()
+
     def _prune_rare(self) -> None:
         """Drop the words seen ``floor`` times or less since they were last added, the floor rising
         until the rest fill at most a quarter of the budget (its arrays then shrink to twice that),
@@ -302,7 +313,9 @@ class WordCounter:
     @property
     def resolved(self) -> np.ndarray:
         """For each pruned word's reference, the id of the word now in the table with its hash, or -1."""
-        if self._resolved is None:
+        if self._resolved is None and self._dropped_count == 0:
+            self._resolved = np.empty(0, dtype=np.int32)
+        elif self._resolved is None:
             self._resolved = _resolve(self._dropped[:self._dropped_count], self._main.starts, self._main.lengths,
                                       self._main.pool, self.n_words)
         return self._resolved
