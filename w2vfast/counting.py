@@ -299,16 +299,11 @@ class WordCounter:
     def _grown_dropped(self, size: int) -> np.ndarray:
         """Room for more pruned words' hashes: in memory, or with ``disk_dir`` in a file there (they
         grow with the text, like the ids)."""
-        size = max(size, 2 * self._dropped.shape[0])
         if self._disk_dir is None:
             return _grown(self._dropped, size)
         if self._dropped_file is None:
             self._dropped_file = _unlinked_file(self._disk_dir)
-        try:
-            self._dropped_file.truncate(8 * size)
-        except OSError as exc:
-            raise W2VError(f"cannot grow the pruned words' file: {exc.strerror or exc}") from None
-        return np.memmap(self._dropped_file, dtype=np.uint64, mode="r+", shape=(size,))
+        return _grown_file(self._dropped_file, self._dropped, size, "the pruned words' file")
 
     @property
     def resolved(self) -> np.ndarray:
@@ -365,12 +360,7 @@ class WordCounter:
         """The id array enlarged to ``size``: in memory, or remapped onto the longer on-disk file."""
         if self._ids_file is None:
             return _grown(ids, size)
-        size = max(size, 2 * ids.shape[0])
-        try:
-            self._ids_file.truncate(4 * size)
-        except OSError as exc:
-            raise W2VError(f"cannot grow the on-disk corpus: {exc.strerror or exc}") from None
-        return np.memmap(self._ids_file, dtype=np.int32, mode="r+", shape=(size,))
+        return _grown_file(self._ids_file, ids, size, "the on-disk corpus")
 
     @property
     def n_words(self) -> int:
@@ -507,6 +497,16 @@ def _grown(array: np.ndarray, minimum: int) -> np.ndarray:
     bigger = np.empty(max(2 * array.shape[0], minimum), dtype=array.dtype)
     bigger[: array.shape[0]] = array
     return bigger
+
+
+def _grown_file(handle, array: np.ndarray, size: int, what: str) -> np.ndarray:
+    """``array``, memory-mapped on the file ``handle``, enlarged to ``size`` (or twice its size)."""
+    size = max(size, 2 * array.shape[0])
+    try:
+        handle.truncate(array.itemsize * size)
+    except OSError as exc:
+        raise W2VError(f"cannot grow {what}: {exc.strerror or exc}") from None
+    return np.memmap(handle, dtype=array.dtype, mode="r+", shape=(size,))
 
 
 def in_background(function, *args):
