@@ -118,10 +118,7 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
 def _count_sentences(sentences: Iterable, threads: int, budget: int | None, keep: list[bytes] | None) -> WordCounter:
     """Feed an iterable of token lists (str or bytes) through the same counter as files; it may not
     be iterable twice, so the counter prunes rare words to stay within ``budget``."""
-    return _fed_sentences(sentences, WordCounter(threads=threads, budget=budget, prune=True, keep=keep))
-
-
-def _fed_sentences(sentences: Iterable, counter: WordCounter) -> WordCounter:
+    counter = WordCounter(threads=threads, budget=budget, prune=True, keep=keep)
     buffer, size = [], 0
     for sentence in sentences:
         line = b" ".join(t.encode("utf-8", "surrogateescape") if isinstance(t, str) else bytes(t)

@@ -635,11 +635,17 @@ def _find(table, shift, starts, lengths, pool, key, text, pos, length):
 
 
 @njit(cache=True, inline="always")
+def _slot_entry(key, word):
+    """What a table slot holds for ``word``: its hash's top 32 bits over its id."""
+    return np.int64((key >> np.uint64(32) << np.uint64(32)) | np.uint64(word))
+
+
+@njit(cache=True, inline="always")
 def _add(table, starts, lengths, pool, state, slot, key, text, pos, length):
     """Store a new word in ``slot`` (free) and the pool; room has been checked. Returns its id."""
     word = state[0]
     pool_used = state[1]
-    table[slot] = np.int64((key >> np.uint64(32) << np.uint64(32)) | np.uint64(word))
+    table[slot] = _slot_entry(key, word)
     starts[word] = pool_used
     lengths[word] = length
     for k in range(length):  # a loop, not a slice copy, whose shape check cost 3.6 s of compiling
@@ -807,7 +813,7 @@ def _table_of(starts, lengths, pool, n_words, slots):
         slot = key >> shift
         while table[slot] != _EMPTY:
             slot = (slot + np.uint64(1)) & mask
-        table[slot] = np.int64((key >> np.uint64(32) << np.uint64(32)) | np.uint64(word))
+        table[slot] = _slot_entry(key, word)
     return table
 
 
