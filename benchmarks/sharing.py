@@ -1,66 +1,132 @@
 """How much speed a thread keeps when it shares the weights: w2vfast's sharing efficiency.
 
-    python benchmarks/sharing.py [--rounds 3] [--combos sg-ns ...] [--corpus PATH]
+    python benchmarks/sharing.py [--rounds 5] [--seconds 4] [--combos sg-ns ...] [--corpus PATH]
 
-In each round, for each model/loss pair, two independent 1-thread runs train the whole corpus at
-the same moment, each on its own copy of the weights; then one 2-thread run trains it sharing one
-copy. Both keep both cores busy at the same clock, so
+Each round starts three fresh processes that read the corpus and load the kernels: two 1-thread
+trainers, each with its own copy of the weights, and one 2-thread trainer sharing one copy. Then
+it times them in turn, in segments of ``--seconds``: the two 1-thread trainers together, then the
+2-thread one alone, in the order pair, shared, shared, pair (the reverse in every other round).
+Both setups keep both cores busy at the same clock, so
 
     efficiency = shared 2-thread words/s / (sum of the two independent 1-thread words/s)
 
-isolates what sharing costs, and stays robust when the host's speed drifts from hour to hour.
-The rates are the training rates w2vfast reports (``TrainStats``: corpus words over training time,
-warm JIT). It prints a table per round and a summary: the median efficiency, and the spread
-(max / min) of the 1-thread and the 2-thread rates over the rounds.
+isolates what sharing costs. Taking the two setups in short turns, a few seconds apart and in
+mirrored order, cancels the host's drift, which swings a whole 1-epoch run by 20-40% here; fresh
+processes every round keep what a process start decides (where the host puts the two vCPUs, where
+memory lands) in the figures. A segment is a run of w2vfast's own kernel calls from
+``Trainer.run_epochs``, stopped at the first safe point after its time is up, and its rate is
+corpus words over that time (1-epoch settings: sample 1e-4, the learning rate as at an epoch's
+start). It prints a line per round and a summary: the median efficiency, the spread (max / min)
+of the 1-thread and the 2-thread rates over the rounds, and the spread of the efficiency itself, in
+which the host's drift cancels and what is left is the runs' own swing.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import multiprocessing
 import statistics
-import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.jobs import COMBOS, Job, read_result  # noqa: E402
+from benchmarks.jobs import COMBOS, Job  # noqa: E402
+
+SETUPS = {"pair": (0, 1), "shared": (2,)}  # which of a round's three trainers each setup times
+SEGMENT_ORDER = ("pair", "shared", "shared", "pair")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one timed segment")
     parser.add_argument("--combos", nargs="+", default=list(COMBOS), choices=list(COMBOS))
     parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
     return parser.parse_args(argv)
 
 
-def start(job: Job, corpus: str, scratch: str, tag: str) -> subprocess.Popen:
-    """A w2vfast run of ``job`` in a process of its own, through the benchmark's runner script."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    output = os.path.join(scratch, f"{tag}.bin")
-    return subprocess.Popen([sys.executable, "-m", "benchmarks.w2vfast_runner", corpus, output, job.to_json()],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+class _TimeUp(Exception):
+    """Raised at the safe point after a segment's last kernel call."""
 
 
-def rate(process: subprocess.Popen) -> float:
-    """The training rate (corpus words per second of training) a finished run reports."""
-    log, _ = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"a w2vfast run failed (exit {process.returncode}):\n{log}")
-    result = read_result(log)
-    return result["words_trained"] / result["train_seconds"]
+def trainer_process(connection, corpus: str, job: Job) -> None:
+    """Read the corpus, build a trainer for ``job`` and load its kernels, then train a segment of
+    the given seconds each time it is asked, answering with (corpus words, seconds)."""
+    from w2vfast.config import TrainConfig
+    from w2vfast.corpus import read_corpus
+    from w2vfast.progress import Progress
+    from w2vfast.trainer import Trainer
+
+    # Epochs enough never to run out: the learning rate stays near its start, as in a 1-epoch run's first calls.
+    config = TrainConfig(model=job.model, dim=job.dim, window=job.window, negative=job.negative, hs=job.hs,
+                         sample=job.sample, min_count=job.min_count, alpha=job.alpha, epochs=10_000,
+                         threads=job.threads)
+    vocab, encoded = read_corpus(corpus, config)
+    trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
+    trainer.warm_up(encoded)
+    position = (0, 0)
+    connection.send("ready")
+    while (seconds := _next_request(connection)) is not None:
+        words_before = encoded.words_before(*position)
+        start = time.perf_counter()
+
+        def after_call(reached: tuple[int, int]) -> None:
+            nonlocal position
+            position = reached
+            if time.perf_counter() - start >= seconds:
+                raise _TimeUp
+
+        try:
+            trainer.run_epochs(encoded, Progress(0, quiet=True), position, after_call)
+        except _TimeUp:
+            pass
+        connection.send((encoded.words_before(*position) - words_before, time.perf_counter() - start))
 
 
-def measure_round(combo: str, corpus: str, scratch: str) -> dict:
-    single = Job(combo=combo, threads=1)
-    independent = [start(single, corpus, scratch, f"single-{n}") for n in range(2)]
-    rates = [rate(process) for process in independent]
-    shared = rate(start(Job(combo=combo, threads=2), corpus, scratch, "shared"))
-    return {"independent": rates, "shared": shared, "efficiency": shared / sum(rates)}
+def _next_request(connection):
+    """The seconds of the next segment, or None: the end of the round, or the measuring process gone."""
+    try:
+        return connection.recv()
+    except EOFError:
+        return None
+
+
+def measure_round(combo: str, corpus: str, seconds: float, mirrored: bool) -> dict:
+    """One round of one pair: three fresh trainers, four timed segments."""
+    context = multiprocessing.get_context("spawn")
+    connections, processes = [], []
+    for threads in (1, 1, 2):
+        ours, theirs = context.Pipe()
+        process = context.Process(target=trainer_process, args=(theirs, corpus, Job(combo=combo, threads=threads)))
+        process.start()
+        connections.append(ours)
+        processes.append(process)
+    try:
+        for connection in connections:
+            if connection.recv() != "ready":
+                raise SystemExit("a trainer did not start")
+        rates = {"pair": [], "shared": []}
+        for setup in reversed(SEGMENT_ORDER) if mirrored else SEGMENT_ORDER:
+            timed = [connections[i] for i in SETUPS[setup]]
+            for connection in timed:
+                connection.send(seconds)
+            answers = [connection.recv() for connection in timed]
+            rates[setup].append([words / elapsed for words, elapsed in answers])
+        for connection in connections:
+            connection.send(None)
+    except EOFError:
+        raise SystemExit(f"a {combo} trainer process died (exit codes {[p.exitcode for p in processes]})") from None
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    independent = [statistics.fmean(segment[i] for segment in rates["pair"]) for i in range(2)]
+    shared = statistics.fmean(segment[0] for segment in rates["shared"])
+    return {"independent": independent, "shared": shared, "efficiency": shared / sum(independent)}
 
 
 def spread(values: list[float]) -> float:
@@ -70,27 +136,25 @@ def spread(values: list[float]) -> float:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     results = {combo: [] for combo in args.combos}
-    with tempfile.TemporaryDirectory(prefix="w2vfast-sharing-") as scratch:
-        for combo in args.combos:  # compile each pair's kernels once, outside the measured runs
-            rate(start(Job(combo=combo, threads=2), args.corpus, scratch, "warm"))
-        for round_ in range(1, args.rounds + 1):
-            print(f"round {round_}: pair, independent 1-thread words/s, shared 2-thread words/s, efficiency",
-                  flush=True)
-            for combo in args.combos:
-                figures = measure_round(combo, args.corpus, scratch)
-                results[combo].append(figures)
-                a, b = figures["independent"]
-                print(f"  {COMBOS[combo].label}: {a / 1e6:.2f}M + {b / 1e6:.2f}M, {figures['shared'] / 1e6:.2f}M, "
-                      f"{figures['efficiency']:.0%}", flush=True)
-    print("\n| pair | efficiency, median (rounds) | spread of 1-thread rates | spread of 2-thread rates |")
-    print("| --- | --- | --- | --- |")
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_}: pair, independent 1-thread words/s, shared 2-thread words/s, efficiency",
+              flush=True)
+        for combo in args.combos:
+            figures = measure_round(combo, args.corpus, args.seconds, mirrored=round_ % 2 == 0)
+            results[combo].append(figures)
+            a, b = figures["independent"]
+            print(f"  {COMBOS[combo].label}: {a / 1e6:.2f}M + {b / 1e6:.2f}M, {figures['shared'] / 1e6:.2f}M, "
+                  f"{figures['efficiency']:.0%}", flush=True)
+    print("\n| pair | efficiency, median (rounds) | spread of 1-thread rates | spread of 2-thread rates "
+          "| spread of efficiency |")
+    print("| --- | --- | --- | --- | --- |")
     for combo, rounds in results.items():
         efficiencies = [r["efficiency"] for r in rounds]
         singles = [x for r in rounds for x in r["independent"]]
         shared = [r["shared"] for r in rounds]
         listed = ", ".join(f"{e:.0%}" for e in efficiencies)
         print(f"| {COMBOS[combo].label} | {statistics.median(efficiencies):.0%} ({listed}) | "
-              f"{spread(singles):.2f} | {spread(shared):.2f} |")
+              f"{spread(singles):.2f} | {spread(shared):.2f} | {spread(efficiencies):.2f} |")
     return results
 
 

@@ -102,7 +102,7 @@ def test_sharing_efficiency_is_measured_for_each_pair(tmp_path, capsys):
     from benchmarks import sharing
 
     corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=400))
-    results = sharing.main(["--rounds", "2", "--combos", "sg-ns", "cbow-hs", "--corpus", corpus])
+    results = sharing.main(["--rounds", "2", "--seconds", "0.2", "--combos", "sg-ns", "cbow-hs", "--corpus", corpus])
     assert set(results) == {"sg-ns", "cbow-hs"}
     for rounds in results.values():
         assert len(rounds) == 2
