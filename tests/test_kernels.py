@@ -56,10 +56,31 @@ def test_train_outputs_matches_the_matrix_products(n_in, n_out):
     want_out = out64.copy()
     np.add.at(want_out, rows[:n_out], g.T @ inputs64)
 
-    kernels.train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
+    want_loss = np.logaddexp(0.0, (1.0 - 2.0 * labels[:n_out]) * (inputs64 @ chosen.T)).sum()  # -log sigmoid(+-x)
+
+    loss = np.zeros(1)
+    kernels.train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss)
+    assert loss[0] == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(grads[:n_in, :dim], want_grads, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out[:, :dim], want_out, rtol=1e-4, atol=1e-5)
     assert not out[:, dim:].any() and not grads[:, dim:].any()  # the padding stays zero
+
+
+def test_loss_is_right_far_into_both_saturations():
+    """The loss pass, a window's worth of pairs at a time, against float64: pairs scored up to +-10,000,
+    where the sigmoid itself is exactly 0 or 1."""
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([np.linspace(-100, 100, 4001), [0.0, 1e-6, -1e-6, 87.0, -87.0, 1e4, -1e4]])
+    labels = (rng.random(len(xs)) < 0.5).astype(np.float32)
+    for start in range(0, len(xs), 120):
+        x = xs[start:start + 120].astype(np.float32)
+        n_out = len(x) // 2 if len(x) % 2 == 0 else len(x)  # two inputs where the chunk splits evenly
+        scores = np.zeros(len(x) + 8, np.float32)
+        scores[:len(x)] = x
+        loss = kernels._log_loss(scores, labels[start:start + n_out], len(x) // n_out, n_out)
+        label = np.tile(labels[start:start + n_out], len(x) // n_out).astype(np.float64)
+        assert loss == pytest.approx(np.logaddexp(0.0, (1 - 2 * label) * x).sum(), rel=1e-5, abs=1e-5)
+        assert np.array_equal(scores[:len(x)], x)  # the scores stay for the sigmoid pass
 
 
 WINDOW_CASES = {
@@ -76,7 +97,7 @@ def reference_window(syn0, syn1neg, syn1, context, centre, negatives, tree, case
     """One window in plain float64 NumPy: the inputs (each context row, or their mean or sum), trained
     against the Huffman path of the centre word and then against the centre word and the negatives
     other than it, every gradient taken before any output row changes; then every context row gets its
-    input's gradient."""
+    input's gradient. Also returns the window's log loss, summed over its (input, output) pairs."""
     syn0, syn1neg, syn1 = (m.astype(np.float64) for m in (syn0, syn1neg, syn1))
     rows = syn0[context]
     if case["cbow"]:
@@ -90,13 +111,15 @@ def reference_window(syn0, syn1neg, syn1, context, centre, negatives, tree, case
     if case["negative"]:
         outputs = [centre] + [w for w in negatives if w != centre]
         losses.append((syn1neg, np.array(outputs), np.array([1.0] + [0.0] * (len(outputs) - 1))))
+    loss = 0.0
     for matrix, outputs, labels in losses:
         chosen = matrix[outputs]
+        loss += np.logaddexp(0.0, (1.0 - 2.0 * labels) * (rows @ chosen.T)).sum()  # -log sigmoid(+-x)
         g = (labels - _reference_sigmoid(rows @ chosen.T)) * alpha
         grads += g @ chosen
         np.add.at(matrix, outputs, g.T @ rows)
     np.add.at(syn0, context, grads if not case["cbow"] else np.repeat(grads, len(context), axis=0))
-    return syn0, syn1neg, syn1
+    return syn0, syn1neg, syn1, loss
 
 
 @pytest.mark.parametrize("name", WINDOW_CASES)
@@ -122,10 +145,12 @@ def test_a_window_trains_as_the_numpy_statement_of_its_model_and_losses(name):
     negatives = [2, 5, 11, 2][:max(case["negative"], 1)]  # the centre word itself and a repeat among them
     buffers.ahead[:len(negatives)] = negatives
     in_place = kernels.thread_rows(weights, kernels.make_sharing((0, 0), (0, 0), (0, 0), 1), 0, 1)  # no hot rows
+    loss = np.zeros(1)
     kernels.train_window(weights, buffers.context, buffers.inputs, buffers.grads, buffers.scores, buffers.out_rows,
                          buffers.out_labels, buffers.ahead, np.int32(centre), np.int64(len(context)), tables, params,
-                         alpha, in_place, np.uint64(99))
-    want = reference_window(*before, context, centre, negatives[:case["negative"]], tree, case, alpha)
+                         alpha, in_place, loss, np.uint64(99))
+    *want, want_loss = reference_window(*before, context, centre, negatives[:case["negative"]], tree, case, alpha)
+    assert loss[0] == pytest.approx(want_loss, rel=1e-5)
     for got, expected, old, name in zip(weights, want, before, ("syn0", "syn1neg", "syn1")):
         np.testing.assert_allclose(got[:, :dim], expected, rtol=1e-4, atol=1e-5, err_msg=name)
         assert not got[:, dim:].any()

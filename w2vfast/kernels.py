@@ -111,6 +111,11 @@ def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs
     )
 
 
+def make_losses(threads: int) -> np.ndarray:
+    """Per-thread sums of the log loss: ``train_blocks`` adds thread t's to ``[t, 0]``."""
+    return per_thread(threads, (1,), np.float64)
+
+
 def per_thread(threads: int, shape: tuple, dtype) -> np.ndarray:
     """``threads`` zeroed buffers of ``shape``, each followed by at least a cache line of padding.
 
@@ -128,7 +133,7 @@ def per_thread(threads: int, shape: tuple, dtype) -> np.ndarray:
 
 @njit(parallel=True, fastmath=True, cache=True)
 def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, sentence_starts, blocks,
-                 words_before, tables, params, sharing):
+                 words_before, tables, params, sharing, losses):
     """Train the blocks of sentences ``blocks[b]`` to ``blocks[b + 1]``, one worker per thread.
 
     Each worker claims the next untrained block from the counter ``next_block`` until none is left,
@@ -137,7 +142,8 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
     scratch. ``words_before`` is how many corpus words earlier epochs and calls covered; the
     learning rate decays linearly with a word's overall position, so it does not depend on which
     thread trains it or when. ``sharing`` names the hot rows that each thread trains on private
-    copies, and how often it merges them.
+    copies, and how often it merges them. ``losses`` (``make_losses``) gets each thread's log loss,
+    or is None: a run that does not compute it is compiled without it, so it costs nothing.
     """
     n_blocks = blocks.shape[0] - 1
     threads = rng_states.shape[0]
@@ -152,6 +158,7 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
         merge_private_rows(weights, own)  # start from the shared rows as the last call left them
         rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, own[1], rng)
         since_merge = 0
+        loss = None if losses is None else losses[t]
         while True:
             b = claim_next(next_block)
             if b >= n_blocks:
@@ -164,7 +171,7 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
                 n, rng = subsample(sentence, corpus, start, end, tables.keep_prob, rng)
                 rng = train_sentence(weights, sentence, n, tables, params, alpha, scratch.context[t],
                                      scratch.inputs[t], scratch.grads[t], scratch.scores[t],
-                                     scratch.out_rows[t], scratch.out_labels[t], ahead, own, rng)
+                                     scratch.out_rows[t], scratch.out_labels[t], ahead, own, loss, rng)
                 block_words[b] += end - start
                 since_merge += end - start
                 if since_merge >= sharing.merge_words:
@@ -192,7 +199,7 @@ def subsample(sentence, corpus, start, end, keep_prob, rng):
 
 @njit(inline="always", fastmath=True)
 def train_sentence(weights, sentence, n, tables, params, alpha, context, inputs, grads, scores, rows, labels,
-                   ahead, own, rng):
+                   ahead, own, loss, rng):
     """Slide the window over the ``n`` (subsampled) words of ``sentence``, with one thread's scratch
     buffers (see ``Scratch``) and its private rows ``own`` (see ``own_rows``). The buffers are passed
     as arrays, not as the thread's own ``Scratch``: reading them out of a tuple in every window cost
@@ -212,7 +219,7 @@ def train_sentence(weights, sentence, n, tables, params, alpha, context, inputs,
             continue
         prefetch_next_window(weights, sentence, n, i, tables, params, own)
         rng = train_window(weights, context, inputs, grads, scores, rows, labels, ahead, sentence[i], n_context,
-                           tables, params, alpha, own, rng)
+                           tables, params, alpha, own, loss, rng)
     return rng
 
 
@@ -233,17 +240,18 @@ def prefetch_next_window(weights, sentence, n, i, tables, params, own):
 
 @njit(inline="always", fastmath=True)
 def train_window(weights, context, inputs, grads, scores, rows, labels, ahead, centre, n_context, tables, params,
-                 alpha, own, rng):
+                 alpha, own, loss, rng):
     """Train the window around ``centre`` (its context words in ``context``) with each loss the run
-    uses, then add the input gradients to the context rows of ``syn0``."""
+    uses, then add the input gradients to the context rows of ``syn0``. The window's log loss goes
+    into ``loss``, if not None (see ``train_outputs``)."""
     n_in = gather_inputs(inputs, grads, weights.syn0, context, n_context, params.cbow, params.cbow_mean)
     if params.hs:
         n_out = huffman_outputs(rows, labels, centre, tables.hs_points, tables.hs_codes, tables.hs_lengths, own[2])
-        train_outputs(weights.syn1, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
+        train_outputs(weights.syn1, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss)
     if params.negative > 0:
         n_out = negative_outputs(rows, labels, own_row(centre, own[1]), params.negative, ahead)
         rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, own[1], rng)
-        train_outputs(weights.syn1neg, grads, scores, inputs, n_in, rows, labels, n_out, alpha)
+        train_outputs(weights.syn1neg, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss)
     scatter_grads(weights.syn0, grads, context, n_context, params.cbow)
     return rng
 
@@ -414,8 +422,10 @@ class _NoAliasCompiler(Compiler):
 # the kernel's cold compile time for no speed. NumPy's error model: the sigmoid's division needs no
 # zero check (its divisor is at least 1), and with the check the loop would not vectorise.
 @njit(fastmath=True, error_model="numpy", cache=True, pipeline_class=_NoAliasCompiler)
-def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha):
+def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss):
     """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
+    ``loss`` is this thread's accumulator, where the pairs' log loss before the update is added to the
+    first element, or None: the two are compiled apart, and without a loss nothing of it is left.
 
     ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
     sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
@@ -429,6 +439,8 @@ def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha):
     """
     if n_in == 1:
         _scores_of_one_input(scores, inputs, 0, out, rows, n_out)
+        if loss is not None:
+            loss[0] += _log_loss(scores, labels, 1, n_out)
         _logistic_all(scores, n_out)
         _grads_of_one_input(grads, scores, 0, out, rows, labels, n_out, alpha)
         _update_outputs_from_single_input(out, rows, n_out, inputs, scores)
@@ -439,6 +451,8 @@ def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha):
         i += 2
     if i < n_in:
         _scores_of_one_input(scores, inputs, i, out, rows, n_out)
+    if loss is not None:
+        loss[0] += _log_loss(scores, labels, n_in, n_out)
     _logistic_all(scores, n_in * n_out)
     i = 0
     while i + 2 <= n_in:
@@ -528,6 +542,25 @@ def _scores_of_two_inputs(scores, inputs, i, out, rows, n_out):
         scores[at + j] = a0
         scores[nx + j] = b0
         j += 1
+
+
+@njit(inline="always", fastmath=True)
+def _log_loss(scores, labels, n_in, n_out):
+    """The log loss of every (input, output) pair from its dot product x in ``scores``: -log sigmoid(x)
+    for label 1, -log sigmoid(-x) for label 0. Written as softplus(x) - label x, so that the
+    transcendental part is one flat pass over the pairs in whole vectors, like ``_logistic_all``: the
+    scores past the last pair are set to a value whose softplus is 0 in float32."""
+    n = n_in * n_out
+    for p in range(n, (n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):
+        scores[p] = -_NO_LOSS
+    total = np.float32(0.0)
+    for p in range((n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):
+        total += _softplus(scores[p])
+    for i in range(n_in):
+        at = i * n_out
+        for j in range(n_out):
+            total -= labels[j] * scores[at + j]
+    return total
 
 
 @njit(inline="always", fastmath=True)
@@ -722,6 +755,19 @@ def _logistic(x):
     return np.float32(0.0) if x <= -_SATURATION else value
 
 
+@njit(inline="always", fastmath=True)
+def _softplus(x):
+    """log(1 + e**x) = max(x, 0) + log(1 + e**-|x|), in straight-line arithmetic like ``_logistic``:
+    e**-|x| from the same powers of two, the logarithm from a polynomial in it; within 1e-5 of the exact
+    value, and exactly max(x, 0) where e**-|x| is below 2**-60."""
+    t = max(-abs(x) * _LOG2E, np.float32(-60.0))
+    whole = np.int32(t + np.float32(64.0)) - np.int32(64)  # floor: t + 64 > 0, where truncation is floor
+    f = t - np.float32(whole)
+    u = (_C0 + f * (_C1 + f * (_C2 + f * (_C3 + f * _C4)))) * _float_from_bits((whole + np.int32(127)) << np.int32(23))
+    log2_1p = u * (_L0 + u * (_L1 + u * (_L2 + u * (_L3 + u * (_L4 + u * (_L5 + u * _L6))))))
+    return max(x, np.float32(0.0)) + log2_1p * _LN2
+
+
 def _exp2_fraction_coefficients(degree: int) -> tuple:
     """Polynomial coefficients (lowest first) for 2**f on [0, 1], fitted at Chebyshev nodes."""
     nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(256) + 0.5) / 256)
@@ -732,6 +778,19 @@ def _exp2_fraction_coefficients(degree: int) -> tuple:
 _SATURATION = np.float32(6.0)
 _LOG2E = np.float32(np.log2(np.e))
 _C0, _C1, _C2, _C3, _C4 = _exp2_fraction_coefficients(4)  # relative error below 4e-6
+
+
+def _log2_1p_over_u_coefficients(degree: int) -> tuple:
+    """Polynomial coefficients (lowest first) for log2(1 + u) / u on [0, 1], fitted at Chebyshev nodes:
+    times u, it is exactly 0 at u = 0 and keeps its relative error for small u."""
+    nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(512) + 0.5) / 512)
+    fit = np.polynomial.Chebyshev.fit(nodes, np.log2(1.0 + nodes) / nodes, degree, domain=[0, 1])
+    return tuple(np.float32(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
+
+
+_L0, _L1, _L2, _L3, _L4, _L5, _L6 = _log2_1p_over_u_coefficients(6)  # relative error below 2e-6
+_LN2 = np.float32(np.log(2.0))
+_NO_LOSS = np.float32(100.0)  # softplus(-100) is below float32's resolution of any loss it is added to
 
 
 @intrinsic

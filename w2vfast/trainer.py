@@ -178,7 +178,7 @@ def _blocks_from(blocks: np.ndarray, sentence: int) -> np.ndarray:
 class Trainer:
     """Weights, tables and scratch for one run; ``run_epochs`` trains them on an encoded corpus."""
 
-    def __init__(self, vocab: Vocab, config: TrainConfig, total_words: int) -> None:
+    def __init__(self, vocab: Vocab, config: TrainConfig, total_words: int, compute_loss: bool = False) -> None:
         self.vocab = vocab
         self.config = config
         rng = np.random.default_rng(config.seed)
@@ -208,6 +208,7 @@ class Trainer:
         self.scratch = kernels.make_scratch(config.threads, d, config.window, config.negative,
                                             max_outputs, MAX_SENTENCE_WORDS)
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
+        self.losses = kernels.make_losses(config.threads) if compute_loss else None
 
     def matrices(self) -> dict[str, np.ndarray]:
         """The weight matrices by name, without the kernels' row padding or the threads' private rows
@@ -224,7 +225,7 @@ class Trainer:
         next_block = np.zeros(1, dtype=np.int64)
         kernels.train_blocks(self.weights, self.scratch, self.rng_states, block_words, next_block, encoded.words,
                              encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params,
-                             self.sharing)
+                             self.sharing, self.losses)
 
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
                    after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
@@ -255,6 +256,14 @@ class Trainer:
             epoch_words.append(covered)
         progress.close()
         return epoch_words
+
+    def take_loss(self) -> float:
+        """The log loss the kernels summed since the last call (0 when not computing it), in float64."""
+        if self.losses is None:
+            return 0.0
+        total = float(self.losses[:, 0].sum())
+        self.losses[:, 0] = 0.0
+        return total
 
     def diverged(self) -> bool:
         """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""
