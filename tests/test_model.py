@@ -11,7 +11,7 @@ import pytest
 import w2vfast
 from w2vfast import CallbackAny2Vec, KeyedVectors, W2VError, Word2Vec, trainer
 from w2vfast.errors import InvalidArgument
-from conftest import neighbours_in_own_cluster, planted_sentences, write_corpus
+from conftest import neighbours_in_own_cluster, planted_sentences, signal_at_call, write_corpus
 
 # gensim.test.utils.common_texts, written out so that these tests need no gensim.
 COMMON_TEXTS = [
@@ -230,6 +230,16 @@ def test_a_callback_that_raises_stops_training_at_its_safe_point(planted):
     assert model.train_count == 2
 
 
+def test_ctrl_c_stops_training_at_a_safe_point_and_keeps_its_weights(planted, monkeypatch):
+    model = Word2Vec(planted, **SMALL)
+    before = model.wv.vectors.copy()
+    signal_at_call(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt, match="stopped by SIGINT"):
+        model.train(planted, total_examples=model.corpus_count, epochs=3)
+    assert not np.array_equal(model.wv.vectors, before) and np.isfinite(model.wv.vectors).all()
+    assert model.train_count == 1
+
+
 def test_saved_and_loaded_models_train_on_identically(planted, tmp_path):
     """Everything that shapes further training is in the file: weights, counts, options, random states."""
     options = dict(SMALL, workers=1, hs=1, negative=3, sg=1, window=2, comment="kept")
@@ -347,8 +357,9 @@ def test_the_loss_falls_over_epochs_on_planted_data(planted):
     (dict(sg=2), ValueError, "sg must be 0 or 1, not 2"),
     (dict(hs=0, negative=0), ValueError, "nothing is trained"),
     (dict(workers=1.5), TypeError, "workers must be an integer, not a float"),
-    (dict(sentences=[["a"]], callbacks=print), TypeError, "callbacks must be a list or tuple"),
+    (dict(callbacks=print), TypeError, "callbacks must be a list or tuple"),
     (dict(sentences=[["a"]], callbacks=[print]), TypeError, "a callback must have some of the methods"),
+    (dict(sentences=[["a"]], trim_rule="keep"), TypeError, "trim_rule must be a function"),
     (dict(sentences="human interface computer"), TypeError, "sentences must be an iterable of token lists, not a str"),
     (dict(sentences=["human interface", "computer"]), TypeError, "sentence 1 is a str, not a list of tokens"),
     (dict(sentences=[["human", 3]]), TypeError, "sentence 1 holds a token that is a int"),

@@ -125,6 +125,8 @@ class Word2Vec:
         self.sorted_vocab, self.batch_words, self.shrink_windows = sorted_vocab, batch_words, shrink_windows
         config = self._config(epochs)
         _check_loss(compute_loss)
+        callbacks = _callbacks(callbacks)
+        _check_trim_rule(trim_rule)
         self.corpus_count = self.corpus_total_words = self.train_count = 0
         self.total_train_time = self.running_training_loss = 0.0
         self.effective_min_count = min_count
@@ -156,6 +158,7 @@ class Word2Vec:
         ``trim_rule``); ``update=True`` adds the corpus's words to the existing vocabulary and keeps the
         trained weights (see ``continued``). ``min_count`` and ``sample`` may be given here, as in gensim."""
         config, min_count = self._vocabulary_options("build_vocab()", progress_per, keep_raw_vocab, update, kwargs)
+        _check_trim_rule(trim_rule)
         counted = self._count(self._corpus(corpus_iterable, corpus_file), config)
         if _is_iterator(corpus_iterable):
             self._read_to_end = _weak(corpus_iterable)
@@ -166,6 +169,7 @@ class Word2Vec:
                               update=False) -> None:
         """Choose the vocabulary from a ``{word: count}`` mapping instead of a corpus."""
         config, min_count = self._vocabulary_options("build_vocab_from_freq()", 10000, keep_raw_vocab, update, {})
+        _check_trim_rule(trim_rule)
         if not isinstance(word_freq, Mapping):
             raise WrongType(f"word_freq must be a mapping of words to counts, not a {type(word_freq).__name__}")
         words = [_word_bytes(word) for word in word_freq]
@@ -192,8 +196,6 @@ class Word2Vec:
                 min_count: int | None = None) -> None:
         """Choose the words to keep, as gensim's ``prepare_vocab``, from each counted word's ``counts``
         (``words_of(indices)`` gives their bytes), and set up the vocabulary and its weights."""
-        if trim_rule is not None and not callable(trim_rule):
-            raise WrongType(f"trim_rule must be a function (word, count, min_count), not {type(trim_rule).__name__}")
         min_count = _integer("min_count", self.min_count if min_count is None else min_count, low=0)
         self.effective_min_count = max(min_count, _count_for_final_vocab(counts, self.max_final_vocab))
         keep = counts >= self.effective_min_count
@@ -262,6 +264,8 @@ class Word2Vec:
         for name, total in (("total_examples", total_examples), ("total_words", total_words)):
             if total is not None:
                 _integer(name, total, low=0)
+        _check_loss(compute_loss)
+        callbacks = _callbacks(callbacks)
         config = self._config(epochs, start_alpha or self.alpha, end_alpha or self.min_alpha)
         if config.dim != self.wv.vector_size:
             raise InvalidArgument(f"vector_size is {config.dim} but the vocabulary was built with "
@@ -274,9 +278,9 @@ class Word2Vec:
         _warn_if_other_size(counted, total_examples, total_words)
         return self._train_counted(counted, config, compute_loss, callbacks)
 
-    def _train_counted(self, counted: _Counted, config: TrainConfig, compute_loss, callbacks) -> tuple[int, int]:
-        _check_loss(compute_loss)
-        callbacks = _callbacks(callbacks)
+    def _train_counted(self, counted: _Counted, config: TrainConfig, compute_loss,
+                       callbacks: list) -> tuple[int, int]:
+        """Encode the counted corpus with the vocabulary and train on it, calling the callbacks."""
         begin = time.perf_counter()
         encoded = encode(counted.counter, vocab_ids(counted.counter, self._vocab))
         self.compute_loss, self.running_training_loss = bool(compute_loss), 0.0
@@ -496,6 +500,11 @@ def _refuse_unknown(method: str, unknown: dict) -> None:
 def _check_loss(compute_loss) -> None:
     if _flag("compute_loss", compute_loss) and not trainer.LOSS_FROM_KERNELS:  # looked up now: tests stand in
         raise InvalidArgument(f"compute_loss=True is not yet supported: {trainer.LOSS_NOT_YET}")
+
+
+def _check_trim_rule(trim_rule) -> None:
+    if trim_rule is not None and not callable(trim_rule):
+        raise WrongType(f"trim_rule must be a function (word, count, min_count), not {type(trim_rule).__name__}")
 
 
 def _integer(name: str, value, low: int = 1) -> int:
