@@ -76,8 +76,8 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
     from the counted words instead of ``--min-count`` and ``--max-vocab``, and counting in bounded
     memory keeps the words ``keep`` lists whatever their count.
     """
-    if keep is None and vocab is None and phrases is not None:
-        keep = phrases.words()
+    if vocab is None and phrases is not None:
+        keep = (keep or []) + phrases.words()
     counter = count_corpus(corpus, config, vocab.words if vocab is not None else keep, vocab is not None,
                            disk_dir, force, vocab_memory, say)
     if phrases is not None:

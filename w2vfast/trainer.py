@@ -188,7 +188,7 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
 
 @contextlib.contextmanager
 def compile_timer(stats: TrainStats) -> Iterator[None]:
-    """Keep in ``stats.jit_seconds`` the time Numba spends compiling (or loading its cache) inside."""
+    """Keep in ``stats.jit_seconds`` the time Numba spends compiling inside (0 when its cache is warm)."""
     with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
         yield
 
