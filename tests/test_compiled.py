@@ -15,7 +15,8 @@ import w2vfast
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Every model/loss pair, CBOW's sum, both thread counts, a width off whole vectors, both output
-# formats and a corpus in memory or on disk: none of them may give a kernel a second signature.
+# formats, a corpus in memory or on disk, and gensim's class on a file and on Python sentences: none
+# of them may give a kernel a second signature.
 TRAIN_EVERY_WAY = """
 import json, sys, tempfile
 from numba.core.caching import NullCache
@@ -50,6 +51,8 @@ for threads, scoring in ((1, "default"), (2, "npmi")):
     phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt", disk_dir=disk)
     phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
     w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
+w2vfast.Word2Vec(corpus_file=path, min_count=1, epochs=1, workers=2, vector_size=13)  # gensim's class too
+w2vfast.Word2Vec([line.split() for line in open(path)], min_count=1, epochs=1, workers=1, vector_size=16, sg=1)
 signatures = {}
 for module in (corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():
@@ -66,6 +69,7 @@ def test_training_every_way_compiles_each_cached_kernel_once():
     assert result.returncode == 0, result.stderr
     signatures = json.loads(result.stdout)
     assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.counting._scan",
+            "w2vfast.corpus._line_pieces",
             "w2vfast.word2vec_format._format_text_rows", "w2vfast.phrases._join",
             "w2vfast.phrases._rewrite", "w2vfast.phrases._count_and_score"} <= \
         {name for name, found in signatures.items() if found}

@@ -46,9 +46,12 @@ INIT_ROWS = 65_536  # rows of syn0 drawn at a time
 
 # KERNEL GAP (issue 16): each epoch's training loss must come from the kernels, which do not compute it
 # yet. The driver is ready: once ``kernels.train_blocks`` takes a last parameter named ``loss``, it is
-# handed ``Trainer.loss`` (float64, a row per thread: the kernel's worker ``t`` adds the loss of what it
-# trains to ``loss[t, 0]``; no rows when the loss is not asked for) and each epoch's sum is reported.
-# Until then asking for the loss is refused rather than answered with zeros.
+# handed ``Trainer.loss``, a float64 array of a row per thread, each row padded to a cache line of its
+# own (``kernels.per_thread``), or of no rows when the loss is not asked for (the same type, so one
+# compiled kernel). Worker ``t`` only adds, to ``loss[t, 0]``, the loss of the outputs it trains:
+# -log sigmoid(score) for a label 1 and -log sigmoid(-score) for a label 0, the score being the dot
+# product before the update, for every input row. The driver sums the rows at each epoch's end and
+# zeroes them. Until then asking for the loss is refused rather than answered with zeros.
 LOSS_FROM_KERNELS = "loss" in inspect.signature(kernels.train_blocks.py_func).parameters
 LOSS_NOT_YET = "the training loss is not computed yet: the kernels do not report it (issue 16)"
 
