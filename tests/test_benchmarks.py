@@ -131,3 +131,28 @@ def test_phrases_benchmark_finds_word2phrase_token_for_token_equal(tmp_path, cap
     assert results["tokens"]["tokens_ours"] == results["tokens"]["tokens_word2phrase"] > 2000
     assert "new_york" in phrases.our_phrases(tmp_path / "work" / "w2vfast-phrases.tsv")
     assert "**0 differ**" in capsys.readouterr().out
+
+
+def test_gensim_api_benchmark_runs_every_part(tmp_path, capsys):
+    """The facade's benchmark on a tiny corpus, w2vfast alone: every run, judged, and the tables."""
+    from benchmarks import gensim_api
+
+    corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=400))
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": planted\nc0_w0 c0_w1 c1_w0 c1_w1\n")
+    wordsim = tmp_path / "wordsim.tsv"
+    wordsim.write_text("c0_w0\tc0_w1\t9.0\nc0_w0\tc1_w0\t1.0\nc2_w2\tc2_w5\t8.0\n")
+    results = gensim_api.main(["--corpus", corpus, "--questions", str(questions), "--wordsim", str(wordsim),
+                               "--skip-gensim", "--parts", "speed", "continued", "loss", "--continued-epochs", "1",
+                               "--threads", "2", "--workdir", str(tmp_path / "work")])
+    assert results["words"] == 400 * 12 and set(results["speed"]) == {"w2vfast-list", "w2vfast-file"}
+    for runs in results["speed"].values():
+        assert runs[0]["seconds"] > 0 and runs[0]["vocabulary"] == 40 and 0 <= runs[0]["analogy"] <= 1
+    continued = results["continued"]
+    assert list(continued) == ["A first half", "B update=True", "C --init", "W whole"]
+    assert all("failed" not in run and run["vocabulary"] == 40 for run in continued.values())
+    assert all(0 <= continued[name]["overlap@10"] <= 1 for name in ("B update=True", "C --init", "W whole"))
+    assert "failed" not in results["loss"] and results["loss"]["median"] > 0
+    report = capsys.readouterr().out
+    assert "| w2vfast | list of lists |" in report and "| C --init | 40 |" in report
+    assert (tmp_path / "work" / "gensim_api.json").is_file()

@@ -15,7 +15,9 @@ import w2vfast
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Every model/loss pair, CBOW's sum, both thread counts, a width off whole vectors, both output
-# formats and a corpus in memory or on disk: none of them may give a kernel a second signature.
+# formats, a corpus in memory or on disk, and gensim's class on a file and on Python sentences: none
+# of them may give a kernel a second signature, but for the loss, which two kernels are compiled with
+# or without.
 TRAIN_EVERY_WAY = """
 import json, sys, tempfile
 from numba.core.caching import NullCache
@@ -38,7 +40,7 @@ runs = [dict(model="sg"), dict(model="sg", hs=True, negative=0), dict(model="cbo
 for n, options in enumerate(runs):
     for threads, dim in ((1, 16), (2, 13)):
         vectors = w2vfast.train(path, min_count=1, epochs=1, threads=threads, dim=dim,
-                                disk_corpus=folder if n % 2 else None, **options)
+                                disk_corpus=folder if n % 2 else None, report_loss=n >= 3, **options)
         vectors.save(folder + "/v.bin", binary=True)
         vectors.save(folder + "/v.txt", binary=False)
         w2vfast.KeyedVectors.load(folder + "/v.bin")
@@ -50,6 +52,8 @@ for threads, scoring in ((1, "default"), (2, "npmi")):
     phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt", disk_dir=disk)
     phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
     w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
+w2vfast.Word2Vec(corpus_file=path, min_count=1, epochs=1, workers=2, vector_size=13)  # gensim's class too
+w2vfast.Word2Vec([line.split() for line in open(path)], min_count=1, epochs=1, workers=1, vector_size=16, sg=1)
 signatures = {}
 for module in (corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():
@@ -66,10 +70,15 @@ def test_training_every_way_compiles_each_cached_kernel_once():
     assert result.returncode == 0, result.stderr
     signatures = json.loads(result.stdout)
     assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.counting._scan",
+            "w2vfast.corpus._line_pieces",
             "w2vfast.word2vec_format._format_text_rows", "w2vfast.phrases._join",
             "w2vfast.phrases._rewrite", "w2vfast.phrases._count_and_score"} <= \
         {name for name, found in signatures.items() if found}
-    assert {name: found for name, found in signatures.items() if len(found) > 1} == {}
+    with_or_without_loss = {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs"}
+    for name in with_or_without_loss:
+        assert sorted(found.endswith(", none)") for found in signatures[name]) == [False, True], signatures[name]
+    assert {name: found for name, found in signatures.items()
+            if len(found) > 1 and name not in with_or_without_loss} == {}
 
 
 def compiled_functions():

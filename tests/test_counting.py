@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from w2vfast import memory
+from w2vfast import corpus, memory
 from w2vfast.config import TrainConfig
 from w2vfast.corpus import encode, read_corpus
 from w2vfast.counting import count_words
@@ -187,3 +187,24 @@ def test_closing_the_reader_early_stops_its_thread(tmp_path):
     while threading.active_count() > before and time.time() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_python_sentences_count_and_encode_as_their_text_does(junk_file, monkeypatch):
+    """Sentences of str, of bytes (the token-by-token path), with empty ones among them, fed in blocks
+    that two scanners share: the same words, counts and ids as the file they came from; and under a
+    budget, pruned as a stream is, with every kept word's occurrences found."""
+    monkeypatch.setattr(corpus, "_BLOCK_TOKENS", 250_000)
+    text = open(junk_file, "rb").read()
+    sentences = [line.decode().split() if n % 3 else line.split() for n, line in enumerate(text.split(b"\n"))]
+    sentences[5:5] = [[], []]
+    config = TrainConfig(min_count=3, threads=2)
+    from_file = read_corpus(junk_file, config)
+    from_list = read_corpus(sentences, config)
+    assert from_list[0].words == from_file[0].words and from_list[0].counts.tolist() == from_file[0].counts.tolist()
+    np.testing.assert_array_equal(from_list[1].words, from_file[1].words)
+    np.testing.assert_array_equal(from_list[1].sentence_starts, from_file[1].sentence_starts)
+    pruned = corpus.count_corpus(sentences, config, vocab_memory=BUDGET)
+    assert pruned.pruned_words > 100_000
+    truth = collections.Counter(text.split())
+    words, counts, _ = chosen(pruned, 3)
+    assert len(words) > 1000 and all(count == truth[word] for word, count in zip(words, counts))

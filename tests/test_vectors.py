@@ -1,4 +1,4 @@
-"""The word2vec text and binary formats, byte for byte, and atomic saving."""
+"""The word2vec text and binary formats, byte for byte, atomic saving, and the queries under gensim's names."""
 
 import os
 import shutil
@@ -125,3 +125,43 @@ def test_the_c_tools_distance_reads_our_binary_file_when_installed(tmp_path):
                            timeout=30).stdout.decode("utf-8", "replace")
     assert "Position in vocabulary: 0" in shown
     assert shown.index("queen") < shown.index("caf")  # nearest first, as our own query says
+
+
+def test_gensim_query_names_on_known_geometry(royals):
+    assert royals.has_index_for("king") and not royals.has_index_for("emperor")
+    assert royals.distance("man", "king") == pytest.approx(1 - 1 / np.sqrt(2))
+    assert royals.n_similarity(["man", "king"], ["woman", "queen"]) == pytest.approx(0.2)
+    np.testing.assert_allclose(royals.distances("man", ["woman", "king"]), [1.0, 1 - 1 / np.sqrt(2)], atol=1e-6)
+    assert royals.distances(np.array([0, 0, 0, 0, 1.0], np.float32)).argmin() == royals.get_index("apple")
+    np.testing.assert_allclose(np.linalg.norm(royals.get_vector("apple", norm=True)), 1.0)
+    assert royals[["man", "woman"]].shape == (2, 5)
+    assert royals.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert royals.similar_by_vector(royals["queen"], topn=1)[0][0] == "queen"
+    assert royals.most_similar(positive=[royals["king"], "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert royals.most_similar("man", topn=None).shape == (9,)
+    with pytest.raises(ZeroDivisionError):
+        royals.n_similarity([], ["man"])
+    with pytest.raises(KeyError):
+        royals.get_vecattr("man", "count")
+
+
+def test_vectors_file_arguments_that_are_not_implemented_are_refused(royals, tmp_path):
+    path = str(tmp_path / "v.txt")
+    with pytest.raises(ValueError, match="write_header=False is not supported"):
+        royals.save_word2vec_format(path, write_header=False)
+    with pytest.raises(ValueError, match="fvocab: these vectors have no counts"):
+        royals.save_word2vec_format(path, fvocab=str(tmp_path / "vocab.txt"))
+    royals.save_word2vec_format(path)
+    with pytest.raises(ValueError, match="no_header=True is not supported"):
+        KeyedVectors.load_word2vec_format(path, no_header=True)
+    with pytest.raises(ValueError, match="encoding: w2vfast reads UTF-8 words only"):
+        KeyedVectors.load_word2vec_format(path, encoding="latin-1")
+
+
+def test_words_that_are_not_utf8_follow_unicode_errors(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\ncaf\xe9 1 0\nok 0 1\n")
+    with pytest.raises(W2VError, match="is not UTF-8"):
+        KeyedVectors.load_word2vec_format(str(path))
+    assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace").index_to_key == ["caf\ufffd", "ok"]
+    assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="ignore").index_to_key == ["caf", "ok"]

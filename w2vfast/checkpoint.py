@@ -25,7 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .config import TrainConfig
+from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import EncodedCorpus
 from .errors import W2VError
 from .io import atomic_write, check_writable
@@ -39,7 +39,7 @@ FIXED_OPTIONS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name 
 # What a run is given besides its options, by whether its checkpoint keeps it. A resumed run takes
 # the kept ones from the checkpoint unless given others; the rest it must be given again.
 KEPT = ("corpus", "output", "binary", "checkpoint", "checkpoint_every", "phrases")
-NOT_KEPT = ("disk_corpus", "vocab_memory", "force", "quiet")
+NOT_KEPT = ("disk_corpus", "vocab_memory", "report_loss", "force", "quiet")
 _READ_HEADER = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 # What zipfile, numpy's .npy header parser and json raise on bytes that are not what they expect.
 _DAMAGE = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, OverflowError,
@@ -141,19 +141,26 @@ class Checkpoint:
             raise W2VError(f"the corpus does not match the checkpoint {self.path}: "
                            "it has as many words but not the same text")
 
+    @property
+    def finished(self) -> bool:
+        """Whether the run it keeps trained its last epoch to the end."""
+        header = self.header
+        return header["epoch"] == header["options"]["epochs"] - 1 and header["sentence"] == header["corpus_sentences"]
+
     def restore(self, trainer) -> tuple[int, int]:
         """Read the weights and random states into ``trainer``; returns the position to go on from."""
         with _opened(self.path) as archive:
             for name, array in trainer.matrices().items():
                 _read_array(archive, name, np.float32, array.shape, out=array)
-            saved = _read_array(archive, "rng_states", np.uint64, (None,))
-        if len(saved) == len(trainer.rng_states):
-            trainer.rng_states[:] = saved
-        else:
-            # Another thread count splits the corpus differently anyway: derive fresh states.
-            trainer.rng_states = np.random.SeedSequence(saved.tolist()).generate_state(
-                len(trainer.rng_states), np.uint64)
+            trainer.set_rng_states(_read_array(archive, "rng_states", np.uint64, (None,)))
         return self.header["epoch"], self.header["sentence"]
+
+    def arrays(self, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+        """The float32 weight matrices ``shapes`` names, and the ``rng_states``, as new arrays."""
+        with _opened(self.path) as archive:
+            found = {name: _read_array(archive, name, np.float32, shape) for name, shape in shapes.items()}
+            found["rng_states"] = _read_array(archive, "rng_states", np.uint64, (None,))
+        return found
 
 
 def _check_header(header) -> None:
@@ -254,18 +261,33 @@ class Checkpointer:
         header = {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(trainer.config),
                   **self.run, "vocab_size": len(trainer.vocab), "epoch": epoch, "sentence": sentence,
                   "words_done": encoded.words_before(epoch, sentence)}
-        words = trainer.vocab.words
-        arrays = {
-            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-            "vocab_lengths": np.array([len(w) for w in words], dtype=np.int64),
-            "vocab_words": np.frombuffer(b"".join(words), dtype=np.uint8),
-            "vocab_counts": trainer.vocab.counts.astype(np.int64),
-            **trainer.matrices(),
-            "rng_states": trainer.rng_states,
-        }
-        with atomic_write(self.path) as out, \
-                zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, array in arrays.items():
-                with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
+        write_checkpoint(self.path, header, trainer.vocab, trainer.matrices(), trainer.rng_states)
         self.last = time.monotonic()
+
+
+def finished_header(config: TrainConfig, vocab_size: int, corpus_words: int, corpus_sentences: int,
+                    **extra) -> dict:
+    """The header of a finished run that no corpus file goes with (``Word2Vec.save``): ``--init`` can
+    go on from it, and ``extra`` keeps what else its writer needs."""
+    return {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(config), "corpus": None,
+            "checkpoint_every": CHECKPOINT_MINUTES, "output": None, "phrases": None, "vocab_size": vocab_size,
+            "corpus_words": corpus_words, "corpus_sentences": corpus_sentences, "corpus_crc32": 0,
+            "epoch": config.epochs - 1, "sentence": corpus_sentences,
+            "words_done": config.epochs * corpus_words, **extra}
+
+
+def write_checkpoint(path: str, header: dict, vocab: Vocab, matrices: dict[str, np.ndarray],
+                     rng_states: np.ndarray) -> None:
+    """Write a checkpoint atomically: the header, the vocabulary, the weight matrices and the random states."""
+    arrays = {
+        "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+        "vocab_lengths": np.array([len(w) for w in vocab.words], dtype=np.int64),
+        "vocab_words": np.frombuffer(b"".join(vocab.words), dtype=np.uint8),
+        "vocab_counts": vocab.counts.astype(np.int64),
+        **matrices,
+        "rng_states": rng_states,
+    }
+    with atomic_write(path) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)

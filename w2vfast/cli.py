@@ -205,6 +205,10 @@ def _run_training(corpus: list[str] | None, options: dict):
               help="Go on with the run kept in this checkpoint; training options not given are the run's.")
 @click.option("--phrases", type=click.Path(dir_okay=False),
               help="Join the phrases of this table (from 'w2vfast phrases --save-phrases') while reading.")
+@click.option("--init", type=click.Path(dir_okay=False),
+              help="Start from an earlier run: a vectors file (the input vectors of the words it shares) or the "
+                   "checkpoint of a finished run (its vocabulary, counts and weights; options not given are its).")
+@click.option("--report-loss", is_flag=True, help="Report each epoch's training loss.")
 @friendly_errors
 def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""

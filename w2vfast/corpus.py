@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 from numba import njit
 
 from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .counting import FIRST_REFERENCE, SENTENCE_END, WordCounter, count_words
-from .errors import W2VError
+from .errors import InvalidArgument, W2VError, WrongType
 from .memory import corpus_bytes, counting_budget, ensure_fits, size_text
 from .sources import corpus_files, plain_text_bytes
 from .vocab import Vocab
 
-_SENTENCES_BYTES = 1 << 22  # Python sentences are joined into blocks of about this many bytes
+_BLOCK_TOKENS = 1 << 19  # Python sentences are joined into blocks of about this many tokens (a few MB)
+_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")  # what separates words in the text the counter reads
 
 
 @dataclass
@@ -60,8 +61,9 @@ def corpus_paths(corpus) -> list[str] | None:
 
 
 def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_dir: str | None = None,
-                force: bool = False, phrases=None, vocab_memory: int | None = None,
-                say=None) -> tuple[Vocab, EncodedCorpus]:
+                force: bool = False, phrases=None, vocab_memory: int | None = None, say=None,
+                choose: Callable[[WordCounter, TrainConfig], Vocab] | None = None,
+                keep: list[bytes] | None = None) -> tuple[Vocab, EncodedCorpus]:
     """Count, choose the vocabulary (unless given), and encode; the text is read once, or twice if
     its distinct words outgrow ``vocab_memory`` bytes (see ``counting.py``; by default half of the
     memory available).
@@ -70,8 +72,39 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
     keeps the encoded corpus in a memory-mapped file there rather than in RAM; without it, a corpus
     too large for memory is refused before reading, unless ``force`` is set. ``phrases`` (a
     ``phrases.PhraseTable``) joins its phrases in the text before the words are chosen. ``say``
-    is told how counting kept within its budget, when it had to.
+    is told how counting kept within its budget, when it had to. ``choose`` picks the vocabulary
+    from the counted words instead of ``--min-count`` and ``--max-vocab``, and counting in bounded
+    memory keeps the words ``keep`` lists whatever their count.
     """
+    if vocab is None and phrases is not None:
+        keep = (keep or []) + phrases.words()
+    counter = count_corpus(corpus, config, vocab.words if vocab is not None else keep, vocab is not None,
+                           disk_dir, force, vocab_memory, say)
+    if phrases is not None:
+        phrases.join(counter, config.threads, disk_dir)
+    if counter.n_words == 0:
+        raise W2VError("the corpus is empty: it holds no words")
+    if vocab is None and choose is None:
+        order = Vocab.select(counter.counts, config.min_count, config.max_vocab)
+        vocab = Vocab(counter.words(order), counter.counts[order].astype(np.int64))
+        remap = np.full(counter.n_words, -1, dtype=np.int32)
+        remap[order] = np.arange(len(order), dtype=np.int32)
+    else:
+        vocab = choose(counter, config) if vocab is None else vocab
+        remap = vocab_ids(counter, vocab)
+    if len(vocab) == 0:
+        raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
+    encoded = encode(counter, remap, MAX_SENTENCE_WORDS)
+    if encoded.n_words == 0:
+        raise W2VError("no corpus word is in the vocabulary")
+    return vocab, encoded
+
+
+def count_corpus(corpus, config: TrainConfig, keep: list[bytes] | None = None, keep_only: bool = False,
+                 disk_dir: str | None = None, force: bool = False, vocab_memory: int | None = None,
+                 say=None) -> WordCounter:
+    """Count the words of ``corpus`` and keep their provisional ids (see ``read_corpus``); counting
+    in bounded memory keeps the words in ``keep``, or with ``keep_only`` those alone (a given vocabulary)."""
     paths = corpus_paths(corpus)
     files = corpus_files(paths) if paths is not None else None
     text = corpus_bytes(plain_text_bytes(files)) if files is not None and disk_dir is None else {}
@@ -82,10 +115,8 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
         budget = vocab_memory
         ensure_fits("reading the corpus", dict(text, **{"counting budget": budget}),
                     "--disk-corpus DIR keeps the corpus on disk, a smaller --vocab-memory bounds the counting", force)
-    keep = vocab.words if vocab is not None else phrases.words() if phrases is not None else None
     if files is not None:
-        counter = count_words(files, disk_dir, config.threads, budget, config.min_count, keep,
-                              keep_only=vocab is not None)
+        counter = count_words(files, disk_dir, config.threads, budget, config.min_count, keep, keep_only=keep_only)
     else:
         counter = _count_sentences(corpus, config.threads, budget, keep)
     if say is not None and counter.second_reading:
@@ -95,42 +126,110 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
         seen = "once" if counter.floor == 1 else f"{counter.floor} times"
         say(f"counting: {counter.pruned_words:,} distinct words seen at most {seen} were pruned to stay within "
             f"--vocab-memory ({size_text(budget)}); the occurrences of those seen again still count")
-    if phrases is not None:
-        phrases.join(counter, config.threads, disk_dir)
-    if counter.n_words == 0:
-        raise W2VError("the corpus is empty: it holds no words")
-    if vocab is not None:
-        index = vocab.index
-        remap = np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
-    else:
-        order = Vocab.select(counter.counts, config.min_count, config.max_vocab)
-        vocab = Vocab(counter.words(order), counter.counts[order].astype(np.int64))
-        remap = np.full(counter.n_words, -1, dtype=np.int32)
-        remap[order] = np.arange(len(order), dtype=np.int32)
-    if len(vocab) == 0:
-        raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
-    encoded = encode(counter, remap, MAX_SENTENCE_WORDS)
-    if encoded.n_words == 0:
-        raise W2VError("no corpus word is in the vocabulary")
-    return vocab, encoded
+    return counter
+
+
+def vocab_ids(counter: WordCounter, vocab: Vocab) -> np.ndarray:
+    """The vocabulary id of each word the counter met, -1 for those outside ``vocab``."""
+    index = vocab.index
+    return np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
 
 
 def _count_sentences(sentences: Iterable, threads: int, budget: int | None, keep: list[bytes] | None) -> WordCounter:
     """Feed an iterable of token lists (str or bytes) through the same counter as files; it may not
-    be iterable twice, so the counter prunes rare words to stay within ``budget``."""
+    be iterable twice, so the counter prunes rare words to stay within ``budget``.
+
+    Sentences go to the counter in blocks of about ``_BLOCK_TOKENS`` tokens, each joined and encoded
+    by a few C-level calls (``str.join``, ``str.encode``) rather than token by token in Python.
+    """
+    if isinstance(sentences, (str, bytes, bytearray)):
+        raise WrongType(f"the corpus must be an iterable of token lists, not a {type(sentences).__name__}")
     counter = WordCounter(threads=threads, budget=budget, prune=True, keep=keep)
-    buffer, size = [], 0
+    block, tokens, before = [], 0, 0
     for sentence in sentences:
-        line = b" ".join(t.encode("utf-8", "surrogateescape") if isinstance(t, str) else bytes(t)
-                         for t in sentence) + b"\n"
-        buffer.append(line)
-        size += len(line)
-        if size >= _SENTENCES_BYTES:
-            counter.feed(b"".join(buffer), False)
-            buffer, size = [], 0
-    counter.feed(b"".join(buffer), True)
+        block.append(sentence)
+        try:
+            tokens += len(sentence)
+        except TypeError:
+            raise WrongType(f"sentence {before + len(block)} is a {type(sentence).__name__}, not a list of "
+                            "tokens") from None
+        if tokens >= _BLOCK_TOKENS:
+            _feed_sentences(counter, block, tokens, before)
+            before += len(block)
+            block, tokens = [], 0
+    _feed_sentences(counter, block, tokens, before)
+    counter.feed(b"", True)
     counter.finish()
     return counter
+
+
+def _feed_sentences(counter: WordCounter, block: list, tokens: int, before: int) -> None:
+    """Hand ``block`` (sentences ``before + 1`` on) to the counter as one piece of text, checking that
+    it read back exactly the tokens it was given: a token that is empty or holds whitespace would
+    silently become other words."""
+    kinds = set(map(type, block))
+    for kind in (str, bytes, bytearray):
+        if kind in kinds:
+            number = before + 1 + next(i for i, sentence in enumerate(block) if type(sentence) is kind)
+            raise WrongType(f"sentence {number} is a {kind.__name__}, not a list of tokens: split the text "
+                            "into words first (text.split())")
+    try:
+        text = "\n".join(map(" ".join, block)).encode("utf-8", "surrogateescape")
+    except TypeError:  # tokens that are bytes, or not text at all
+        text = b"\n".join(_sentence_bytes(sentence, before + n) for n, sentence in enumerate(block, 1))
+    ids_before = len(counter.ids)
+    counter.feed(text + b"\n", False)
+    ended = len(block) - list(map(len, block)).count(0)  # every sentence with tokens ends with a marker
+    if len(counter.ids) - ids_before != tokens + ended:
+        raise _token_not_a_word(block, before)
+
+
+def _sentence_bytes(sentence, number: int) -> bytes:
+    """One sentence of str or bytes tokens as UTF-8 bytes (the slow way, token by token)."""
+    parts = []
+    for token in sentence:
+        if isinstance(token, str):
+            parts.append(token.encode("utf-8", "surrogateescape"))
+        elif isinstance(token, (bytes, bytearray, memoryview)):
+            parts.append(bytes(token))
+        else:
+            raise WrongType(f"sentence {number} holds a token that is a {type(token).__name__} ({token!r:.40}), "
+                            "not a str")
+    return b" ".join(parts)
+
+
+def _token_not_a_word(block: list, before: int) -> InvalidArgument:
+    """The error for the first token of ``block`` that is empty or holds whitespace."""
+    for number, sentence in enumerate(block, before + 1):
+        for token in sentence:
+            text = token if isinstance(token, str) else bytes(token).decode("utf-8", "surrogateescape")
+            if not text or not _WHITESPACE.isdisjoint(text):
+                return InvalidArgument(f"sentence {number} holds the token {text!r:.60}, which is empty or holds "
+                                       "whitespace: a word cannot (join its parts with '_', say)")
+    return InvalidArgument(f"sentences {before + 1} to {before + len(block)} did not read back as the tokens given")
+
+
+def line_pieces(counter: WordCounter, max_sentence: int = MAX_SENTENCE_WORDS) -> tuple[int, int]:
+    """The sentences and words of a corpus file as gensim's ``LineSentence`` yields them: each line
+    with words, cut into pieces of ``max_sentence`` words; call it before ``encode``."""
+    sentences, words = _line_pieces(counter.ids, max_sentence)
+    return int(sentences), int(words)
+
+
+@njit(cache=True)
+def _line_pieces(ids, max_sentence):
+    sentences = 0
+    words = 0
+    in_line = 0
+    for word in ids:
+        if word == SENTENCE_END:
+            sentences += (in_line + max_sentence - 1) // max_sentence
+            in_line = 0
+        else:
+            in_line += 1
+            words += 1
+    sentences += (in_line + max_sentence - 1) // max_sentence
+    return sentences, words
 
 
 def encode(counter: WordCounter, remap: np.ndarray, max_sentence: int = MAX_SENTENCE_WORDS) -> EncodedCorpus:

@@ -1,10 +1,35 @@
-"""The exceptions the CLI turns into one line and a non-zero exit status."""
+"""The exceptions the CLI turns into one line and a non-zero exit status, and the check that refuses
+the gensim arguments w2vfast does not implement."""
 
 import signal
 
 
 class W2VError(Exception):
     """A problem with the user's input or environment, explained in one line."""
+
+
+class InvalidArgument(W2VError, ValueError):
+    """A Python argument with a value w2vfast cannot use; a ``ValueError`` too, as gensim raises for those."""
+
+
+class WrongType(W2VError, TypeError):
+    """A Python argument of the wrong kind; a ``TypeError`` too, as gensim (and Python) raise for those."""
+
+
+def check_defaults(method: str, **given: tuple) -> None:
+    """Refuse, naming it, an argument of gensim's that w2vfast does not implement when it is given another
+    value than gensim's default: ``given`` maps each name to ``(value, default)`` or ``(value, default, why)``."""
+    for name, (value, default, *why) in given.items():
+        if not _same(value, default):
+            reason = f": {why[0]}" if why else ""
+            raise InvalidArgument(f"{method}: {name}={value!r:.60} is not supported, only {default!r}{reason}")
+
+
+def _same(value, default) -> bool:
+    try:
+        return value is default or bool(value == default)
+    except (TypeError, ValueError):  # an array, say, whose comparison has no single truth value
+        return False
 
 
 class OutputFailed(W2VError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from .checkpoint import Checkpointer
 from .corpus import EncodedCorpus
 from .errors import Interrupted, W2VError
@@ -10,20 +12,23 @@ from .progress import Progress
 
 
 class SafePoint:
-    """Called with each position a run reaches: refuses diverged weights, saves when due, stops when asked.
+    """Called with each position a run reaches: refuses diverged weights, saves when due, stops when
+    asked, and at each epoch's end calls ``on_epoch_end`` with the epoch.
 
     Weights are checked for NaN or infinity at the end of every epoch and before every save, so a
     checkpoint never keeps a diverged run. A save fails the run only when it was the last chance
-    (a stop was asked for); otherwise the previous checkpoint stays and training goes on.
+    (a stop was asked for); otherwise the previous checkpoint stays and training goes on. What
+    ``on_epoch_end`` raises stops the run there, after the save that was due.
     """
 
     def __init__(self, trainer, encoded: EncodedCorpus, keeper: Checkpointer | None, stop: StopRequest,
-                 progress: Progress) -> None:
+                 progress: Progress, on_epoch_end: Callable[[int], None] | None = None) -> None:
         self.trainer = trainer
         self.encoded = encoded
         self.keeper = keeper
         self.stop = stop
         self.progress = progress
+        self.on_epoch_end = on_epoch_end
 
     def __call__(self, position: tuple[int, int]) -> None:
         epoch, sentence = position
@@ -45,6 +50,12 @@ class SafePoint:
                                   even_if_quiet=True)
         if stopping:
             self._stop()
+        if epoch_end and self.on_epoch_end is not None:
+            try:
+                self.on_epoch_end(epoch)
+            except BaseException:
+                self.progress.close()
+                raise
 
     def after_training(self) -> None:
         """Stop for a signal that came after the last call's check (while its checkpoint was being

@@ -7,10 +7,11 @@ at a time until the call's blocks are trained.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numba
 import numpy as np
@@ -31,6 +32,7 @@ from .vectors import KeyedVectors
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
 
 if TYPE_CHECKING:
+    from .continued import Start
     from .phrases import PhraseTable
 
 BLOCK_WORDS = 25_000
@@ -49,6 +51,7 @@ class TrainStats:
     corpus_words: int = 0
     vocab_size: int = 0
     epoch_words: list[int] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)  # each epoch's summed loss, when it was asked for
     read_seconds: float = 0.0
     jit_seconds: float = 0.0  # Numba compilation during the run: 0 when its cache is warm
     train_seconds: float = 0.0
@@ -65,8 +68,8 @@ class TrainStats:
 def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
           read_vocab: str | None = None, save_vocab: str | None = None, disk_corpus: str | None = None,
           checkpoint: str | None = None, checkpoint_every: float | None = None, resume: str | None = None,
-          phrases: str | None = None, vocab_memory: int | str | None = None, force: bool = False,
-          quiet: bool = True, **options) -> KeyedVectors:
+          phrases: str | None = None, vocab_memory: int | str | None = None, init: str | None = None,
+          report_loss: bool = False, force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...);
@@ -79,23 +82,36 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     given (the options given must agree, but for ``threads``). ``phrases`` is a phrase table (from
     ``w2vfast phrases --save-phrases``) whose phrases are joined while the corpus is read; a resumed
     run keeps its own. ``vocab_memory`` (bytes, or a size such as ``"2G"``) bounds what counting
-    the words may hold; by default half of the memory available. ``force`` skips the memory check.
-    Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    the words may hold; by default half of the memory available. ``init`` starts the weights from an
+    earlier run's: a vectors file or the checkpoint of a finished run (see ``continued``); options not
+    given are then that run's. ``report_loss`` keeps each epoch's loss in the statistics. ``force``
+    skips the memory check. Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
-    saved = None
+    saved = start = None
     if resume is not None:
         saved = load_checkpoint(resume)
         if read_vocab is not None:
             raise W2VError("--read-vocab and --resume exclude each other: the checkpoint has the vocabulary")
+        if init is not None:
+            raise W2VError("--init and --resume exclude each other: a resumed run goes on from its checkpoint")
         corpus = saved.corpus(corpus)
         options = saved.options(options)
         output, binary = resumed_output(saved.header, output, binary)
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
         phrases = saved.header.get("phrases") if phrases is None else phrases
+    if init is not None:
+        from .continued import start_from
+
+        if read_vocab is not None:
+            raise W2VError("--init and --read-vocab exclude each other: the vocabulary comes from the corpus")
+        start = start_from(init)
+        options = start.options(options)
     if corpus is None:
         raise W2VError("no corpus given")
     config = TrainConfig(**options)
+    if start is not None:
+        start.check(config)
     budget = None if vocab_memory is None else parse_size(vocab_memory)
     table = None
     if phrases is not None:
@@ -113,9 +129,10 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         vocab = Vocab.read(read_vocab, config.min_count, config.max_vocab)
     stats = TrainStats()
     progress = Progress(0, quiet=quiet)
-    with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
+    with compile_timer(stats):
         vocab, syn0 = _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, force=force,
-                             saved=saved, keeper=keeper, phrases=table, budget=budget)
+                             saved=saved, keeper=keeper, phrases=table, budget=budget, start=start,
+                             report_loss=report_loss)
     progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
@@ -134,33 +151,82 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
 
 def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, force: bool,
            saved: Checkpoint | None, keeper: Checkpointer | None, phrases: PhraseTable | None,
-           budget: int | None):
+           budget: int | None, start: Start | None, report_loss: bool):
     progress = Progress(0, quiet=quiet)
-    start = time.perf_counter()
-    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force, phrases, budget, progress.say)
+    begin = time.perf_counter()
+    vocab, encoded = read_corpus(corpus, config, vocab, disk_corpus, force, phrases, budget, progress.say,
+                                 choose=None if start is None else start.vocabulary,
+                                 keep=None if start is None else start.keep)
     if saved is not None:
         saved.check_corpus(encoded)
-    stats.read_seconds = time.perf_counter() - start
+    stats.read_seconds = time.perf_counter() - begin
     stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
                  f"read in {stats.read_seconds:.2f} s")
     if save_vocab is not None:
         vocab.save(save_vocab)
-    ensure_fits("training", training_bytes(len(vocab), config),
-                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
-    trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
+    trainer = new_trainer(vocab, config, encoded.n_words, force, report_loss)
     position = saved.restore(trainer) if saved is not None else (0, 0)
-    trainer.warm_up(encoded)
-    progress = Progress(config.epochs * encoded.n_words, quiet=quiet, done=encoded.words_before(*position))
-    start = time.perf_counter()
-    with stop_at_safe_point() as stop:
-        safe_point = SafePoint(trainer, encoded, keeper, stop, progress)
-        stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
-        safe_point.after_training()
-    stats.train_seconds = time.perf_counter() - start
+    if start is not None:
+        progress.say(start.apply(trainer))
+    fit(trainer, encoded, stats, quiet=quiet, position=position, keeper=keeper)
     # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
     # of its padded rows, so that copy does not raise the run's peak memory.
     return vocab, trainer.matrices()["syn0"]
+
+
+@contextlib.contextmanager
+def compile_timer(stats: TrainStats) -> Iterator[None]:
+    """Keep in ``stats.jit_seconds`` the time Numba spends compiling inside (0 when its cache is warm)."""
+    with numba_event.install_timer("numba:compile", lambda seconds: setattr(stats, "jit_seconds", seconds)):
+        yield
+
+
+def new_trainer(vocab: Vocab, config: TrainConfig, corpus_words: int, force: bool = False,
+                report_loss: bool = False) -> Trainer:
+    """A trainer for ``config.epochs`` epochs over ``corpus_words`` words, once sure it fits in memory."""
+    ensure_fits("training", training_bytes(len(vocab), config),
+                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
+    return Trainer(vocab, config, config.epochs * corpus_words, report_loss)
+
+
+def fit(trainer: Trainer, encoded: EncodedCorpus, stats: TrainStats, *, quiet: bool,
+        position: tuple[int, int] = (0, 0), keeper: Checkpointer | None = None,
+        on_epoch_end: Callable[[int], None] | None = None) -> None:
+    """Train ``trainer`` on ``encoded`` from ``position`` to the end of its last epoch, filling ``stats``.
+
+    Between kernel calls the run is checked, saved by ``keeper`` when due and stopped by Ctrl-C or
+    SIGTERM (``SafePoint``); ``on_epoch_end`` is called with each finished epoch there, and whatever
+    it raises stops the run at that safe point.
+    """
+    trainer.warm_up(encoded)
+    progress = Progress(trainer.config.epochs * encoded.n_words, quiet=quiet,
+                        done=encoded.words_before(*position))
+    stats.epoch_loss = trainer.epoch_loss
+    begin = time.perf_counter()
+    with stop_at_safe_point() as stop:
+        safe_point = SafePoint(trainer, encoded, keeper, stop, progress, on_epoch_end)
+        stats.epoch_words = trainer.run_epochs(encoded, progress, position, safe_point)
+        safe_point.after_training()
+    stats.train_seconds = time.perf_counter() - begin
+
+
+def weight_rows(vocab_size: int, config: TrainConfig) -> kernels.Weights:
+    """The rows of each weight matrix for a vocabulary of ``vocab_size`` words; a matrix the run does not
+    use (``syn1neg`` without negative sampling, ``syn1`` without hierarchical softmax) keeps one row."""
+    return kernels.Weights(vocab_size, vocab_size if config.negative else 1,
+                           max(vocab_size - 1, 1) if config.hs else 1)
+
+
+def random_rows(matrix: np.ndarray, rng: np.random.Generator) -> None:
+    """Fill ``matrix`` (input vectors, maybe a view of padded rows) with word2vec's first values,
+    (r - 0.5) / dim for r uniform in [0, 1), a block of rows at a time so no big temporary is made."""
+    rows, dim = matrix.shape
+    for start in range(0, rows, INIT_ROWS):
+        block = rng.random((min(INIT_ROWS, rows - start), dim), dtype=np.float32)
+        block -= np.float32(0.5)
+        block /= np.float32(dim)
+        matrix[start:start + len(block)] = block
 
 
 def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
@@ -178,7 +244,7 @@ def _blocks_from(blocks: np.ndarray, sentence: int) -> np.ndarray:
 class Trainer:
     """Weights, tables and scratch for one run; ``run_epochs`` trains them on an encoded corpus."""
 
-    def __init__(self, vocab: Vocab, config: TrainConfig, total_words: int, compute_loss: bool = False) -> None:
+    def __init__(self, vocab: Vocab, config: TrainConfig, total_words: int, report_loss: bool = False) -> None:
         self.vocab = vocab
         self.config = config
         rng = np.random.default_rng(config.seed)
@@ -192,14 +258,10 @@ class Trainer:
         self.tables = kernels.Tables(keep_prob, negative_sampling_table(vocab.counts), points, codes, lengths)
         self.sharing = choose_sharing(vocab.counts, keep_prob, config, points, lengths)
         # How many rows of each matrix are shared; the threads' private copies of its hot rows follow them.
-        self.shared_rows = kernels.Weights(v, v if config.negative else 1, max(v - 1, 1) if config.hs else 1)
+        self.shared_rows = weight_rows(v, config)
         syn0, syn1neg, syn1 = (kernels.zero_rows(kernels.private_rows(rows, hot, config.threads), d)
                                for rows, hot in zip(self.shared_rows, self.sharing.hot))
-        for start in range(0, v, INIT_ROWS):  # (r - 0.5) / d, a block of rows at a time: no big temporary
-            block = rng.random((min(INIT_ROWS, v - start), d), dtype=np.float32)
-            block -= np.float32(0.5)
-            block /= np.float32(d)
-            syn0[start:start + len(block), :d] = block
+        random_rows(syn0[:v, :d], rng)
         self.weights = kernels.Weights(syn0, syn1neg, syn1)
         self.params = kernels.make_params(config.model == "cbow", config.cbow_mean, config.hs,
                                           config.negative, config.window, config.alpha,
@@ -208,7 +270,17 @@ class Trainer:
         self.scratch = kernels.make_scratch(config.threads, d, config.window, config.negative,
                                             max_outputs, MAX_SENTENCE_WORDS)
         self.rng_states = np.random.SeedSequence(config.seed).generate_state(config.threads, np.uint64)
-        self.losses = kernels.make_losses(config.threads) if compute_loss else None
+        # Each thread's running loss, or None: a run that does not ask for it is compiled without it.
+        self.losses = kernels.make_losses(config.threads) if report_loss else None
+        self.epoch_loss: list[float] = []
+
+    def set_rng_states(self, states: np.ndarray) -> None:
+        """Go on with the random states of an earlier run; another thread count derives fresh ones from
+        them (it splits the corpus differently anyway)."""
+        if len(states) == len(self.rng_states):
+            self.rng_states[:] = states
+        else:
+            self.rng_states = np.random.SeedSequence(states.tolist()).generate_state(len(self.rng_states), np.uint64)
 
     def matrices(self) -> dict[str, np.ndarray]:
         """The weight matrices by name, without the kernels' row padding or the threads' private rows
@@ -233,7 +305,9 @@ class Trainer:
 
         A position is ``(epoch, sentence)``. The run begins at ``start`` (later than ``(0, 0)`` when
         it is resumed), and ``after_call`` is given the position after every kernel call: a safe point
-        to save the run or stop it by raising.
+        to save the run or stop it by raising. When the loss is asked for, each epoch's sum is added to
+        ``epoch_loss`` before the safe point that ends the epoch (a resumed epoch's covers the part
+        trained since).
         """
         threads = self.config.threads
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
@@ -251,19 +325,20 @@ class Trainer:
                 self._call(encoded, call_blocks, words_before, block_words)
                 covered += int(block_words.sum())
                 progress.update(words_before + int(block_words.sum()), self.alpha_at(words_before))
+                if first + per_call >= len(epoch_blocks) - 1 and self.losses is not None:
+                    self._end_epoch_loss(epoch, covered, progress)
                 if after_call is not None:
                     after_call((epoch, int(call_blocks[-1])))
             epoch_words.append(covered)
         progress.close()
         return epoch_words
 
-    def take_loss(self) -> float:
-        """The log loss the kernels summed since the last call (0 when not computing it), in float64."""
-        if self.losses is None:
-            return 0.0
-        total = float(self.losses[:, 0].sum())
-        self.losses[:, 0] = 0.0
-        return total
+    def _end_epoch_loss(self, epoch: int, covered: int, progress: Progress) -> None:
+        """Sum the threads' loss of the epoch (in float64, so it never stops growing) and start again at 0."""
+        loss = float(self.losses[:, 0].sum())
+        self.losses[:] = 0.0
+        self.epoch_loss.append(loss)
+        progress.say(f"epoch {epoch + 1}: loss {loss:.6g} ({loss / max(covered, 1):.4f} a word)")
 
     def diverged(self) -> bool:
         """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""

@@ -12,8 +12,9 @@ import difflib
 import numpy as np
 
 from . import cache as vectors_cache
-from .errors import W2VError
+from .errors import InvalidArgument, W2VError, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
+from .vocab import Vocab
 from .word2vec_format import read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
@@ -28,7 +29,13 @@ def _to_str(word: bytes) -> str:
 def _as_list(words) -> list:
     if words is None:
         return []
-    return [words] if isinstance(words, str) else list(words)
+    return [words] if isinstance(words, str) or (isinstance(words, np.ndarray) and words.ndim == 1) else list(words)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1 in float64 (a zero vector stays zero)."""
+    vector = np.asarray(vector, dtype=np.float64)
+    return vector / max(float(np.linalg.norm(vector)), _TINY)
 
 
 def _one_edit_away(word: str) -> set[str]:
@@ -44,21 +51,27 @@ def _one_edit_away(word: str) -> set[str]:
 
 
 class KeyedVectors:
-    """A vocabulary (most frequent first) and its float32 vectors, one row per word."""
+    """A vocabulary (most frequent first) and its float32 vectors, one row per word; ``counts``, the
+    words' occurrences, where they are known (vectors of a model, not of a file)."""
 
-    def __init__(self, keys: list[str], vectors: np.ndarray) -> None:
+    def __init__(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None = None) -> None:
+        self._hold(keys, vectors, counts)
+        self.stats = None
+
+    def _hold(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(f"{len(keys)} keys but vectors of shape {vectors.shape}")
         self.index_to_key = list(keys)
         self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
         self.vectors = vectors
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
         self._norms = None
-        self.stats = None
 
     @classmethod
-    def from_bytes_words(cls, words: list[bytes], vectors: np.ndarray) -> "KeyedVectors":
-        return cls([_to_str(w) for w in words], vectors)
+    def from_bytes_words(cls, words: list[bytes], vectors: np.ndarray,
+                         counts: np.ndarray | None = None) -> "KeyedVectors":
+        return cls([_to_str(w) for w in words], vectors, counts)
 
     def __len__(self) -> int:
         return len(self.index_to_key)
@@ -66,18 +79,37 @@ class KeyedVectors:
     def __contains__(self, key: str) -> bool:
         return key in self.key_to_index
 
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.vectors[self.get_index(key)]
+    def has_index_for(self, key: str) -> bool:
+        return key in self.key_to_index
+
+    def __getitem__(self, key_or_keys) -> np.ndarray:
+        """A word's vector, or for a list of words the matrix of theirs (gensim's ``wv[["a", "b"]]``)."""
+        if isinstance(key_or_keys, (list, tuple, np.ndarray)):
+            return self.vectors[[self.get_index(key) for key in key_or_keys]]
+        return self.vectors[self.get_index(key_or_keys)]
+
+    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
+        """The word's vector, scaled to length 1 with ``norm`` (a zero vector stays zero)."""
+        index = self.get_index(key)
+        return self.unit_rows([index])[0].astype(np.float32) if norm else self.vectors[index]
 
     @property
     def vector_size(self) -> int:
         return int(self.vectors.shape[1])
 
-    def get_index(self, key: str) -> int:
+    def get_index(self, key: str, default: int | None = None) -> int:
         try:
             return self.key_to_index[key]
         except KeyError:
+            if default is not None:
+                return default
             raise KeyError(f"word {key!r} not in vocabulary") from None
+
+    def get_vecattr(self, key: str, attr: str) -> int:
+        """gensim's per-word attributes; w2vfast keeps one, ``count``, for the vectors of a model."""
+        if attr != "count" or self.counts is None:
+            raise KeyError(f"no attribute {attr!r}: w2vfast keeps only 'count', and only for the vectors of a model")
+        return int(self.counts[self.get_index(key)])
 
     @property
     def norms(self) -> np.ndarray:
@@ -114,16 +146,37 @@ class KeyedVectors:
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.index_to_key[i], float(scores[i])) for i in best]
 
-    def most_similar(self, positive=None, negative=None, topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """Words nearest by cosine to the normalised sum of ``positive`` minus ``negative`` (3CosAdd),
-        leaving out the query words; ``restrict_vocab`` searches only the first that many words."""
+    def _query(self, positive, negative) -> tuple[np.ndarray, list[int]]:
+        """The unit-length normalised sum of ``positive`` minus ``negative`` (words or vectors), and the
+        indices of the words among them (left out of the answers)."""
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word")
-        indices = [self.get_index(w) for w in positive + negative]
-        query = self.unit_mean(indices, [1.0] * len(positive) + [-1.0] * len(negative))
-        return self._ranked(self.cosines(query, restrict_vocab), topn, indices)
+        items = positive + negative
+        indices = [self.get_index(item) for item in items if not isinstance(item, np.ndarray)]
+        units = iter(self.unit_rows(indices))
+        rows = [_unit(item) if isinstance(item, np.ndarray) else next(units) for item in items]
+        total = np.array([1.0] * len(positive) + [-1.0] * len(negative)) @ np.array(rows)
+        length = np.linalg.norm(total)
+        return (total / length if length > 0 else total).astype(np.float32), indices
+
+    def most_similar(self, positive=None, negative=None, topn: int | None = 10,
+                     restrict_vocab: int | None = None):
+        """Words nearest by cosine to the normalised sum of ``positive`` minus ``negative`` (words or
+        vectors: 3CosAdd), leaving out the query words; ``restrict_vocab`` searches only the first that
+        many words. ``topn=None`` gives the cosines of every word searched, as gensim does."""
+        query, indices = self._query(positive, negative)
+        scores = self.cosines(query, restrict_vocab)
+        return scores if topn is None else self._ranked(scores, topn, indices)
+
+    def similar_by_key(self, key: str, topn: int | None = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_word = similar_by_key
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[np.asarray(vector, dtype=np.float32)], topn=topn,
+                                 restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int = 10,
                             restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -142,6 +195,23 @@ class KeyedVectors:
         """Cosine of the two words' vectors (0 if either is all zeros)."""
         first, second = self.unit_rows([self.get_index(a), self.get_index(b)])
         return float(first @ second)
+
+    def distance(self, a: str, b: str) -> float:
+        """1 - ``similarity``: gensim's cosine distance."""
+        return 1.0 - self.similarity(a, b)
+
+    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+        """Cosine distances from a word or a vector to ``other_words``, or to every word if none are given."""
+        start = self[word_or_vector] if isinstance(word_or_vector, str) else np.asarray(word_or_vector, np.float32)
+        others = self.vectors if not len(other_words) else self[list(other_words)]
+        norms = np.maximum(np.linalg.norm(others, axis=1) * np.linalg.norm(start), _TINY)
+        return 1 - (others @ start) / norms
+
+    def n_similarity(self, first, second) -> float:
+        """Cosine between the means of two lists of words' vectors (gensim's ``n_similarity``)."""
+        if not len(first) or not len(second):
+            raise ZeroDivisionError("n_similarity needs at least one word in each list")
+        return float(_unit(self[list(first)].mean(axis=0)) @ _unit(self[list(second)].mean(axis=0)))
 
     def doesnt_match(self, words) -> str:
         """The word furthest by cosine from the normalised mean of all the words' unit vectors."""
@@ -187,10 +257,14 @@ class KeyedVectors:
 
     @classmethod
     def load(cls, path: str, binary: bool | None = None, limit: int | None = None,
-             cache: bool = False) -> "KeyedVectors":
+             cache: bool = False, mmap: str | None = None) -> "KeyedVectors":
         """Read a word2vec text or binary file (the format is detected from its bytes unless given),
         or its first ``limit`` words. ``cache=True`` maps ``path + '.w2vcache'`` instead of parsing
-        when it is up to date, and writes it after parsing the whole file (see ``cache``)."""
+        when it is up to date, and writes it after parsing the whole file (see ``cache``); gensim's
+        ``mmap='r'`` asks for the same."""
+        if mmap not in (None, "r"):
+            raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
+        cache = cache or mmap == "r"
         if limit is not None and limit < 0:
             raise W2VError(f"limit must be 0 or more, not {limit}")
         cached = vectors_cache.load_cache(path, binary, limit) if cache else None
@@ -205,3 +279,74 @@ class KeyedVectors:
         if cache and data.complete:
             vectors_cache.write_cache(path, stamp, data, vectors.norms)
         return vectors
+
+    def save_word2vec_format(self, fname: str, fvocab: str | None = None, binary: bool = False,
+                             total_vec: int | None = None, write_header: bool = True, prefix: str = "",
+                             append: bool = False, sort_attr: str = "count") -> None:
+        """gensim's name for ``save``, text by default as there; ``fvocab`` also writes the counts as
+        ``word count`` lines. The other arguments take only gensim's defaults."""
+        check_defaults("save_word2vec_format", total_vec=(total_vec, None), write_header=(write_header, True),
+                       prefix=(prefix, ""), append=(append, False), sort_attr=(sort_attr, "count"))
+        if fvocab is not None:
+            if self.counts is None:
+                raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
+            Vocab([w.encode("utf-8", "surrogateescape") for w in self.index_to_key], self.counts).save(fvocab)
+        self.save(fname, binary=bool(binary))
+
+    @classmethod
+    def load_word2vec_format(cls, fname: str, fvocab: str | None = None, binary: bool = False,
+                             encoding: str = "utf8", unicode_errors: str = "strict", limit: int | None = None,
+                             datatype=np.float32, no_header: bool = False) -> "KeyedVectors":
+        """gensim's reader: the text format unless ``binary``, UTF-8 words (``unicode_errors`` 'strict'
+        refuses other bytes, 'replace' and 'ignore' mend them, 'surrogateescape' keeps them as w2vfast
+        does), counts from a ``word count`` file ``fvocab``. float32 only, and a header line."""
+        check_defaults("load_word2vec_format", datatype=(np.dtype(datatype), np.dtype(np.float32)),
+                       no_header=(no_header, False))
+        if encoding.lower().replace("-", "") != "utf8":
+            raise InvalidArgument(f"encoding: w2vfast reads UTF-8 words only, not {encoding!r}")
+        if unicode_errors not in ("strict", "replace", "ignore", "surrogateescape"):
+            raise InvalidArgument(f"unicode_errors must be 'strict', 'replace', 'ignore' or 'surrogateescape', "
+                                  f"not {unicode_errors!r}")
+        vectors = cls.load(fname, binary=bool(binary), limit=limit)
+        if unicode_errors != "surrogateescape":
+            vectors._redecode(fname, unicode_errors)
+        if fvocab is not None:
+            listed = Vocab.read(fvocab)
+            counts = dict(zip(listed.words, listed.counts.tolist()))
+            missing = next((w for w in vectors.index_to_key
+                            if w.encode("utf-8", "surrogateescape") not in counts), None)
+            if missing is not None:
+                raise W2VError(f"{fvocab} has no count for {missing!r}")
+            vectors.counts = np.array([counts[w.encode("utf-8", "surrogateescape")] for w in vectors.index_to_key],
+                                      dtype=np.int64)
+        return vectors
+
+    def _redecode(self, path: str, errors: str) -> None:
+        """Decode again the words that are not UTF-8, as ``errors`` says; 'strict' refuses them."""
+        try:
+            "".join(self.index_to_key).encode("utf-8")
+            return
+        except UnicodeEncodeError:
+            pass
+        keys = []
+        for key in self.index_to_key:
+            raw = key.encode("utf-8", "surrogateescape")
+            try:
+                keys.append(raw.decode("utf-8", errors))
+            except UnicodeDecodeError:
+                raise W2VError(f"{path}: the word {raw[:60]!r} is not UTF-8 (unicode_errors='replace' or "
+                               "'ignore' mends it)") from None
+        self._hold(keys, self.vectors, self.counts)
+
+    def to_gensim(self):
+        """The same words, vectors (and counts) as a gensim ``KeyedVectors``; needs gensim installed."""
+        try:
+            from gensim.models import KeyedVectors as GensimKeyedVectors
+        except ImportError:
+            raise W2VError("to_gensim() needs gensim, which is not installed (pip install gensim)") from None
+        converted = GensimKeyedVectors(self.vector_size, count=0, dtype=np.float32)
+        converted.add_vectors(list(self.index_to_key), np.array(self.vectors))
+        if self.counts is not None:
+            converted.allocate_vecattrs(["count"], [np.int64])
+            converted.expandos["count"][:] = self.counts
+        return converted

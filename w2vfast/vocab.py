@@ -31,9 +31,10 @@ class Vocab:
         return self._index
 
     @staticmethod
-    def select(counts: np.ndarray, min_count: int, max_vocab: int | None) -> np.ndarray:
-        """Indices of the kept words, by descending count; ties keep their original order."""
-        kept = np.flatnonzero(counts >= min_count)  # first: most of a web corpus's words are rare
+    def select(counts: np.ndarray, min_count: int, max_vocab: int | None, keep: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the kept words, by descending count; ties keep their original order. The words
+        kept are those seen ``min_count`` times, or those the mask ``keep`` marks."""
+        kept = np.flatnonzero(counts >= min_count if keep is None else keep)  # first: most words are rare
         order = kept[np.argsort(-counts[kept], kind="stable")]
         return order if max_vocab is None else order[:max_vocab]
 
