@@ -233,12 +233,13 @@ def test_the_command_line_takes_its_defaults_from_train_config():
 
 def test_every_option_of_train_is_kept_by_a_checkpoint_or_repeated_on_resume():
     """A new option of ``train`` must be kept by checkpoints or be in ``NOT_KEPT``, which the printed
-    resume command repeats; the others are the resume itself, the vocabulary files and where the
-    weights start (a resumed run starts from its checkpoint)."""
+    resume command repeats; the others are the resume itself, the vocabulary files, where the
+    weights start (a resumed run starts from its checkpoint) and the Dask client (the printed command
+    repeats --dask)."""
     parameters = inspect.signature(w2vfast.train).parameters
     keywords = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
     assert "corpus" in parameters and keywords == (set(KEPT) - {"corpus"}) | set(NOT_KEPT) | \
-        {"resume", "read_vocab", "save_vocab", "init"}
+        {"resume", "read_vocab", "save_vocab", "init", "client"}
     assert not set(KEPT) & set(NOT_KEPT)
 
 

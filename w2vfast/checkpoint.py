@@ -258,10 +258,15 @@ class Checkpointer:
         if "corpus_crc32" not in self.run:
             self.run.update(fingerprint(encoded))
         epoch, sentence = position
+        self.write(trainer, {"epoch": epoch, "sentence": sentence, "words_done": encoded.words_before(epoch, sentence)})
+
+    def write(self, trainer, position: dict, rng_states: np.ndarray | None = None) -> None:
+        """Write the trainer's weights, ``rng_states`` (by default its own) and the header fields of
+        ``position``; the corpus's fingerprint must be in ``run`` by then."""
         header = {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(trainer.config),
-                  **self.run, "vocab_size": len(trainer.vocab), "epoch": epoch, "sentence": sentence,
-                  "words_done": encoded.words_before(epoch, sentence)}
-        write_checkpoint(self.path, header, trainer.vocab, trainer.matrices(), trainer.rng_states)
+                  **self.run, "vocab_size": len(trainer.vocab), **position}
+        write_checkpoint(self.path, header, trainer.vocab, trainer.matrices(),
+                         trainer.rng_states if rng_states is None else rng_states)
         self.last = time.monotonic()
 
 

@@ -17,7 +17,7 @@ from click.core import ParameterSource
 from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRACTION, MODELS, PHRASE_DELIMITER,
                      PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD)
 from .evaluate import RESTRICT_VOCAB
-from .errors import Interrupted, OutputFailed, W2VError
+from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -170,7 +170,7 @@ def _resume_command(checkpoint: str, corpus: list[str] | None, given: dict) -> s
 
     words = ["w2vfast", "train", *(corpus if corpus and "-" in corpus else []), "--resume", checkpoint]
     flags = {param.name: max(param.opts, key=len) for param in click.get_current_context().command.params}
-    for name in NOT_KEPT:
+    for name in (*NOT_KEPT, "dask"):
         value = given.get(name)
         if value is True:
             words.append(flags[name])
@@ -183,11 +183,17 @@ def _run_training(corpus: list[str] | None, options: dict):
     from .trainer import train
 
     given = _given(options)
+    dask = given.pop("dask", None)
     try:
-        return train(corpus, **given)
-    except (Interrupted, OutputFailed) as stopped:
+        if dask is None:
+            return train(corpus, **given)
+        from .cluster import connect
+
+        with connect(dask) as client:
+            return train(corpus, client=client, **given)
+    except (Interrupted, OutputFailed, WorkerLost) as stopped:
         if stopped.checkpoint is not None:
-            stopped.resume_command = _resume_command(stopped.checkpoint, corpus, given)
+            stopped.resume_command = _resume_command(stopped.checkpoint, corpus, dict(given, dask=dask))
         raise
 
 
@@ -209,6 +215,8 @@ def _run_training(corpus: list[str] | None, options: dict):
               help="Start from an earlier run: a vectors file (the input vectors of the words it shares) or the "
                    "checkpoint of a finished run (its vocabulary, counts and weights; options not given are its).")
 @click.option("--report-loss", is_flag=True, help="Report each epoch's training loss.")
+@click.option("--dask", metavar="ADDRESS", help="Train on the Dask cluster whose scheduler is at ADDRESS "
+              "(tcp://host:8786), or on local:N, N worker processes started for the run; --threads is per worker.")
 @friendly_errors
 def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from typing import Callable, Iterator
 
 import numpy as np
 from numba import njit
@@ -69,31 +70,44 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
     or with ``keep_only`` those in ``keep`` alone (a given vocabulary).
     """
     once_only = "-" in paths or not all(os.path.isfile(path) for path in paths)
+    text_bytes = plain_text_bytes(paths)
+
+    def read():
+        return read_blocks(paths)
+
     try:
-        return _count_once(paths, disk_dir, threads, budget, keep=keep if once_only else None,
-                           prune=once_only)
+        return count_once(read, text_bytes, disk_dir, threads, budget, keep=keep if once_only else None,
+                          prune=once_only)
     except BudgetReached:
         pass
     if keep_only:
-        sketch, threshold = _sketch_of(keep, _sketch_slots(budget, len(keep or ()))), 1
+        sketch, threshold = _sketch_of(keep, sketch_slots(budget, len(keep or ()))), 1
     else:
-        sketch = _sketch_text(paths, _sketch_slots(budget, plain_text_bytes(paths) // TEXT_BYTES_PER_WORD))
+        sketch = sketch_text(read, sketch_slots(budget, text_bytes // TEXT_BYTES_PER_WORD))
         _sketch_add(sketch, keep or [])
         threshold = min(min_count, _SATURATED)
     try:
-        counter = _count_once(paths, disk_dir, threads, budget, sketch, threshold)
+        counter = count_once(read, text_bytes, disk_dir, threads, budget, sketch, threshold)
     except BudgetReached:
-        raise W2VError(f"the words that may occur --min-count {min_count} times do not fit in "
-                       f"--vocab-memory ({size_text(budget)}): raise it, or --min-count") from None
+        raise not_fitting(min_count, budget) from None
     counter.second_reading = True
     return counter
 
 
-def _count_once(paths, disk_dir, threads, budget, sketch=None, threshold=0, keep=None,
-                prune=False) -> WordCounter:
-    counter = WordCounter(plain_text_bytes(paths), disk_dir, threads, budget=budget, sketch=sketch,
+def not_fitting(min_count: int, budget: int) -> W2VError:
+    """The error for a second reading whose candidate words still outgrow the budget."""
+    return W2VError(f"the words that may occur --min-count {min_count} times do not fit in "
+                    f"--vocab-memory ({size_text(budget)}): raise it, or --min-count")
+
+
+def count_once(read: Callable[[], Iterator[tuple[bytes, bool]]], text_bytes: int, disk_dir: str | None,
+               threads: int, budget: int | None, sketch: np.ndarray | None = None, threshold: int = 0,
+               keep: list[bytes] | None = None, prune: bool = False) -> WordCounter:
+    """One reading of the text that ``read()`` yields in blocks (see ``sources.read_blocks``), of
+    about ``text_bytes`` bytes; raises ``BudgetReached`` when its distinct words outgrow ``budget``."""
+    counter = WordCounter(text_bytes, disk_dir, threads, budget=budget, sketch=sketch,
                           threshold=threshold, prune=prune, keep=keep)
-    blocks = read_ahead(read_blocks(paths))
+    blocks = read_ahead(read())
     try:
         for block, ends_file in blocks:
             counter.feed(block, ends_file)
@@ -106,7 +120,7 @@ def _count_once(paths, disk_dir, threads, budget, sketch=None, threshold=0, keep
     return counter
 
 
-def _sketch_slots(budget: int, tokens: int) -> int:
+def sketch_slots(budget: int, tokens: int) -> int:
     """Counters for the sketch: four per token expected, at most half the budget, a power of two."""
     slots = 1 << 16
     while slots < 4 * tokens and 2 * slots <= budget // 2:
@@ -114,10 +128,11 @@ def _sketch_slots(budget: int, tokens: int) -> int:
     return slots
 
 
-def _sketch_text(paths: list[str], slots: int) -> np.ndarray:
+def sketch_text(read: Callable[[], Iterator[tuple[bytes, bool]]], slots: int) -> np.ndarray:
+    """The sketch of ``slots`` saturating counters of the text ``read()`` yields (see ``count_once``)."""
     sketch = np.zeros(slots, dtype=np.uint8)
     carry = b""
-    blocks = read_ahead(read_blocks(paths))
+    blocks = read_ahead(read())
     try:
         for block, ends_file in blocks:
             data = carry + block if carry else block
@@ -127,6 +142,12 @@ def _sketch_text(paths: list[str], slots: int) -> np.ndarray:
     finally:
         blocks.close()
     return sketch
+
+
+def add_sketches(total: np.ndarray, sketch: np.ndarray) -> None:
+    """Add ``sketch`` into ``total``, both of one size, saturating as the counters do: the sketch of
+    two texts is then the sum of theirs."""
+    np.minimum(total.astype(np.uint16) + sketch, _SATURATED, out=total, casting="unsafe")
 
 
 def _sketch_of(words: list[bytes] | None, slots: int) -> np.ndarray:

@@ -48,6 +48,25 @@ class OutputFailed(W2VError):
                 f"and once that is mended {how} writes the vectors")
 
 
+class WorkerLost(W2VError):
+    """A worker of a run on a cluster (its address ``worker``, when one is to blame) was lost, or stopped
+    answering; ``checkpoint`` is where the run so far was saved, if it could be, and the caller may set
+    ``resume_command`` to say how to go on."""
+
+    def __init__(self, reason: str, checkpoint: str | None = None, worker: str | None = None) -> None:
+        super().__init__(reason, checkpoint, worker)
+        self.reason = reason
+        self.checkpoint = checkpoint
+        self.worker = worker
+        self.resume_command: str | None = None
+
+    def __str__(self) -> str:
+        if self.checkpoint is None:
+            return f"{self.reason}; no checkpoint was kept (--checkpoint FILE keeps one)"
+        saved = f"{self.reason}; the run so far is saved in {self.checkpoint}"
+        return saved if self.resume_command is None else f"{saved}; go on with: {self.resume_command}"
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped the tool; ``checkpoint`` is where the run was saved, if it was, and
     the caller may set ``resume_command`` to say how to go on.

@@ -69,7 +69,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
           read_vocab: str | None = None, save_vocab: str | None = None, disk_corpus: str | None = None,
           checkpoint: str | None = None, checkpoint_every: float | None = None, resume: str | None = None,
           phrases: str | None = None, vocab_memory: int | str | None = None, init: str | None = None,
-          report_loss: bool = False, force: bool = False, quiet: bool = True, **options) -> KeyedVectors:
+          report_loss: bool = False, force: bool = False, quiet: bool = True, client=None,
+          **options) -> KeyedVectors:
     """Train word vectors on ``corpus`` (path(s), a directory, ``-`` or an iterable of token lists).
 
     ``options`` are ``TrainConfig`` fields (``model``, ``dim``, ``window``, ``negative``, ``hs``, ...);
@@ -85,11 +86,14 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     the words may hold; by default half of the memory available. ``init`` starts the weights from an
     earlier run's: a vectors file or the checkpoint of a finished run (see ``continued``); options not
     given are then that run's. ``report_loss`` keeps each epoch's loss in the statistics. ``force``
-    skips the memory check. Returns the vectors with a ``stats`` attribute (``TrainStats``).
+    skips the memory check. ``client`` (a ``distributed.Client``) trains on its Dask cluster instead
+    of this process (see ``cluster``). Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
     saved = start = None
     if resume is not None:
         saved = load_checkpoint(resume)
+        if client is None and "cluster" in saved.header:
+            raise W2VError(f"the run in {resume} was trained on a Dask cluster: resume it with --dask")
         if read_vocab is not None:
             raise W2VError("--read-vocab and --resume exclude each other: the checkpoint has the vocabulary")
         if init is not None:
@@ -100,6 +104,14 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
         phrases = saved.header.get("phrases") if phrases is None else phrases
+    if client is not None:
+        from .cluster import train_on_cluster
+
+        return train_on_cluster(client, corpus, options, saved=saved, output=output, binary=binary,
+                                checkpoint=checkpoint, checkpoint_every=checkpoint_every, save_vocab=save_vocab,
+                                disk_corpus=disk_corpus, vocab_memory=vocab_memory, report_loss=report_loss,
+                                force=force, quiet=quiet,
+                                refused={"--read-vocab": read_vocab, "--phrases": phrases, "--init": init})
     if init is not None:
         from .continued import start_from
 
@@ -118,9 +130,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         from .phrases import PhraseTable  # only a run with phrases loads their module and kernels
 
         table = PhraseTable.load(phrases)
-    if output is not None:
-        check_writable(output)
-        binary = output.endswith(".bin") if binary is None else binary
+    binary = output_format(output, binary)
     keeper = None if checkpoint is None else Checkpointer(
         checkpoint, CHECKPOINT_MINUTES if checkpoint_every is None else checkpoint_every,
         corpus_paths(corpus), output, binary, phrases)
@@ -136,6 +146,22 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
+    return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
+
+
+def output_format(output: str | None, binary: bool | None) -> bool | None:
+    """Whether ``output`` is written in the binary format (by default for a ``.bin`` name), once sure
+    it can be written: long runs check before they start."""
+    if output is None:
+        return binary
+    check_writable(output)
+    return output.endswith(".bin") if binary is None else binary
+
+
+def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: str | None, binary: bool | None,
+                     keeper: Checkpointer | None, progress: Progress) -> KeyedVectors:
+    """The vectors of a finished run, with its ``stats``, written to ``output`` if given; when that
+    fails, a run kept by ``keeper`` says how to write them once the cause is mended."""
     vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
     vectors.stats = stats
     if output is not None:
@@ -229,11 +255,14 @@ def random_rows(matrix: np.ndarray, rng: np.random.Generator) -> None:
         matrix[start:start + len(block)] = block
 
 
-def _blocks(encoded: EncodedCorpus, threads: int) -> np.ndarray:
-    """Sentence indices that cut the corpus into blocks of about ``BLOCK_WORDS`` words."""
-    size = max(1, min(BLOCK_WORDS, -(-encoded.n_words // threads)))
-    cuts = np.searchsorted(encoded.sentence_starts, np.arange(0, encoded.n_words, size), side="left")
-    return np.unique(np.append(cuts, encoded.n_sentences)).astype(np.int64)
+def _blocks(encoded: EncodedCorpus, threads: int, first: int = 0, last: int | None = None) -> np.ndarray:
+    """Sentence indices that cut sentences ``first`` to ``last`` (by default the whole corpus) into
+    blocks of about ``BLOCK_WORDS`` words, at least one per thread where there are enough sentences."""
+    last = encoded.n_sentences if last is None else last
+    begin, end = int(encoded.sentence_starts[first]), int(encoded.sentence_starts[last])
+    size = max(1, min(BLOCK_WORDS, -(-(end - begin) // threads)))
+    cuts = np.searchsorted(encoded.sentence_starts, np.arange(begin, end, size), side="left")
+    return np.unique(np.concatenate(([first], cuts, [last]))).astype(np.int64)
 
 
 def _blocks_from(blocks: np.ndarray, sentence: int) -> np.ndarray:
@@ -299,6 +328,21 @@ class Trainer:
                              encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params,
                              self.sharing, self.losses)
 
+    def train_span(self, encoded: EncodedCorpus, first: int, last: int, words_before: int) -> int:
+        """Train sentences ``first`` to ``last`` once, the learning rate starting where it is
+        ``words_before`` words into the run; returns the words covered. A distributed replica's round."""
+        numba.set_num_threads(min(self.config.threads, numba.config.NUMBA_NUM_THREADS))
+        blocks = _blocks(encoded, self.config.threads, first, last)
+        per_call = self.config.threads * CALL_BLOCKS_PER_THREAD
+        covered = 0
+        for start in range(0, len(blocks) - 1, per_call):
+            call_blocks = blocks[start:start + per_call + 1]
+            block_words = np.zeros(len(call_blocks) - 1, dtype=np.int64)
+            offset = int(encoded.sentence_starts[call_blocks[0]] - encoded.sentence_starts[first])
+            self._call(encoded, call_blocks, words_before + offset, block_words)
+            covered += int(block_words.sum())
+        return covered
+
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
                    after_call: Callable[[tuple[int, int]], None] | None = None) -> list[int]:
         """Train every epoch over the whole corpus; returns the words each epoch actually covered.
@@ -334,11 +378,16 @@ class Trainer:
         return epoch_words
 
     def _end_epoch_loss(self, epoch: int, covered: int, progress: Progress) -> None:
-        """Sum the threads' loss of the epoch (in float64, so it never stops growing) and start again at 0."""
-        loss = float(self.losses[:, 0].sum())
-        self.losses[:] = 0.0
+        loss = self.take_loss()
         self.epoch_loss.append(loss)
         progress.say(f"epoch {epoch + 1}: loss {loss:.6g} ({loss / max(covered, 1):.4f} a word)")
+
+    def take_loss(self) -> float:
+        """The threads' loss since it was last taken, summed in float64 (so it never stops growing);
+        it starts again at 0."""
+        loss = float(self.losses[:, 0].sum())
+        self.losses[:] = 0.0
+        return loss
 
     def diverged(self) -> bool:
         """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""

@@ -1,0 +1,171 @@
+"""Training on a Dask cluster: two worker processes learn what one process learns, count what one
+process counts, stop with a checkpoint when a worker dies, and a cluster started for a run goes with it."""
+
+import gzip
+import itertools
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import w2vfast
+from w2vfast import cluster, memory
+from w2vfast.checkpoint import load_checkpoint
+from w2vfast.errors import W2VError, WorkerLost
+from w2vfast.shards import WHOLE, plan_shards, read_shard
+from conftest import neighbours_in_own_cluster
+from test_counting import BUDGET, junk_text
+
+distributed = pytest.importorskip("distributed")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPTIONS = dict(dim=16, window=3, epochs=1, sample=0, min_count=1, seed=3)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
+        yield client
+
+
+@pytest.fixture
+def rounds_of(monkeypatch):
+    """Rounds of about ``words`` words a worker, so that a tiny corpus takes several."""
+    return lambda words: monkeypatch.setattr(cluster, "ROUND_WORDS", words)
+
+
+def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of):
+    rounds_of(1600)  # six rounds of each shard of about 9,000 words, the most frequent rows synchronised after each
+    vectors = w2vfast.train(planted_file, client=client, **OPTIONS)
+    stats = vectors.stats
+    assert (stats.workers, stats.rounds_per_epoch) == (2, 6)
+    assert stats.words_trained == stats.corpus_words == 18_000
+    assert neighbours_in_own_cluster(vectors) > 0.9
+
+
+def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):
+    lines = [b"w%d x%d y" % (i, i) for i in range(2_000)]
+    plain, packed = tmp_path / "a.txt", tmp_path / "b.txt.gz"
+    plain.write_bytes(b"\n".join(lines) + b"\n")
+    packed.write_bytes(gzip.compress(b"z " * 10))
+    shards = plan_shards([str(plain), str(packed)], 3)
+    assert [len(shard) for shard in shards] == [1, 1, 2] and shards[2][1] == (str(packed), 0, WHOLE)
+    text = b"".join(block for shard in shards for block, _ in read_shard(shard))
+    assert text == plain.read_bytes() + b"z " * 10
+    for shard in shards[:2]:
+        assert shard[0][2] < plain.stat().st_size and b"".join(b for b, _ in read_shard(shard)).endswith(b"\n")
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch, capsys, bounded):
+    """Two shards counted apart and merged give the vocabulary of one process: the same words, counts and
+    order (ties by first appearance); with a budget the distinct words outgrow, by the corpus's sketch."""
+    text = junk_text(words=200_000)
+    halves = text.index(b"\n", len(text) // 3)
+    first, second = tmp_path / "one.txt", tmp_path / "two.txt"
+    first.write_bytes(text[:halves + 1])
+    second.write_bytes(text[halves + 1:])
+    corpus = [str(first), str(second)]
+    alone, sharded = tmp_path / "alone.vocab", tmp_path / "sharded.vocab"
+    w2vfast.train(corpus, save_vocab=str(alone), **dict(OPTIONS, min_count=3, epochs=1, dim=4))
+    budget = None
+    if bounded:
+        monkeypatch.setattr(memory, "MIN_COUNTING_BUDGET", 1 << 20)
+        budget = BUDGET
+    w2vfast.train(corpus, client=client, save_vocab=str(sharded), vocab_memory=budget, quiet=False,
+                  **dict(OPTIONS, min_count=3, epochs=1, dim=4))
+    assert ("read them a second time" in capsys.readouterr().err) == bounded
+    assert sharded.read_bytes() == alone.read_bytes()
+    assert len(alone.read_bytes().splitlines()) > 1000
+
+
+def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
+        client, planted_file, tmp_path, monkeypatch, rounds_of):
+    rounds_of(1600)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[1]
+    synchronise, rounds = cluster._ClusterRun._synchronise, itertools.count(1)
+
+    def kill_after_round_three(self, *args):
+        if next(rounds) == 3:
+            os.kill(pids[victim], signal.SIGKILL)
+        return synchronise(self, *args)
+
+    monkeypatch.setattr(cluster._ClusterRun, "_synchronise", kill_after_round_three)
+    output, checkpoint = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
+    with pytest.raises(WorkerLost) as lost:
+        w2vfast.train(planted_file, client=client, output=str(output), checkpoint=str(checkpoint), **OPTIONS)
+    message = str(lost.value)
+    assert f"worker {victim} was lost while training round 4 of epoch 1" in message
+    assert f"the run so far is saved in {checkpoint}" in message and "\n" not in message
+    assert not output.exists()
+    header = load_checkpoint(str(checkpoint)).header
+    assert (header["epoch"], header["cluster"]["round"]) == (0, 3)  # the round under way is trained again
+    monkeypatch.undo()
+    client.wait_for_workers(2, timeout=60)  # the nanny starts the killed worker again
+    vectors = w2vfast.train(client=client, resume=str(checkpoint))
+    assert output.exists() and neighbours_in_own_cluster(vectors) > 0.9
+    assert vectors.stats.words_trained == 18_000 - header["words_done"] > 0  # the rounds from the fourth on
+    with pytest.raises(W2VError, match="trained on a Dask cluster: resume it with --dask"):
+        w2vfast.train(resume=str(checkpoint))
+
+
+def _group(leader: int) -> dict[int, str]:
+    """The living processes of the process group ``leader`` started, with their command lines (a zombie,
+    dead but not yet reaped, is not one)."""
+    members = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+            if entry.isdigit() and state != "Z" and os.getpgid(int(entry)) == leader:
+                with open(f"/proc/{entry}/cmdline") as cmdline:
+                    members[int(entry)] = cmdline.read().replace("\0", " ")
+        except (OSError, IndexError):  # not a process, or one that ended meanwhile
+            pass
+    return members
+
+
+def _run_in_own_group(*args, interrupt_at=None):
+    """``w2vfast ARGS`` in a process group of its own; returns its exit status, its stderr, the workers it
+    started (processes spawned by multiprocessing) and those of them still alive once it ended.
+    ``interrupt_at`` sends the group Ctrl-C, as a terminal does, once a line of stderr starts so."""
+    process = subprocess.Popen([sys.executable, "-m", "w2vfast.cli", *map(str, args)], cwd=ROOT,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    workers = set()
+    while process.poll() is None:
+        workers |= {pid for pid, command in _group(process.pid).items() if "spawn_main" in command}
+        if interrupt_at is not None and any(line.startswith(interrupt_at) for line in lines):
+            os.killpg(process.pid, signal.SIGINT)
+            interrupt_at = None
+        time.sleep(0.05)
+    reader.join(timeout=10)
+    return process.returncode, "".join(lines), workers, workers & set(_group(process.pid))
+
+
+@pytest.mark.parametrize("how", ["finished", "failed", "interrupted"])
+def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_path, how):
+    output = tmp_path / "vectors.txt"
+    corpus = tmp_path / "missing.txt" if how == "failed" else planted_file
+    epochs = 1000 if how == "interrupted" else 1  # long enough to be stopped while it trains
+    status, stderr, workers, left = _run_in_own_group(
+        "train", corpus, "-o", output, "--dask", "local:2", "--dim", "8", "--epochs", epochs, "--min-count", "1",
+        interrupt_at="corpus:" if how == "interrupted" else None)
+    assert len(workers) == 2 and left == set(), stderr
+    lines = stderr.strip().splitlines()
+    if how == "finished":
+        assert status == 0 and output.exists(), stderr
+    elif how == "failed":
+        assert status == 1 and len(lines) == 1 and lines[0].startswith("w2vfast: error: worker tcp://"), stderr
+        assert lines[0].endswith(f"corpus not found: {corpus}")
+    else:
+        assert status == 130 and lines[-1] == "w2vfast: stopped by SIGINT", stderr

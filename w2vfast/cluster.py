@@ -1,0 +1,568 @@
+"""Training on a Dask cluster: every worker trains a replica of the weights on its shard of the corpus,
+and the driver, the process that calls ``train``, keeps the replicas in step.
+
+1. A worker cuts the files into one shard per worker (``shards.py``), once every worker has said it
+   can read them all.
+2. Each worker counts its shard with the counter of one process, within ``--vocab-memory``; the
+   driver merges the counts into the vocabulary, exactly the one a single process counts. When a
+   shard's distinct words outgrow the budget, or their union would outgrow the driver's, the workers
+   sketch their shards, the driver adds the sketches up, and the workers count again, adding only the
+   words that the corpus's sketch lets through (as ``counting.py`` does for one process).
+3. The vocabulary goes to every worker, which encodes its shard and keeps it: no process holds the
+   whole corpus or all of its ids.
+4. The replicas train in rounds and are synchronised through the driver after each (``syncing.py``);
+   the learning rate follows the words that all of them have trained. The driver holds the model:
+   after a round that synchronised every row (each epoch's last, and one made so when a checkpoint is
+   due or a stop asked for) it is the run's, and that is when checkpoints are written.
+
+Each worker's replica is a Dask actor (``Replica``). Every wait for one has a limit and checks that
+its worker is still in the cluster; a worker lost, or silent past its limit, stops the run: the others
+send what they changed since their last synchronisation, and the driver writes a checkpoint of its
+model (without the lost worker's unsynchronised changes) for ``--resume`` to go on from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import re
+import signal
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .checkpoint import Checkpoint, Checkpointer, fingerprint
+from .config import CHECKPOINT_MINUTES, TrainConfig
+from .corpus import corpus_paths, encode, vocab_ids
+from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text
+from .errors import Interrupted, W2VError, WorkerLost
+from .interrupt import stop_at_safe_point
+from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_fits, parse_size
+from .progress import Progress
+from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
+from .sources import corpus_files
+from .syncing import ROUND_WORDS, SyncSchedule, plan_sync
+from .trainer import TrainStats, finished_vectors, new_trainer, output_format
+from .vocab import Vocab
+
+POLL_SECONDS = 1.0  # how often a wait looks whether the worker is still in the cluster
+START_SECONDS = 60.0  # for a worker to take on its replica, or a scheduler to answer
+SETUP_SECONDS = 900.0  # for a worker to build its replica and load (or compile) the kernels
+READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this is taken as stuck
+ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
+CLOSE_SECONDS = 30.0
+# What merging a distinct word of a shard takes on the driver besides its count and bytes: a slot of
+# the union's hash table at 70% load (twice that just after it grows), its offset and length, its id.
+MERGE_BYTES_PER_WORD = 40
+
+
+@dataclass
+class ClusterStats(TrainStats):
+    """A cluster run's statistics: besides ``TrainStats``', the workers, the rounds of an epoch and the
+    bytes the driver sent and received synchronising the replicas."""
+
+    workers: int = 0
+    rounds_per_epoch: int = 0
+    sync_bytes: int = 0
+
+
+@contextlib.contextmanager
+def connect(address: str) -> Iterator:
+    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``), or for
+    ``local:N`` of a ``LocalCluster`` of N one-thread worker processes started here and shut down
+    on leaving, however it is left."""
+    distributed = _distributed()
+    local = re.fullmatch(r"local:(\d+)", address)
+    if local is None:
+        try:
+            client = distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True)
+        except (OSError, ValueError) as exc:
+            raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        with client:
+            yield client
+        return
+    if int(local.group(1)) < 1:
+        raise W2VError(f"--dask local:N needs at least one worker, not {address}")
+    # The workers start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
+    # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
+    with _ctrl_c_ignored():
+        cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
+                                           dashboard_address=None, memory_limit=0, silence_logs=logging.CRITICAL)
+    try:
+        with distributed.Client(cluster, direct_to_workers=True) as client:
+            yield client
+    finally:
+        cluster.close(timeout=CLOSE_SECONDS)
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise W2VError("--dask needs Dask's distributed package: pip install 'w2vfast[dask]'") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+class Replica:
+    """A worker's part of a run, kept there by Dask as an actor: its shards, counted, then encoded, and
+    its replica of the weights with each row as last synchronised."""
+
+    def __init__(self) -> None:
+        self.shards: list = []
+        self.counters: list = []
+        self.corpora: list = []
+        self.trainer = None
+        self.schedule: SyncSchedule | None = None
+        self.round_starts: list[np.ndarray] = []  # per shard: the sentence each round starts at
+        self.synced: list[np.ndarray] = []  # each matrix as the driver last sent its rows
+        self.sent: list[np.ndarray] = []  # the rows whose changes went to the driver last
+        self.vocab: Vocab | None = None
+
+    def readable(self, paths: list[str]) -> list[str]:
+        """The corpus files, as this worker sees them, once sure it can read each one."""
+        return [os.path.abspath(path) for path in corpus_files(paths)]
+
+    def plan(self, files: list[str], count: int) -> list:
+        return plan_shards(files, count)
+
+    def count(self, shards: list, threads: int, budget: int | None, disk_dir: str | None, force: bool,
+              sketch: np.ndarray | None = None, threshold: int = 0) -> tuple[int | None, int | None]:
+        """Count the words of ``shards``, within ``budget`` bytes (by default half the memory available),
+        adding only words whose bucket of ``sketch`` reached ``threshold``; returns the budget and about
+        what merging the words on the driver takes, or ``None`` for it if they outgrew the budget."""
+        from .counting import BudgetReached
+
+        text = sum(map(shard_bytes, shards))
+        budget = counting_budget(text) if budget is None else budget
+        ensure_fits("reading a shard", dict(corpus_bytes(text), **{"counting budget": budget or 0}),
+                    "more workers, --disk-corpus DIR or a smaller --vocab-memory need less", force)
+        self.shards, self.counters = shards, []
+        try:
+            for shard in shards:
+                self.counters.append(count_once(lambda: read_shard(shard), shard_bytes(shard), disk_dir, threads,
+                                                budget, sketch, threshold))
+        except BudgetReached:
+            self.counters = []
+            return budget, None
+        return budget, sum(c.footprint() + MERGE_BYTES_PER_WORD * c.n_words for c in self.counters)
+
+    def sketch(self, slots: int) -> np.ndarray:
+        """The sketch of this worker's shards (see ``counting.py``)."""
+        total = np.zeros(slots, dtype=np.uint8)
+        for shard in self.shards:
+            add_sketches(total, sketch_text(lambda: read_shard(shard), slots))
+        return total
+
+    def words(self) -> list[tuple[bytes, np.ndarray]]:
+        return [shard_words(counter) for counter in self.counters]
+
+    def encode(self, words: list[bytes], counts: np.ndarray) -> list[dict]:
+        """Encode the shards with the vocabulary; returns each one's fingerprint."""
+        vocab = Vocab(words, counts)
+        self.corpora = [encode(counter, vocab_ids(counter, vocab)) for counter in self.counters]
+        self.counters = []
+        self.vocab = vocab
+        return [fingerprint(encoded) for encoded in self.corpora]
+
+    def start(self, config: TrainConfig, corpus_words: int, schedule: SyncSchedule, matrices: dict,
+              rng_states: np.ndarray, report_loss: bool, force: bool) -> list[np.ndarray]:
+        """Build the replica from the driver's model and load the kernels; returns the sentence each
+        round of each shard starts at."""
+        self.trainer = new_trainer(self.vocab, config, corpus_words, force, report_loss)
+        for name, matrix in self.trainer.matrices().items():
+            matrix[...] = matrices[name]
+        self.trainer.rng_states = rng_states.copy()
+        self.synced = [matrix.copy() for matrix in self.trainer.matrices().values()]
+        self.schedule = schedule
+        self.round_starts = [np.searchsorted(encoded.sentence_starts,
+                                             np.arange(schedule.rounds + 1) * encoded.n_words // schedule.rounds)
+                             for encoded in self.corpora]
+        for encoded in self.corpora:
+            self.trainer.warm_up(encoded)
+        return self.round_starts
+
+    def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
+             tiers: list[int], take_loss: bool) -> tuple:
+        """Take the driver's rows for the changes sent last, train round ``round_in_epoch`` of every
+        shard (none if ``None``) with the learning rate as ``words_before`` words into the run, and
+        return what changed in the rows of ``tiers`` since they were last synchronised, the words
+        trained, the loss since it was last taken (if asked for) and the random states."""
+        matrices = list(self.trainer.matrices().values())
+        if update is not None:
+            for matrix, synced, rows, values in zip(matrices, self.synced, self.sent, update):
+                matrix[rows] = values
+                synced[rows] = values
+        words = 0
+        if round_in_epoch is not None:
+            for encoded, starts in zip(self.corpora, self.round_starts):
+                words += self.trainer.train_span(encoded, int(starts[round_in_epoch]),
+                                                 int(starts[round_in_epoch + 1]), words_before)
+        self.sent = self.schedule.rows_of(tiers)
+        changes = [matrix[rows] - synced[rows] for matrix, synced, rows in zip(matrices, self.synced, self.sent)]
+        loss = self.trainer.take_loss() if take_loss and self.trainer.losses is not None else None
+        return changes, words, loss, self.trainer.rng_states.copy()
+
+
+def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None, output: str | None,
+                     binary: bool | None, checkpoint: str | None, checkpoint_every: float | None,
+                     save_vocab: str | None, disk_corpus: str | None, vocab_memory, report_loss: bool, force: bool,
+                     quiet: bool,
+                     refused: dict, every_epoch: bool = False):
+    """``trainer.train`` on the workers of ``client``'s cluster, all those it has now; the options are
+    ``train``'s, but for those in ``refused`` (flag: value), which must be ``None``. ``every_epoch``
+    synchronises as Spark's word2vec does, to be measured against (see ``syncing.py``)."""
+    for flag, value in refused.items():
+        if value is not None:
+            raise W2VError(f"{flag} cannot be used with --dask")
+    paths = corpus_paths(corpus)
+    if paths is None or "-" in paths:
+        raise W2VError("--dask trains on files that every worker can read, not on standard input or Python sentences")
+    if saved is not None and "cluster" not in saved.header:
+        raise W2VError(f"the run in {saved.path} was trained in one process: resume it without --dask")
+    run = _ClusterRun(client, Progress(0, quiet=quiet))
+    options = dict(options)
+    options.setdefault("threads", run.threads)  # Dask's threads a worker, 1 on a cluster from local:N
+    config = TrainConfig(**options)
+    budget = None if vocab_memory is None else parse_size(vocab_memory)
+    binary = output_format(output, binary)
+    minutes = CHECKPOINT_MINUTES if checkpoint_every is None else checkpoint_every
+    keeper = None if checkpoint is None else Checkpointer(checkpoint, minutes, paths, output, binary)
+    stats = ClusterStats(workers=len(run.addresses))
+    try:
+        begin = time.perf_counter()
+        vocab = run.read(paths, config, saved, budget, disk_corpus, force)
+        stats.read_seconds = time.perf_counter() - begin
+        stats.corpus_words, stats.vocab_size = run.corpus_words, len(vocab)
+        if save_vocab is not None:
+            vocab.save(save_vocab)
+        model = run.start(vocab, config, saved, report_loss, force, every_epoch)
+        stats.rounds_per_epoch = run.schedule.rounds
+        begin = time.perf_counter()
+        run.train(model, keeper, stats, (paths, output, binary))
+        stats.train_seconds = time.perf_counter() - begin
+    finally:
+        run.release()
+    run.progress.say(f"trained {stats.words_trained:,} words in {stats.train_seconds:.2f} s "
+                     f"({stats.words_per_second / 1e6:.3f}M words/s, {len(run.replicas)} workers x {config.threads} "
+                     f"threads); synchronising sent and received {stats.sync_bytes / 2**20:,.1f} MiB")
+    return finished_vectors(vocab, model.matrices()["syn0"], stats, output, binary, keeper, run.progress)
+
+
+class _ClusterRun:
+    """The driver's side of a run: the replicas, the shards they hold and the calls to them."""
+
+    def __init__(self, client, progress: Progress) -> None:
+        self.client = client
+        self.progress = progress
+        workers = self._workers()
+        if not workers:
+            try:
+                client.wait_for_workers(1, timeout=START_SECONDS)
+            except (OSError, TimeoutError):
+                raise W2VError(f"no Dask worker joined the cluster within {START_SECONDS:.0f} s") from None
+            workers = self._workers()
+        self.addresses = sorted(workers)
+        self.threads = min(workers[address]["nthreads"] for address in self.addresses)
+        self.futures = [client.submit(Replica, actor=True, workers=[address], allow_other_workers=False, pure=False)
+                        for address in self.addresses]
+        self.replicas = [self._wait(future, address, "starting its replica", START_SECONDS)
+                         for future, address in zip(self.futures, self.addresses)]
+        self.shards: list = []
+        self.owned: list[list[int]] = []  # the shards of each replica, by index
+        self.fingerprints: list[dict] = []
+        self.corpus_words = 0
+        self.schedule: SyncSchedule | None = None
+        self.round_sentences: np.ndarray | None = None  # the corpus sentences before each round of an epoch
+        self.rng_states: list[np.ndarray] = []
+        self.config: TrainConfig | None = None
+        self.start_position = (0, 0, 0)  # the epoch, round and words done where training starts
+        self.sync_bytes = 0
+
+    def _workers(self) -> dict:
+        try:
+            return self.client.scheduler_info()["workers"]
+        except OSError as exc:
+            raise WorkerLost(f"the Dask scheduler was lost: {exc}") from None
+
+    def release(self) -> None:
+        """Let the workers drop their replicas (and so their shards): the client may be used again."""
+        with contextlib.suppress(Exception):  # a client or cluster already gone has nothing left to drop
+            self.client.cancel(self.futures, force=True)
+
+    def call(self, method: str, arguments: list[tuple], what: str, patience: float,
+             replicas: list[int] | None = None) -> list:
+        """Call ``method`` of the replicas (by default all of them), replica i with ``arguments[i]``, all at
+        once; returns their answers once all have come, within ``patience`` seconds each."""
+        replicas = list(range(len(self.replicas))) if replicas is None else replicas
+        futures = []
+        for i in replicas:
+            try:
+                futures.append(getattr(self.replicas[i], method)(*arguments[i]))
+            except RuntimeError as exc:  # what Dask raises at once when it knows the replica's worker is gone
+                raise WorkerLost(f"worker {self.addresses[i]} was lost before {what} ({exc})",
+                                 worker=self.addresses[i]) from None
+        return [self._wait(future, self.addresses[i], what, patience) for future, i in zip(futures, replicas)]
+
+    def _wait(self, future, address: str, what: str, patience: float):
+        waited = 0.0
+        while True:
+            try:
+                return future.result(timeout=POLL_SECONDS)
+            except TimeoutError:
+                waited += POLL_SECONDS
+                if address not in self._workers():
+                    raise WorkerLost(f"worker {address} was lost while {what}", worker=address) from None
+                if waited > patience:
+                    raise WorkerLost(f"worker {address} did not answer within {patience:.0f} s while {what}",
+                                     worker=address) from None
+            except W2VError as exc:
+                raise W2VError(f"worker {address}: {exc}") from None
+            except MemoryError:
+                raise W2VError(f"worker {address} ran out of memory while {what}") from None
+            except (OSError, RuntimeError) as exc:  # what Dask raises for a worker gone, or its actor
+                raise WorkerLost(f"worker {address} was lost while {what} ({exc})", worker=address) from None
+
+    def read(self, paths: list[str], config: TrainConfig, saved: Checkpoint | None, budget: int | None,
+             disk_dir: str | None, force: bool) -> Vocab:
+        """Shard, count and encode the corpus on the workers; returns the vocabulary."""
+        begin = time.perf_counter()
+        everyone = [(paths,)] * len(self.replicas)
+        seen = self.call("readable", everyone, "checking the corpus paths", START_SECONDS)
+        for address, files in zip(self.addresses, seen):
+            if files != seen[0]:
+                raise W2VError(f"worker {address} sees other corpus files than worker {self.addresses[0]}: "
+                               "every worker must see the same files")
+        if saved is not None:
+            self.shards = saved.header["cluster"]["shards"]
+        else:
+            self.shards = self.call("plan", [(seen[0], len(self.replicas))], "cutting the corpus into shards",
+                                    START_SECONDS, replicas=[0])[0]
+        holders = min(len(self.replicas), len(self.shards))
+        self.replicas, self.addresses = self.replicas[:holders], self.addresses[:holders]
+        self.owned = [list(range(i, len(self.shards), holders)) for i in range(holders)]
+        patience = SETUP_SECONDS + max(map(shard_bytes, self.shards)) * len(self.owned[0]) / READ_BYTES_PER_SECOND
+        self._count(config, budget, disk_dir, force, patience)
+        if saved is not None:
+            vocab = saved.vocab
+        else:
+            by_shard = [None] * len(self.shards)
+            for owned, words in zip(self.owned, self.call("words", [()] * holders, "sending its words", patience)):
+                for s, shard in zip(owned, words):
+                    by_shard[s] = shard
+            if sum(len(counts) for _, counts in by_shard) == 0:
+                raise W2VError("the corpus is empty: it holds no words")
+            vocab = merge_counts(by_shard, config.min_count, config.max_vocab)
+            if len(vocab) == 0:
+                raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
+        self.fingerprints = [None] * len(self.shards)
+        encoded = self.call("encode", [(vocab.words, vocab.counts)] * holders, "encoding its shard", patience)
+        for owned, prints in zip(self.owned, encoded):
+            for s, shard_print in zip(owned, prints):
+                self.fingerprints[s] = shard_print
+        self.corpus_words = sum(f["corpus_words"] for f in self.fingerprints)
+        if self.corpus_words == 0:
+            raise W2VError("no corpus word is in the vocabulary")
+        if saved is not None and self.fingerprints != saved.header["cluster"]["fingerprints"]:
+            raise W2VError(f"the corpus does not match the checkpoint {saved.path}: its shards do not hold the "
+                           "same text")
+        self.progress.say(f"corpus: {self.corpus_words:,} words in {len(self.shards)} shards on {holders} workers, "
+                          f"vocabulary {len(vocab):,} words, read in {time.perf_counter() - begin:.2f} s")
+        return vocab
+
+    def _count(self, config: TrainConfig, budget: int | None, disk_dir: str | None, force: bool,
+               patience: float) -> None:
+        """Have every replica count its shards, a second time with the corpus's sketch if the distinct
+        words outgrew a worker's budget or would outgrow the driver's (see the module's docstring)."""
+        held = [([self.shards[s] for s in owned], config.threads, budget, disk_dir, force) for owned in self.owned]
+        counted = self.call("count", held, "counting its shard", patience)
+        merging = budget if budget is not None else counting_budget(0)
+        if all(needed is not None for _, needed in counted) and \
+                (merging is None or sum(needed for _, needed in counted) <= merging):
+            return
+        smallest = min((given for given, _ in counted if given is not None), default=merging or 1 << 30)
+        slots = sketch_slots(smallest, sum(map(shard_bytes, self.shards)) // TEXT_BYTES_PER_WORD)
+        total = np.zeros(slots, dtype=np.uint8)
+        for sketch in self.call("sketch", [(slots,)] * len(self.owned), "sketching its shard", patience):
+            add_sketches(total, sketch)
+        threshold = min(config.min_count, 255)
+        counted = self.call("count", [arguments + (total, threshold) for arguments in held],
+                            "counting its shard again", patience)
+        if any(needed is None for _, needed in counted):
+            raise not_fitting(config.min_count, smallest)
+        self.progress.say("counting: the shards' distinct words outgrew --vocab-memory, so the workers read them "
+                          f"a second time, adding only words that may occur --min-count {config.min_count} times "
+                          "in the whole corpus")
+
+    def start(self, vocab: Vocab, config: TrainConfig, saved: Checkpoint | None, report_loss: bool, force: bool,
+              every_epoch: bool):
+        """Build the driver's model (or restore it from ``saved``) and every replica from it; returns the
+        model, a trainer that never trains."""
+        self.config = config
+        model = new_trainer(vocab, config, self.corpus_words, force)
+        holders = len(self.replicas)
+        if saved is not None:
+            saved.restore(model)
+            kept = saved.arrays({})["rng_states"]
+            kept_run = saved.header["cluster"]
+            every_epoch, rounds = kept_run["every_epoch"], kept_run["rounds"]
+            epoch, round_in_epoch = saved.header["epoch"], kept_run["round"]
+            if round_in_epoch == rounds:
+                epoch, round_in_epoch = epoch + 1, 0
+            self.start_position = (epoch, round_in_epoch, saved.header["words_done"])
+        else:
+            kept = None
+            rounds = max(1, math.ceil(max(f["corpus_words"] for f in self.fingerprints) / ROUND_WORDS))
+        if kept is not None and len(kept) == holders * config.threads:
+            self.rng_states = list(kept.reshape(holders, config.threads))
+        else:
+            seeds = np.random.SeedSequence(config.seed if kept is None else kept.tolist()).spawn(holders)
+            self.rng_states = [seed.generate_state(config.threads, np.uint64) for seed in seeds]
+        tables = model.tables
+        round_words = max(1, self.corpus_words // (len(self.shards) * rounds))
+        self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
+                                  model.shared_rows, round_words, rounds, every_epoch)
+        matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
+        starts = self.call("start", [(config, self.corpus_words, self.schedule, matrices, self.rng_states[i],
+                                      report_loss, force) for i in range(holders)],
+                           "building its replica", SETUP_SECONDS)
+        self.round_sentences = sum(np.asarray(s) for shard_starts in starts for s in shard_starts)
+        return model
+
+    def train(self, model, keeper: Checkpointer | None, stats: ClusterStats, run: tuple) -> None:
+        """Train every epoch in rounds from where the run is (its start, or its checkpoint's position),
+        synchronising the replicas with ``model`` after each round; ``run`` is the corpus paths, the output
+        and its format, which a checkpoint written when a worker is lost keeps."""
+        config, rounds = self.config, self.schedule.rounds
+        if keeper is not None:
+            keeper.run.update(self._corpus_print())
+        epoch, round_in_epoch, done = self.start_position
+        epoch_began = done
+        synced = [done] * len(self.schedule.rows)  # the words trained when each tier was last synchronised
+        progress = Progress(config.epochs * self.corpus_words, quiet=self.progress.quiet, done=done)
+        update, slowest = None, 0.0
+        with stop_at_safe_point() as stop:
+            while epoch < config.epochs:
+                last = round_in_epoch == rounds - 1
+                stopping = stop.signum is not None
+                everything = stopping or (keeper is not None and keeper.due())
+                tiers = self.schedule.due(round_in_epoch, everything)
+                began = time.perf_counter()
+                step = (update, None, done, tiers, False) if stopping else (update, round_in_epoch, done, tiers, last)
+                try:
+                    answers = self.call("step", [step] * len(self.replicas),
+                                        f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
+                                        max(ROUND_SECONDS, 20 * slowest))
+                except WorkerLost as lost:
+                    raise self._salvage(lost, model, keeper, synced, done, (epoch, round_in_epoch), run) from None
+                slowest = max(slowest, time.perf_counter() - began)
+                self.rng_states = [answer[3] for answer in answers]
+                done += sum(answer[1] for answer in answers)
+                update = self._synchronise(model, tiers, [answer[0] for answer in answers], synced, done)
+                stats.sync_bytes = self.sync_bytes
+                if stopping:
+                    progress.close()
+                    self._save(model, keeper, (epoch, round_in_epoch), done, stopping=True)
+                    raise Interrupted(stop.signum, None if keeper is None else keeper.path)
+                progress.update(done, model.alpha_at(done))
+                if last:
+                    self._end_epoch(model, epoch, done - epoch_began, answers, stats, progress)
+                    epoch_began = done
+                round_in_epoch += 1
+                if keeper is not None and (everything or (last and epoch == config.epochs - 1)):
+                    self._save(model, keeper, (epoch, round_in_epoch), done)
+                if round_in_epoch == rounds:
+                    epoch, round_in_epoch = epoch + 1, 0
+        progress.close()
+
+    def _end_epoch(self, model, epoch: int, words: int, answers: list, stats: ClusterStats,
+                   progress: Progress) -> None:
+        """Keep the ``words`` and the loss of the epoch just ended, and refuse a model gone to NaN or infinity."""
+        stats.epoch_words.append(words)
+        if answers[0][2] is not None:
+            stats.epoch_loss.append(sum(answer[2] for answer in answers))
+            progress.say(f"epoch {epoch + 1}: loss {stats.epoch_loss[-1]:.6g}")
+        if model.diverged():
+            progress.close()
+            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
+                           f"a smaller --alpha (now {self.config.alpha:g}) may help")
+
+    def _synchronise(self, model, tiers: list[int], changes: list, synced: list[int], done: int) -> list[np.ndarray]:
+        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows."""
+        combined = self.schedule.combine(tiers, changes, [done - words for words in synced])
+        update = []
+        for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
+            matrix[rows] += change
+            update.append(matrix[rows])
+        for t in tiers:
+            synced[t] = done
+        self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
+            len(changes) * sum(rows.nbytes for rows in update)
+        return update
+
+    def _corpus_print(self) -> dict:
+        """The corpus's fingerprint in a checkpoint's header: its size, and a CRC of its shards' CRCs."""
+        crcs = np.array([f["corpus_crc32"] for f in self.fingerprints], dtype=np.uint32)
+        return {"corpus_words": self.corpus_words, "corpus_sentences": int(self.round_sentences[-1]),
+                "corpus_crc32": zlib.crc32(crcs.tobytes())}
+
+    def _save(self, model, keeper: Checkpointer | None, position: tuple[int, int], done: int,
+              stopping: bool = False) -> None:
+        """Write the model at ``position`` (epoch, round) to ``keeper``'s file; a save that fails only warns,
+        and training goes on, unless the run is stopping."""
+        if keeper is None:
+            return
+        epoch, round_in_epoch = position
+        if model.diverged():
+            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
+                           f"a smaller --alpha (now {self.config.alpha:g}) may help")
+        where = {"epoch": epoch, "sentence": int(self.round_sentences[round_in_epoch]), "words_done": done,
+                 "cluster": {"shards": self.shards, "fingerprints": self.fingerprints, "rounds": self.schedule.rounds,
+                             "round": round_in_epoch, "every_epoch": self.schedule.every_epoch}}
+        try:
+            keeper.write(model, where, np.concatenate(self.rng_states))
+        except W2VError as exc:
+            if stopping:
+                raise
+            self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
+                              even_if_quiet=True)
+
+    def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, synced: list[int], done: int,
+                 position: tuple[int, int], run: tuple) -> WorkerLost:
+        """After ``lost``: take into the model what the other replicas changed since their last
+        synchronisation and write a checkpoint at ``position``, the round under way, which a resumed run
+        trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
+        paths, output, binary = run
+        if keeper is None and output is not None:
+            keeper = Checkpointer(output + ".ckpt", CHECKPOINT_MINUTES, paths, output, binary)
+            keeper.run.update(self._corpus_print())
+        others = [i for i, address in enumerate(self.addresses) if address != lost.worker]
+        everything = list(range(len(self.schedule.rows)))
+        with contextlib.suppress(WorkerLost):
+            answers = self.call("step", [(None, None, done, everything, False)] * len(self.replicas),
+                                "sending its changes", ROUND_SECONDS, replicas=others)
+            self._synchronise(model, everything, [answer[0] for answer in answers], synced, done)
+            for i, answer in zip(others, answers):
+                self.rng_states[i] = answer[3]
+        try:
+            self._save(model, keeper, position, done, stopping=True)
+        except W2VError:
+            keeper = None
+        return WorkerLost(lost.reason, None if keeper is None else keeper.path, lost.worker)

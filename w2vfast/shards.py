@@ -1,0 +1,128 @@
+"""The corpus cut into shards for the workers of a cluster, and the shards' counts merged into one.
+
+A shard is a list of pieces ``(path, start, end)``: byte ranges of plain files, cut where a line ends
+(or, in text with no line break near the cut, like ``text8``, after any whitespace byte), so that no
+word, and as far as the text allows no sentence, is split; a compressed file cannot be entered in
+the middle and goes whole (``end`` is ``WHOLE``) to one shard. Each shard is a run of consecutive
+pieces in the files' order, so shard after shard the words come in the corpus order, and merging
+the shards' words in shard order keeps them in order of first appearance: the vocabulary, its
+counts and its order are those one process counts (``merge_counts``).
+
+The pieces are found from the files' sizes and a few bytes read at each cut, by a worker: every
+worker must read the corpus, the driver need not.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import numpy as np
+
+from .counting import SENTENCE_END, WordCounter
+from .errors import W2VError
+from .sources import BLOCK_BYTES, compression_opener, open_corpus_file, read_blocks
+from .vocab import Vocab
+
+WHOLE = -1  # the end of a piece that is a whole compressed file
+NEWLINE_REACH = 1 << 20  # how far past a cut a line end is looked for before any whitespace will do
+_WHITESPACE = b" \t\n\r\x0b\x0c"
+
+Piece = tuple[str, int, int]
+
+
+def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
+    """``count`` shards of ``files`` (paths a worker can read) of about equal bytes; a compressed file
+    counts its compressed size. Shards may be empty when the corpus has fewer places to cut."""
+    sizes = []
+    for path in files:
+        try:
+            with open(path, "rb") as probe:
+                compressed = compression_opener(probe.read(6)) is not None
+            sizes.append((path, os.path.getsize(path), compressed))
+        except OSError as exc:
+            raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+    total = sum(size for _, size, _ in sizes)
+    shards: list[list[Piece]] = [[] for _ in range(count)]
+    before = 0  # bytes of the files before this one
+    for path, size, compressed in sizes:
+        if compressed:
+            shards[min(count - 1, (before + size // 2) * count // max(total, 1))].append((path, 0, WHOLE))
+        else:
+            start = 0
+            while start < size:
+                shard = min(count - 1, (before + start) * count // max(total, 1))
+                target = -(-(shard + 1) * total // count) - before  # where the next shard begins
+                end = size if shard == count - 1 or target >= size else _cut_after(path, max(target, start + 1))
+                shards[shard].append((path, start, end))
+                start = end
+        before += size
+    return shards
+
+
+def _cut_after(path: str, offset: int) -> int:
+    """The offset just past the first line end at or after ``offset`` within ``NEWLINE_REACH`` bytes,
+    else past the first whitespace byte there or later; the file's size if there is none."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        ahead = handle.read(NEWLINE_REACH)
+        line_end = ahead.find(b"\n")
+        if line_end >= 0:
+            return offset + line_end + 1
+        at = offset
+        while ahead:
+            spaces = [found for found in map(ahead.find, _WHITESPACE) if found >= 0]
+            if spaces:
+                return at + min(spaces) + 1
+            at += len(ahead)
+            ahead = handle.read(BLOCK_BYTES)
+        return at
+
+
+def shard_bytes(shard: list[Piece]) -> int:
+    """The plain-text bytes of ``shard``: what is known of its size before reading it."""
+    return sum(end - start for _, start, end in shard if end != WHOLE)
+
+
+def read_shard(shard: list[Piece]) -> Iterator[tuple[bytes, bool]]:
+    """Yield the text of ``shard`` as ``sources.read_blocks`` yields files': each piece ends as a file
+    does (its last word is whole, a line may go on past it)."""
+    for path, start, end in shard:
+        if end == WHOLE:
+            yield from read_blocks([path])
+            continue
+        with open_corpus_file(path) as stream:
+            stream.seek(start)
+            left = end - start
+            while left > 0:
+                block = stream.read(min(BLOCK_BYTES, left))
+                if not block:
+                    raise W2VError(f"cannot read corpus {path}: it is shorter than when it was cut into shards")
+                left -= len(block)
+                yield block, False
+        yield b"", True
+
+
+def shard_words(counter: WordCounter) -> tuple[bytes, np.ndarray]:
+    """What a worker sends of its shard's count: the distinct words joined by spaces, in order of
+    first appearance, and their counts."""
+    return b" ".join(counter.words(range(counter.n_words))), counter.counts
+
+
+def merge_counts(shards: list[tuple[bytes, np.ndarray]], min_count: int, max_vocab: int | None) -> Vocab:
+    """The vocabulary of the shards' counts (``shard_words``, in shard order): the union of their words
+    numbered in order of first appearance by the same counter as the text, each count the sum of the
+    shards', then chosen as ``corpus.read_corpus`` chooses it."""
+    union = WordCounter()
+    for words, _ in shards:
+        union.feed(words + b" ", False)
+    union.feed(b"", True)
+    union.finish()
+    ids = union.ids[union.ids != SENTENCE_END]
+    counts = np.zeros(union.n_words, dtype=np.int64)
+    at = 0
+    for _, shard_counts in shards:
+        counts[ids[at:at + len(shard_counts)]] += shard_counts  # a shard names each word once
+        at += len(shard_counts)
+    order = Vocab.select(counts, min_count, max_vocab)
+    return Vocab(union.words(order), counts[order])
