@@ -29,19 +29,19 @@ OPTIONS = dict(dim=16, window=3, epochs=1, sample=0, min_count=1, seed=3)
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
         yield client
 
 
 @pytest.fixture
 def rounds_of(monkeypatch):
-    """Rounds of about ``words`` words a worker, so that a tiny corpus takes several."""
+    """Rounds of about ``words`` words of all the workers together, so that a tiny corpus takes several."""
     return lambda words: monkeypatch.setattr(cluster, "ROUND_WORDS", words)
 
 
 def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of):
-    rounds_of(1600)  # six rounds of each shard of about 9,000 words, the most frequent rows synchronised after each
+    rounds_of(3000)  # six rounds of the 18,000 words, the most frequent rows synchronised after each
     vectors = w2vfast.train(planted_file, client=client, **OPTIONS)
     stats = vectors.stats
     assert (stats.workers, stats.rounds_per_epoch) == (2, 6)
@@ -87,7 +87,7 @@ def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch,
 
 def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
         client, planted_file, tmp_path, monkeypatch, rounds_of):
-    rounds_of(1600)
+    rounds_of(3000)
     pids = client.run(os.getpid)
     victim = sorted(pids)[1]
     synchronise, rounds = cluster._ClusterRun._synchronise, itertools.count(1)

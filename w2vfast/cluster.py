@@ -89,16 +89,42 @@ def connect(address: str) -> Iterator:
         return
     if int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs at least one worker, not {address}")
-    # The workers start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
+    # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's). The workers
+    # start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
     # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
     with _ctrl_c_ignored():
         cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
-                                           dashboard_address=None, memory_limit=0, silence_logs=logging.CRITICAL)
+                                           dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
     try:
         with distributed.Client(cluster, direct_to_workers=True) as client:
             yield client
     finally:
+        _close(cluster)
+
+
+def _close(cluster) -> None:
+    """Shut ``cluster`` down; worker processes it has not ended within ``CLOSE_SECONDS`` are killed."""
+    import psutil  # a requirement of distributed
+
+    workers = [process for process in psutil.Process().children(recursive=True)
+               if "multiprocessing.spawn" in " ".join(_command_line(process))]
+    try:
         cluster.close(timeout=CLOSE_SECONDS)
+    except (OSError, TimeoutError):
+        pass
+    for process in workers:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(workers, timeout=CLOSE_SECONDS)
+
+
+def _command_line(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except psutil.Error:  # ended meanwhile
+        return []
 
 
 def _distributed():
@@ -221,15 +247,15 @@ class Replica:
         return changes, words, loss, self.trainer.rng_states.copy()
 
 
-def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None, output: str | None,
-                     binary: bool | None, checkpoint: str | None, checkpoint_every: float | None,
-                     save_vocab: str | None, disk_corpus: str | None, vocab_memory, report_loss: bool, force: bool,
-                     quiet: bool,
-                     refused: dict, every_epoch: bool = False):
+def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None = None, output: str | None = None,
+                     binary: bool | None = None, checkpoint: str | None = None, checkpoint_every: float | None = None,
+                     save_vocab: str | None = None, disk_corpus: str | None = None, vocab_memory=None,
+                     report_loss: bool = False, force: bool = False, quiet: bool = True, refused: dict | None = None,
+                     every_epoch: bool = False):
     """``trainer.train`` on the workers of ``client``'s cluster, all those it has now; the options are
     ``train``'s, but for those in ``refused`` (flag: value), which must be ``None``. ``every_epoch``
     synchronises as Spark's word2vec does, to be measured against (see ``syncing.py``)."""
-    for flag, value in refused.items():
+    for flag, value in (refused or {}).items():
         if value is not None:
             raise W2VError(f"{flag} cannot be used with --dask")
     paths = corpus_paths(corpus)
@@ -429,14 +455,14 @@ class _ClusterRun:
             self.start_position = (epoch, round_in_epoch, saved.header["words_done"])
         else:
             kept = None
-            rounds = max(1, math.ceil(max(f["corpus_words"] for f in self.fingerprints) / ROUND_WORDS))
+            rounds = max(1, math.ceil(self.corpus_words / ROUND_WORDS))
         if kept is not None and len(kept) == holders * config.threads:
             self.rng_states = list(kept.reshape(holders, config.threads))
         else:
             seeds = np.random.SeedSequence(config.seed if kept is None else kept.tolist()).spawn(holders)
             self.rng_states = [seed.generate_state(config.threads, np.uint64) for seed in seeds]
         tables = model.tables
-        round_words = max(1, self.corpus_words // (len(self.shards) * rounds))
+        round_words = max(1, self.corpus_words // rounds)
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}

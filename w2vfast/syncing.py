@@ -39,7 +39,7 @@ import numpy as np
 
 from .sharing import write_rates
 
-ROUND_WORDS = 1 << 17
+ROUND_WORDS = 1 << 18
 SYNC_WRITES = 16.0
 WRITE_PULL = 1 / 64
 
@@ -98,7 +98,7 @@ def shrink(writers: np.ndarray, writes: np.ndarray) -> np.ndarray:
 
 def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.ndarray, hs_lengths: np.ndarray,
               shared_rows: tuple[int, int, int], round_words: int, rounds: int, every_epoch: bool) -> SyncSchedule:
-    """The schedule of a run whose replicas train ``round_words`` corpus words a round, ``rounds`` a
+    """The schedule of a run whose replicas train ``round_words`` corpus words a round together, ``rounds`` a
     epoch; ``shared_rows`` are the rows of each matrix (``trainer.weight_rows``), those of a matrix the
     run does not use are never sent."""
     rates = write_rates(counts, keep_prob, config, hs_points, hs_lengths)

@@ -1,0 +1,163 @@
+"""Training on a Dask cluster against one process: quality by worker count, the averaging schedule, the
+overhead and the traffic of synchronising.
+
+    python benchmarks/distributed.py [--workers 1 2 4 8] [--epoch-averaging 4 8] [--epochs 5]
+                                     [--overhead-repeats 3] [--bytes N] [--corpus PATH] [--out DIR]
+
+Every cluster is a ``LocalCluster`` of one-thread worker processes on this machine, started afresh
+for each run and not timed; SG+NS with the settings of ``jobs.Job`` (dim 100, window 5, negative 5,
+sample 1e-4, min-count 5). It measures:
+
+- quality by worker count: analogy accuracy (30,000 most frequent words) and WS-353 Spearman of a
+  ``--epochs`` run on each of ``--workers`` workers, beside one process of 2 threads;
+- the same runs with the replicas averaged once an epoch, as Spark's word2vec does, on
+  ``--epoch-averaging`` workers;
+- overhead: 1-epoch words/s of 2 workers x 1 thread against 1 process x 2 threads, in alternating
+  order, ``--overhead-repeats`` times each (the median of each);
+- traffic: the bytes the driver sent and received synchronising, per epoch and per corpus word, and
+  from those the words/s at which a 10 Gbit/s link into the driver would be busy all the time.
+
+Words/s count training only, not reading the corpus, in both setups. A machine with fewer cores than
+workers trains them in turn: fine for quality (with one thread a worker the run is deterministic),
+not for speed. ``--bytes N`` trains on the corpus's first N bytes, for a quick check that it works.
+Results go to ``--out`` as ``distributed.json`` and ``distributed.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.jobs import Job  # noqa: E402
+
+LINK_BYTES_PER_SECOND = 10e9 / 8  # 10 Gbit/s
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    data = REPO.parent / "shared" / "data"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--epoch-averaging", type=int, nargs="*", default=[4, 8])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--overhead-repeats", type=int, default=3)
+    parser.add_argument("--bytes", type=int, default=None, help="train on the corpus's first N bytes")
+    parser.add_argument("--corpus", default=str(data / "wiki17m.txt"))
+    parser.add_argument("--questions", default=str(data / "questions-words.txt"))
+    parser.add_argument("--wordsim", default=str(data / "wordsim353.tsv"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "distributed"))
+    return parser.parse_args(argv)
+
+
+def options(job: Job, threads: int) -> dict:
+    return dict(model=job.model, dim=job.dim, window=job.window, negative=job.negative, hs=job.hs,
+                sample=job.sample, min_count=job.min_count, alpha=job.alpha, epochs=job.epochs, threads=threads)
+
+
+def judge(vectors, args: argparse.Namespace) -> dict:
+    """Analogy accuracy over the 30,000 most frequent words, as in ``../shared/data/README.md``, and WS-353."""
+    from w2vfast.evaluate import evaluate_analogies, evaluate_word_pairs
+
+    analogy = evaluate_analogies(vectors, args.questions, restrict_vocab=30_000).total.accuracy
+    return {"analogy": 100 * analogy, "ws353": evaluate_word_pairs(vectors, args.wordsim).spearman}
+
+
+def one_process(corpus: str, job: Job, threads: int = 2) -> object:
+    import w2vfast
+
+    return w2vfast.train(corpus, **options(job, threads))
+
+
+def on_cluster(corpus: str, job: Job, workers: int, every_epoch: bool = False) -> object:
+    from w2vfast.cluster import connect, train_on_cluster
+
+    with connect(f"local:{workers}") as client:
+        return train_on_cluster(client, corpus, options(job, 1), every_epoch=every_epoch)
+
+
+def figures(vectors, args: argparse.Namespace) -> dict:
+    stats = vectors.stats
+    found = {"train_seconds": stats.train_seconds, "words_per_second": stats.words_per_second}
+    if hasattr(stats, "sync_bytes"):
+        epochs = len(stats.epoch_words)
+        found.update(rounds_per_epoch=stats.rounds_per_epoch, sync_bytes_per_epoch=stats.sync_bytes / epochs,
+                     sync_bytes_per_word=stats.sync_bytes / stats.words_trained)
+        found["link_bound_words_per_second"] = LINK_BYTES_PER_SECOND / found["sync_bytes_per_word"]
+    return {**found, **judge(vectors, args)}
+
+
+def overhead(corpus: str, repeats: int) -> dict:
+    """1-epoch words/s of 2 workers x 1 thread and of 1 process x 2 threads, taken in turn."""
+    job = Job(epochs=1)
+    rates: dict[str, list[float]] = {"cluster": [], "process": []}
+    for turn in range(repeats):
+        order = ("cluster", "process") if turn % 2 == 0 else ("process", "cluster")
+        for setup in order:
+            vectors = on_cluster(corpus, job, 2) if setup == "cluster" else one_process(corpus, job)
+            rates[setup].append(vectors.stats.words_per_second)
+            print(f"  overhead, turn {turn + 1}: {setup} {rates[setup][-1] / 1e6:.3f}M words/s", flush=True)
+    cluster, process = statistics.median(rates["cluster"]), statistics.median(rates["process"])
+    return {"rates": rates, "cluster": cluster, "process": process, "ratio": cluster / process}
+
+
+def first_bytes(corpus: str, size: int, directory: str) -> str:
+    """The corpus's first ``size`` bytes, cut after the last whitespace, in a file in ``directory``."""
+    with open(corpus, "rb") as source:
+        text = source.read(size)
+    cut = max(text.rfind(b" "), text.rfind(b"\n")) + 1
+    path = Path(directory) / "slice.txt"
+    path.write_bytes(text[:cut] if cut > 0 else text)
+    return str(path)
+
+
+def table(results: dict) -> str:
+    lines = ["| setup | analogy | WS-353 | words/s | train s | rounds/epoch | sync MB/epoch | sync B/word "
+             "| 10 Gbit/s bound, words/s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, found in results["runs"].items():
+        cluster = [f"{found['rounds_per_epoch']}", f"{found['sync_bytes_per_epoch'] / 2**20:,.1f}",
+                   f"{found['sync_bytes_per_word']:.1f}", f"{found['link_bound_words_per_second'] / 1e6:,.1f}M"] \
+            if "sync_bytes_per_word" in found else ["", "", "", ""]
+        lines.append(f"| {name} | {found['analogy']:.2f}% | {found['ws353']:.3f} | "
+                     f"{found['words_per_second'] / 1e6:.3f}M | {found['train_seconds']:.1f} | " + " | ".join(cluster)
+                     + " |")
+    if "overhead" in results:
+        found = results["overhead"]
+        lines.append(f"\nOverhead: 2 workers x 1 thread {found['cluster'] / 1e6:.3f}M words/s, 1 process x 2 threads "
+                     f"{found['process'] / 1e6:.3f}M words/s: {found['ratio']:.0%} (medians of "
+                     f"{len(found['rates']['cluster'])}).")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    job = Job(epochs=args.epochs)
+    results: dict = {"settings": {**vars(args), "job": json.loads(job.to_json())}, "runs": {}}
+    with tempfile.TemporaryDirectory() as scratch:
+        corpus = args.corpus if args.bytes is None else first_bytes(args.corpus, args.bytes, scratch)
+        runs = [("1 process x 2 threads", lambda: one_process(corpus, job))]
+        runs += [(f"{n} workers x 1 thread", lambda n=n: on_cluster(corpus, job, n)) for n in args.workers]
+        runs += [(f"{n} workers, averaged once an epoch", lambda n=n: on_cluster(corpus, job, n, every_epoch=True))
+                 for n in args.epoch_averaging]
+        for name, run in runs:
+            results["runs"][name] = figures(run(), args)
+            found = results["runs"][name]
+            print(f"{name}: analogy {found['analogy']:.2f}%, WS-353 {found['ws353']:.3f}, "
+                  f"{found['words_per_second'] / 1e6:.3f}M words/s", flush=True)
+        if args.overhead_repeats > 0:
+            results["overhead"] = overhead(corpus, args.overhead_repeats)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "distributed.json").write_text(json.dumps(results, indent=2))
+    (out / "distributed.md").write_text(table(results))
+    print("\n" + table(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()
