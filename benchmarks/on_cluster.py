@@ -1,7 +1,7 @@
 """Training on a Dask cluster against one process: quality by worker count, the averaging schedule, the
 overhead and the traffic of synchronising.
 
-    python benchmarks/distributed.py [--workers 1 2 4 8] [--epoch-averaging 4 8] [--epochs 5]
+    python benchmarks/on_cluster.py [--workers 1 2 4 8] [--epoch-averaging 4 8] [--epochs 5]
                                      [--overhead-repeats 3] [--bytes N] [--corpus PATH] [--out DIR]
 
 Every cluster is a ``LocalCluster`` of one-thread worker processes on this machine, started afresh
