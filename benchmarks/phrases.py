@@ -1,13 +1,14 @@
 """w2vfast phrases side by side with word2phrase and gensim's Phrases, on one corpus, in one command.
 
     python benchmarks/phrases.py [--corpus PATH] [--min-count 5] [--threshold 100] [--threads N]
-                                 [--skip-gensim] [--workdir DIR]
+                                 [--skip-gensim] [--repeats 1] [--workdir DIR]
 
 Each tool runs in a process of its own, measured whole (wall time, peak RSS): w2vfast (once untimed
 first, to fill Numba's cache), word2phrase, and gensim (``Phrases``, ``freeze()``, then the corpus
-written phrased). Then it checks that word2phrase wrote the same tokens as w2vfast, once its two
-known quirks are applied to ours, and it accounts for every difference between gensim's phrases
-and ours. It prints a markdown table and returns the figures.
+written phrased); with ``--repeats N`` each N times, its wall time the median. Then it checks that
+word2phrase wrote the same tokens as w2vfast, once its two known quirks are applied to ours, and it
+accounts for every difference between gensim's phrases and ours. It prints a markdown table and
+returns the figures.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import itertools
 import json
 import os
 import shutil
+import statistics
 import sys
 import sysconfig
 import tempfile
@@ -47,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threshold", type=float, default=100.0)
     parser.add_argument("--threads", type=int, default=usable_cores(), help="w2vfast's [default: all cores]")
     parser.add_argument("--skip-gensim", action="store_true", help="w2vfast and word2phrase only")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs of each tool; its wall time is their median, its peak RSS their largest")
     parser.add_argument("--workdir", help="keep the outputs and logs here [default: a temporary folder]")
     args = parser.parse_args(argv)
     if not os.path.isfile(args.corpus):
@@ -205,13 +209,22 @@ def gensim_child(request_path: str) -> None:
                  phrases=found, our_pair_counts=[counts(left, right) for left, right in request["pairs"]])
 
 
-def run_gensim(args: argparse.Namespace, workdir: Path, ours: dict[str, tuple]) -> dict:
+def repeated(run, repeats: int) -> dict:
+    """``run(k)`` for k = 1 .. ``repeats``, each a dict of figures: the last one's, with the median
+    wall time, the largest peak RSS and every run's wall time (``wall_runs``)."""
+    runs = [run(k) for k in range(1, repeats + 1)]
+    walls = [figures["wall_seconds"] for figures in runs]
+    return dict(runs[-1], wall_seconds=statistics.median(walls), wall_runs=walls,
+                peak_rss_mb=max(figures["peak_rss_mb"] for figures in runs))
+
+
+def run_gensim(args: argparse.Namespace, workdir: Path, ours: dict[str, tuple], run: int) -> dict:
     """``gensim_child`` measured whole; what it handed back, with its wall time and peak RSS."""
     request = workdir / "gensim-request.json"
     pairs = [[left, right] for left, right, _, _ in ours.values()]
     request.write_text(json.dumps({"corpus": args.corpus, "output": str(workdir / "gensim.txt"),
                                    "min_count": args.min_count, "threshold": args.threshold, "pairs": pairs}))
-    log = workdir / "gensim.log"
+    log = workdir / f"gensim-{run}.log"
     result = measured([sys.executable, str(Path(__file__).resolve()), GENSIM_CHILD, str(request)], log)
     figures = read_result(log.read_text(errors="replace"))
     figures.update(wall_seconds=result.wall_seconds, peak_rss_mb=result.peak_rss_mb)
@@ -318,23 +331,24 @@ def run_all(args: argparse.Namespace, word2phrase: str, workdir: Path) -> dict:
                "-o", str(ours_output), "--save-phrases", str(table), "--threads", str(args.threads), *counting]
     print("runs:", flush=True)
     measured(w2vfast, workdir / "w2vfast-warm-up.log")
-    results = {"w2vfast": dataclasses.asdict(measured(w2vfast, workdir / "w2vfast.log"))}
+    results = {"w2vfast": repeated(lambda k: dataclasses.asdict(measured(w2vfast, workdir / f"w2vfast-{k}.log")),
+                                   args.repeats)}
     # word2phrase copies its paths into 60-byte buffers, which a longer path overflows: it runs in
     # the work folder, on short relative names.
     corpus_link = workdir / "corpus.txt"
     corpus_link.unlink(missing_ok=True)
     corpus_link.symlink_to(Path(args.corpus).resolve())
-    results["word2phrase"] = dataclasses.asdict(measured(
+    results["word2phrase"] = repeated(lambda k: dataclasses.asdict(measured(
         [sys.executable, "-c", CHANGE_FOLDER_AND_RUN, str(workdir), word2phrase, "-train", corpus_link.name,
          "-output", theirs_output.name, "-min-count", str(args.min_count), "-threshold", repr(args.threshold),
-         "-debug", "0"], workdir / "word2phrase.log"))
+         "-debug", "0"], workdir / f"word2phrase-{k}.log")), args.repeats)
     ours = our_phrases(table)
     results["w2vfast"]["phrases"] = len(ours)
     results["tokens"] = compare_outputs(args.corpus, ours_output, theirs_output, ours)
     if not args.skip_gensim:
-        gensim = run_gensim(args, workdir, ours)
+        gensim = repeated(lambda k: run_gensim(args, workdir, ours, k), args.repeats)
         results["phrase_sets"] = compare_phrase_sets(ours, gensim, args.min_count, args.threshold)
-        kept = ("wall_seconds", "peak_rss_mb", "count_seconds", "apply_seconds", "one_line", "sentences")
+        kept = ("wall_seconds", "wall_runs", "peak_rss_mb", "count_seconds", "apply_seconds", "one_line", "sentences")
         results["gensim"] = {key: gensim[key] for key in kept}
         results["gensim"].update(phrases=len(gensim["phrases"]),
                                  phrases_in_output=distinct_phrases(token_lines(workdir / "gensim.txt")))
@@ -360,6 +374,10 @@ def print_report(args: argparse.Namespace, results: dict) -> None:
     if gensim:
         speed += f", gensim / w2vfast {gensim['wall_seconds'] / w2vfast['wall_seconds']:.2f}x"
     print(f"\nWall time ratios: {speed}.")
+    if args.repeats > 1:
+        runs = {name: results[name]["wall_runs"] for name in ("w2vfast", "word2phrase", "gensim") if name in results}
+        print("Medians of " + str(args.repeats) + " runs each; the runs: " + "; ".join(
+            f"{name} {', '.join(f'{wall:.2f}' for wall in walls)} s" for name, walls in runs.items()) + ".")
     tokens = results["tokens"]
     last_word = ("" if tokens["corpus_ends_in_whitespace"] else
                  "; its last word dropped, as the corpus does not end in whitespace")

@@ -133,6 +133,14 @@ def test_phrases_benchmark_finds_word2phrase_token_for_token_equal(tmp_path, cap
     assert "**0 differ**" in capsys.readouterr().out
 
 
+def test_phrase_benchmark_repeats_give_the_median_wall_and_the_largest_peak():
+    runs = iter([dict(wall_seconds=3.0, peak_rss_mb=10.0, phrases=1),
+                 dict(wall_seconds=1.0, peak_rss_mb=30.0, phrases=2),
+                 dict(wall_seconds=2.0, peak_rss_mb=20.0, phrases=3)])
+    figures = phrases.repeated(lambda k: next(runs), 3)
+    assert figures == dict(wall_seconds=2.0, wall_runs=[3.0, 1.0, 2.0], peak_rss_mb=30.0, phrases=3)
+
+
 def test_gensim_api_benchmark_runs_every_part(tmp_path, capsys):
     """The facade's benchmark on a tiny corpus, w2vfast alone: every run, judged, and the tables."""
     from benchmarks import gensim_api
