@@ -306,7 +306,7 @@ class _ClusterRun:
                 raise W2VError(f"no Dask worker joined the cluster within {START_SECONDS:.0f} s") from None
             workers = self._workers()
         self.addresses = sorted(workers)
-        self.threads = min(workers[address]["nthreads"] for address in self.addresses)
+        self.threads = min(workers[address] for address in self.addresses)
         self.futures = [client.submit(Replica, actor=True, workers=[address], allow_other_workers=False, pure=False)
                         for address in self.addresses]
         self.replicas = [self._wait(future, address, "starting its replica", START_SECONDS)
@@ -322,9 +322,11 @@ class _ClusterRun:
         self.start_position = (0, 0, 0)  # the epoch, round and words done where training starts
         self.sync_bytes = 0
 
-    def _workers(self) -> dict:
+    def _workers(self) -> dict[str, int]:
+        """The workers in the cluster now, and their threads. Asked of the scheduler each time: the
+        client's ``scheduler_info`` may answer from a cache that lists no worker."""
         try:
-            return self.client.scheduler_info()["workers"]
+            return self.client.nthreads()
         except OSError as exc:
             raise WorkerLost(f"the Dask scheduler was lost: {exc}") from None
 
