@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import w2vfast
@@ -18,6 +19,7 @@ from w2vfast import cluster, memory
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
+from w2vfast.syncing import agreement
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -47,6 +49,13 @@ def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of)
     assert (stats.workers, stats.rounds_per_epoch) == (2, 6)
     assert stats.words_trained == stats.corpus_words == 18_000
     assert neighbours_in_own_cluster(vectors) > 0.9
+
+
+def test_changes_that_agree_are_averaged_and_independent_ones_summed():
+    one, other = np.eye(2, 4, dtype=np.float32)  # orthogonal changes of one row
+    changes = np.array([[one, one, one, 2 * one], [other, one, 0 * one, one]])  # replica, row, dim
+    scale = agreement(changes, changes.sum(axis=0))
+    assert scale == pytest.approx([1.0, 0.5, 1.0, 5 / 9])  # orthogonal, equal, one writer, between
 
 
 def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):

@@ -483,7 +483,6 @@ class _ClusterRun:
             keeper.run.update(self._corpus_print())
         epoch, round_in_epoch, done = self.start_position
         epoch_began = done
-        synced = [done] * len(self.schedule.rows)  # the words trained when each tier was last synchronised
         progress = Progress(config.epochs * self.corpus_words, quiet=self.progress.quiet, done=done)
         update, slowest = None, 0.0
         with stop_at_safe_point() as stop:
@@ -499,11 +498,11 @@ class _ClusterRun:
                                         f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
                                         max(ROUND_SECONDS, 20 * slowest))
                 except WorkerLost as lost:
-                    raise self._salvage(lost, model, keeper, synced, done, (epoch, round_in_epoch), run) from None
+                    raise self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run) from None
                 slowest = max(slowest, time.perf_counter() - began)
                 self.rng_states = [answer[3] for answer in answers]
                 done += sum(answer[1] for answer in answers)
-                update = self._synchronise(model, tiers, [answer[0] for answer in answers], synced, done)
+                update = self._synchronise(model, tiers, [answer[0] for answer in answers])
                 stats.sync_bytes = self.sync_bytes
                 if stopping:
                     progress.close()
@@ -532,15 +531,13 @@ class _ClusterRun:
             raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
                            f"a smaller --alpha (now {self.config.alpha:g}) may help")
 
-    def _synchronise(self, model, tiers: list[int], changes: list, synced: list[int], done: int) -> list[np.ndarray]:
+    def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
         """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows."""
-        combined = self.schedule.combine(tiers, changes, [done - words for words in synced])
+        combined = self.schedule.combine(changes)
         update = []
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
             matrix[rows] += change
             update.append(matrix[rows])
-        for t in tiers:
-            synced[t] = done
         self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
             len(changes) * sum(rows.nbytes for rows in update)
         return update
@@ -572,7 +569,7 @@ class _ClusterRun:
             self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
                               even_if_quiet=True)
 
-    def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, synced: list[int], done: int,
+    def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, done: int,
                  position: tuple[int, int], run: tuple) -> WorkerLost:
         """After ``lost``: take into the model what the other replicas changed since their last
         synchronisation and write a checkpoint at ``position``, the round under way, which a resumed run
@@ -586,7 +583,7 @@ class _ClusterRun:
         with contextlib.suppress(WorkerLost):
             answers = self.call("step", [(None, None, done, everything, False)] * len(self.replicas),
                                 "sending its changes", ROUND_SECONDS, replicas=others)
-            self._synchronise(model, everything, [answer[0] for answer in answers], synced, done)
+            self._synchronise(model, everything, [answer[0] for answer in answers])
             for i, answer in zip(others, answers):
                 self.rng_states[i] = answer[3]
         try:
