@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         corpus = args.corpus if args.bytes is None else first_bytes(args.corpus, args.bytes, scratch)
         runs = [("1 process x 2 threads", lambda: one_process(corpus, job))]
-        runs += [(f"{n} workers x 1 thread", lambda n=n: on_cluster(corpus, job, n)) for n in args.workers]
+        runs += [(f"{n} worker{'s' if n > 1 else ''} x 1 thread", lambda n=n: on_cluster(corpus, job, n))
+                 for n in args.workers]
         runs += [(f"{n} workers, averaged once an epoch", lambda n=n: on_cluster(corpus, job, n, every_epoch=True))
                  for n in args.epoch_averaging]
         for name, run in runs:
