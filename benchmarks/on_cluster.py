@@ -117,7 +117,7 @@ def first_bytes(corpus: str, size: int, directory: str) -> str:
 
 
 def table(results: dict) -> str:
-    lines = ["| setup | analogy | WS-353 | words/s | train s | rounds/epoch | sync MB/epoch | sync B/word "
+    lines = ["| setup | analogy | WS-353 | words/s | train s | rounds/epoch | sync MiB/epoch | sync B/word "
              "| 10 Gbit/s bound, words/s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, found in results["runs"].items():
         cluster = [f"{found['rounds_per_epoch']}", f"{found['sync_bytes_per_epoch'] / 2**20:,.1f}",

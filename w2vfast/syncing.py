@@ -42,7 +42,8 @@ import numpy as np
 
 from .sharing import write_rates
 
-# Rounds of 512K words and rows sent after 1,024 writes: about 20 MB per replica and epoch on wiki17m.
+# Rounds of 512K words and rows sent after 1,024 writes: a replica sends and receives about 170 MiB an
+# epoch of wiki17m (benchmarks/README.md measures quality and traffic against other choices).
 ROUND_WORDS = 1 << 19
 SYNC_WRITES = 1024.0
 
