@@ -526,10 +526,7 @@ class _ClusterRun:
         if answers[0][2] is not None:
             stats.epoch_loss.append(sum(answer[2] for answer in answers))
             progress.say(f"epoch {epoch + 1}: loss {stats.epoch_loss[-1]:.6g}")
-        if model.diverged():
-            progress.close()
-            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
-                           f"a smaller --alpha (now {self.config.alpha:g}) may help")
+        model.check_finite(epoch, progress)
 
     def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
         """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows."""
@@ -555,9 +552,7 @@ class _ClusterRun:
         if keeper is None:
             return
         epoch, round_in_epoch = position
-        if model.diverged():
-            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
-                           f"a smaller --alpha (now {self.config.alpha:g}) may help")
+        model.check_finite(epoch, self.progress)
         where = {"epoch": epoch, "sentence": int(self.round_sentences[round_in_epoch]), "words_done": done,
                  "cluster": {"shards": self.shards, "fingerprints": self.fingerprints, "rounds": self.schedule.rounds,
                              "round": round_in_epoch, "every_epoch": self.schedule.every_epoch}}

@@ -36,10 +36,8 @@ class SafePoint:
         last = epoch_end and epoch == self.trainer.config.epochs - 1
         stopping = self.stop.signum is not None
         save = self.keeper is not None and (stopping or last or self.keeper.due())
-        if (epoch_end or save) and self.trainer.diverged():
-            self.progress.close()
-            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
-                           f"a smaller --alpha (now {self.trainer.config.alpha:g}) may help")
+        if epoch_end or save:
+            self.trainer.check_finite(epoch, self.progress)
         if save:
             try:
                 self.keeper.save(self.trainer, self.encoded, position)

@@ -319,14 +319,16 @@ class Trainer:
 
     def warm_up(self, encoded: EncodedCorpus) -> None:
         """Compile (or load from the cache) the kernel with an empty call, outside the timed training."""
-        self._call(encoded, np.zeros(1, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
+        self._call(encoded, np.zeros(1, dtype=np.int64), 0)
 
-    def _call(self, encoded: EncodedCorpus, blocks: np.ndarray, words_before: int,
-              block_words: np.ndarray) -> None:
+    def _call(self, encoded: EncodedCorpus, blocks: np.ndarray, words_before: int) -> int:
+        """Train the sentences of ``blocks`` once; returns the words they cover."""
+        block_words = np.zeros(max(len(blocks) - 1, 1), dtype=np.int64)
         next_block = np.zeros(1, dtype=np.int64)
         kernels.train_blocks(self.weights, self.scratch, self.rng_states, block_words, next_block, encoded.words,
                              encoded.sentence_starts, blocks, np.int64(words_before), self.tables, self.params,
                              self.sharing, self.losses)
+        return int(block_words.sum())
 
     def train_span(self, encoded: EncodedCorpus, first: int, last: int, words_before: int) -> int:
         """Train sentences ``first`` to ``last`` once, the learning rate starting where it is
@@ -337,10 +339,8 @@ class Trainer:
         covered = 0
         for start in range(0, len(blocks) - 1, per_call):
             call_blocks = blocks[start:start + per_call + 1]
-            block_words = np.zeros(len(call_blocks) - 1, dtype=np.int64)
             offset = int(encoded.sentence_starts[call_blocks[0]] - encoded.sentence_starts[first])
-            self._call(encoded, call_blocks, words_before + offset, block_words)
-            covered += int(block_words.sum())
+            covered += self._call(encoded, call_blocks, words_before + offset)
         return covered
 
     def run_epochs(self, encoded: EncodedCorpus, progress: Progress, start: tuple[int, int] = (0, 0),
@@ -364,11 +364,10 @@ class Trainer:
             covered = 0
             for first in range(0, len(epoch_blocks) - 1, per_call):
                 call_blocks = epoch_blocks[first:first + per_call + 1]
-                block_words = np.zeros(len(call_blocks) - 1, dtype=np.int64)
                 words_before = encoded.words_before(epoch, int(call_blocks[0]))
-                self._call(encoded, call_blocks, words_before, block_words)
-                covered += int(block_words.sum())
-                progress.update(words_before + int(block_words.sum()), self.alpha_at(words_before))
+                trained = self._call(encoded, call_blocks, words_before)
+                covered += trained
+                progress.update(words_before + trained, self.alpha_at(words_before))
                 if first + per_call >= len(epoch_blocks) - 1 and self.losses is not None:
                     self._end_epoch_loss(epoch, covered, progress)
                 if after_call is not None:
@@ -392,6 +391,13 @@ class Trainer:
     def diverged(self) -> bool:
         """Whether a weight is NaN or infinite (a float64 sum of finite float32s cannot overflow)."""
         return not all(math.isfinite(matrix.sum(dtype=np.float64)) for matrix in self.matrices().values())
+
+    def check_finite(self, epoch: int, progress: Progress) -> None:
+        """Refuse weights gone to NaN or infinity in ``epoch``: stop with an error that says what may help."""
+        if self.diverged():
+            progress.close()
+            raise W2VError(f"training diverged in epoch {epoch + 1}: the weights hold NaN or infinity; "
+                           f"a smaller --alpha (now {self.config.alpha:g}) may help")
 
     def alpha_at(self, position: int) -> float:
         c = self.config
