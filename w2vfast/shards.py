@@ -21,7 +21,7 @@ import numpy as np
 
 from .counting import SENTENCE_END, WordCounter
 from .errors import W2VError
-from .sources import BLOCK_BYTES, compression_opener, open_corpus_file, read_blocks
+from .sources import BLOCK_BYTES, is_compressed, open_corpus_file, read_blocks
 from .vocab import Vocab
 
 WHOLE = -1  # the end of a piece that is a whole compressed file
@@ -37,9 +37,7 @@ def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
     sizes = []
     for path in files:
         try:
-            with open(path, "rb") as probe:
-                compressed = compression_opener(probe.read(6)) is not None
-            sizes.append((path, os.path.getsize(path), compressed))
+            sizes.append((path, os.path.getsize(path), is_compressed(path)))
         except OSError as exc:
             raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
     total = sum(size for _, size, _ in sizes)

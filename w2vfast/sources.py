@@ -136,10 +136,10 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
 
 def plain_text_bytes(paths: list[str]) -> int:
     """The size of the uncompressed files among ``paths``: what is known of the corpus before reading."""
-    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not _is_compressed(p))
+    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not is_compressed(p))
 
 
-def _is_compressed(path: str) -> bool:
+def is_compressed(path: str) -> bool:
     """Only for regular files: probing a FIFO would consume what the reader needs."""
     with open(path, "rb") as probe:
         return compression_opener(probe.read(6)) is not None
