@@ -48,6 +48,15 @@ def write_slice(corpus: str, path: str, words: int) -> int:
     return taken
 
 
+def analogy_and_wordsim(vectors, questions: str, wordsim: str) -> dict:
+    """Analogy accuracy in percent over the 30,000 most frequent words, as in ``../shared/data/README.md``,
+    and WordSim-353's Spearman, by w2vfast's evaluator."""
+    from w2vfast.evaluate import evaluate_analogies, evaluate_word_pairs
+
+    analogy = evaluate_analogies(vectors, questions, restrict_vocab=30_000).total.accuracy
+    return {"analogy": 100 * analogy, "ws353": evaluate_word_pairs(vectors, wordsim).spearman}
+
+
 def machine() -> dict:
     """The CPU, the cores this process may use, the memory and the system."""
     cpu = platform.processor() or platform.machine()

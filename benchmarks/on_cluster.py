@@ -2,7 +2,7 @@
 overhead and the traffic of synchronising.
 
     python benchmarks/on_cluster.py [--workers 1 2 4 8] [--epoch-averaging 4 8] [--epochs 5]
-                                     [--overhead-repeats 3] [--bytes N] [--corpus PATH] [--out DIR]
+                                     [--overhead-repeats 3] [--words N] [--corpus PATH] [--out DIR]
 
 Every cluster is a ``LocalCluster`` of one-thread worker processes on this machine, started afresh
 for each run and not timed; SG+NS with the settings of ``jobs.Job`` (dim 100, window 5, negative 5,
@@ -19,7 +19,7 @@ sample 1e-4, min-count 5). It measures:
 
 Words/s count training only, not reading the corpus, in both setups. A machine with fewer cores than
 workers trains them in turn: fine for quality (with one thread a worker the run is deterministic),
-not for speed. ``--bytes N`` trains on the corpus's first N bytes, for a quick check that it works.
+not for speed. ``--words N`` trains on the corpus's first N words, for a quick check that it works.
 Results go to ``--out`` as ``distributed.json`` and ``distributed.md``.
 """
 
@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import Job  # noqa: E402
+from benchmarks.measure import analogy_and_wordsim, write_slice  # noqa: E402
 
 LINK_BYTES_PER_SECOND = 10e9 / 8  # 10 Gbit/s
 
@@ -47,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epoch-averaging", type=int, nargs="*", default=[4, 8])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=3)
-    parser.add_argument("--bytes", type=int, default=None, help="train on the corpus's first N bytes")
+    parser.add_argument("--words", type=int, default=None, help="train on the corpus's first N words")
     parser.add_argument("--corpus", default=str(data / "wiki17m.txt"))
     parser.add_argument("--questions", default=str(data / "questions-words.txt"))
     parser.add_argument("--wordsim", default=str(data / "wordsim353.tsv"))
@@ -58,14 +59,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def options(job: Job, threads: int) -> dict:
     return dict(model=job.model, dim=job.dim, window=job.window, negative=job.negative, hs=job.hs,
                 sample=job.sample, min_count=job.min_count, alpha=job.alpha, epochs=job.epochs, threads=threads)
-
-
-def judge(vectors, args: argparse.Namespace) -> dict:
-    """Analogy accuracy over the 30,000 most frequent words, as in ``../shared/data/README.md``, and WS-353."""
-    from w2vfast.evaluate import evaluate_analogies, evaluate_word_pairs
-
-    analogy = evaluate_analogies(vectors, args.questions, restrict_vocab=30_000).total.accuracy
-    return {"analogy": 100 * analogy, "ws353": evaluate_word_pairs(vectors, args.wordsim).spearman}
 
 
 def one_process(corpus: str, job: Job, threads: int = 2) -> object:
@@ -89,7 +82,7 @@ def figures(vectors, args: argparse.Namespace) -> dict:
         found.update(rounds_per_epoch=stats.rounds_per_epoch, sync_bytes_per_epoch=stats.sync_bytes / epochs,
                      sync_bytes_per_word=stats.sync_bytes / stats.words_trained)
         found["link_bound_words_per_second"] = LINK_BYTES_PER_SECOND / found["sync_bytes_per_word"]
-    return {**found, **judge(vectors, args)}
+    return {**found, **analogy_and_wordsim(vectors, args.questions, args.wordsim)}
 
 
 def overhead(corpus: str, repeats: int) -> dict:
@@ -104,16 +97,6 @@ def overhead(corpus: str, repeats: int) -> dict:
             print(f"  overhead, turn {turn + 1}: {setup} {rates[setup][-1] / 1e6:.3f}M words/s", flush=True)
     cluster, process = statistics.median(rates["cluster"]), statistics.median(rates["process"])
     return {"rates": rates, "cluster": cluster, "process": process, "ratio": cluster / process}
-
-
-def first_bytes(corpus: str, size: int, directory: str) -> str:
-    """The corpus's first ``size`` bytes, cut after the last whitespace, in a file in ``directory``."""
-    with open(corpus, "rb") as source:
-        text = source.read(size)
-    cut = max(text.rfind(b" "), text.rfind(b"\n")) + 1
-    path = Path(directory) / "slice.txt"
-    path.write_bytes(text[:cut] if cut > 0 else text)
-    return str(path)
 
 
 def table(results: dict) -> str:
@@ -139,7 +122,10 @@ def main(argv: list[str] | None = None) -> dict:
     job = Job(epochs=args.epochs)
     results: dict = {"settings": {**vars(args), "job": json.loads(job.to_json())}, "runs": {}}
     with tempfile.TemporaryDirectory() as scratch:
-        corpus = args.corpus if args.bytes is None else first_bytes(args.corpus, args.bytes, scratch)
+        corpus = args.corpus
+        if args.words is not None:
+            corpus = str(Path(scratch) / "slice.txt")
+            write_slice(args.corpus, corpus, args.words)
         runs = [("1 process x 2 threads", lambda: one_process(corpus, job))]
         runs += [(f"{n} worker{'s' if n > 1 else ''} x 1 thread", lambda n=n: on_cluster(corpus, job, n))
                  for n in args.workers]

@@ -62,11 +62,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import Job, print_result, read_result  # noqa: E402
+from benchmarks.measure import analogy_and_wordsim  # noqa: E402
 
 SPARK_ROW_WORDS = 10_000  # words per row handed to Spark; it cuts them into maxSentenceLength pieces
 SPARK_MAX_SENTENCE = 1000
 SPARK_SEED = 1
-ANALOGY_VOCAB = 30_000
 READ_BLOCK = 1 << 23
 POLL_SECONDS = 0.2
 WORKER_FLAG = "--spark-worker"
@@ -234,13 +234,10 @@ def run_measured(argv: list[str], log_path: Path, env: dict | None = None) -> di
 
 
 def judge(vectors_path: str, args: argparse.Namespace) -> dict:
-    """Analogy accuracy over the 30,000 most frequent words, as in ``../shared/data/README.md``, and WS-353."""
+    """The quality of the vectors file at ``vectors_path`` (``measure.analogy_and_wordsim``)."""
     from w2vfast import KeyedVectors
-    from w2vfast.evaluate import evaluate_analogies, evaluate_word_pairs
 
-    vectors = KeyedVectors.load(vectors_path)
-    analogy = evaluate_analogies(vectors, args.questions, restrict_vocab=ANALOGY_VOCAB).total.accuracy
-    return {"analogy": 100 * analogy, "ws353": evaluate_word_pairs(vectors, args.wordsim).spearman}
+    return analogy_and_wordsim(KeyedVectors.load(vectors_path), args.questions, args.wordsim)
 
 
 def run_spark(partitions: int, job: Job, prepared: dict, args: argparse.Namespace, scratch: Path,
