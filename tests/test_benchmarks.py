@@ -113,6 +113,18 @@ def test_sharing_efficiency_is_measured_for_each_pair(tmp_path, capsys):
     assert "| SG+NS |" in table and "| CBOW+HS |" in table and "round 2:" in table
 
 
+def test_loss_cost_is_measured_for_each_pair_and_thread_count(tmp_path, capsys):
+    from benchmarks import loss_cost
+
+    corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=400))
+    results = loss_cost.main(["--rounds", "2", "--combos", "sg-ns", "cbow-hs", "--threads", "1", "2",
+                              "--corpus", corpus])
+    assert set(results) == {("sg-ns", 1), ("sg-ns", 2), ("cbow-hs", 1), ("cbow-hs", 2)}
+    assert all(-1 < cost < 10 for cost in results.values())
+    table = capsys.readouterr().out
+    assert "| SG+NS | 1 |" in table and "| CBOW+HS | 2 |" in table
+
+
 def test_phrases_benchmark_finds_word2phrase_token_for_token_equal(tmp_path, capsys):
     """One line (word2phrase counts pairs across line breaks, w2vfast does not), a word longer than
     word2phrase keeps and a planted pair at the very end with no whitespace after it: both quirks."""

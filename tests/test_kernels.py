@@ -8,10 +8,22 @@ from w2vfast import kernels
 from w2vfast.vocab import huffman_tree, negative_sampling_table
 
 
-@njit(fastmath=True, error_model="numpy")
-def _logistic_of(values, result):
-    for p in range(values.shape[0]):
-        result[p] = kernels._logistic(values[p])
+@njit(fastmath=True)
+def _sigmoids_of(scores, n):
+    kernels._logistic_all(scores, n)
+
+
+@njit
+def _sigmoids_and_loss_of(scores, n, labels, n_out, loss):
+    """The sigmoid pass with the loss, and the loss it added to the lanes ``loss``."""
+    kernels._sigmoids_with_loss(scores, n, labels, n_out, loss)
+    return kernels._fold_loss(loss)
+
+
+@njit
+def window_loss(loss):
+    """The loss that a thread's lanes ``loss`` (``make_losses``) hold, as ``train_blocks`` folds it."""
+    return kernels._fold_loss(loss)
 
 
 def _reference_sigmoid(x):
@@ -21,8 +33,9 @@ def _reference_sigmoid(x):
 
 def test_logistic_is_exact_to_a_millionth_and_saturates_like_the_c_tool():
     x = np.concatenate([np.linspace(-9, 9, 200_001), [-6, 6, -5.999999, 5.999999, 0, -0.0]]).astype(np.float32)
-    result = np.empty_like(x)
-    _logistic_of(x, result)
+    result = np.concatenate([x, np.zeros(8, np.float32)])
+    _sigmoids_of(result, len(x))
+    result = result[:len(x)]
     assert np.abs(result - _reference_sigmoid(x)).max() < 2e-6
     assert np.all(result[x >= 6] == 1) and np.all(result[x <= -6] == 0)
     assert np.all(np.diff(result[np.argsort(x, kind="stable")]) >= -1e-6)  # monotone within rounding
@@ -58,9 +71,9 @@ def test_train_outputs_matches_the_matrix_products(n_in, n_out):
 
     want_loss = np.logaddexp(0.0, (1.0 - 2.0 * labels[:n_out]) * (inputs64 @ chosen.T)).sum()  # -log sigmoid(+-x)
 
-    loss = np.zeros(1)
+    loss = kernels.make_losses(1).lanes[0]
     kernels.train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss)
-    assert loss[0] == pytest.approx(want_loss, rel=1e-5)
+    assert window_loss(loss) == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(grads[:n_in, :dim], want_grads, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out[:, :dim], want_out, rtol=1e-4, atol=1e-5)
     assert not out[:, dim:].any() and not grads[:, dim:].any()  # the padding stays zero
@@ -68,19 +81,26 @@ def test_train_outputs_matches_the_matrix_products(n_in, n_out):
 
 def test_loss_is_right_far_into_both_saturations():
     """The loss pass, a window's worth of pairs at a time, against float64: pairs scored up to +-10,000,
-    where the sigmoid itself is exactly 0 or 1."""
+    where the sigmoid itself is exactly 0 or 1. What lies past the last pair and label (read, not
+    used) is NaN and 7, and the sigmoids are those of the pass without the loss, to a few units in the
+    last place."""
     rng = np.random.default_rng(3)
     xs = np.concatenate([np.linspace(-100, 100, 4001), [0.0, 1e-6, -1e-6, 87.0, -87.0, 1e4, -1e4]])
     labels = (rng.random(len(xs)) < 0.5).astype(np.float32)
+    loss = kernels.make_losses(1).lanes[0]
     for start in range(0, len(xs), 120):
         x = xs[start:start + 120].astype(np.float32)
         n_out = len(x) // 2 if len(x) % 2 == 0 else len(x)  # two inputs where the chunk splits evenly
-        scores = np.zeros(len(x) + 8, np.float32)
+        scores = np.full(len(x) + 8, np.nan, np.float32)
         scores[:len(x)] = x
-        loss = kernels._log_loss(scores, labels[start:start + n_out], len(x) // n_out, n_out)
+        window_labels = np.full(n_out + 8, 7.0, np.float32)
+        window_labels[:n_out] = labels[start:start + n_out]
+        without_loss = scores.copy()
+        got = _sigmoids_and_loss_of(scores, len(x), window_labels, n_out, loss)
         label = np.tile(labels[start:start + n_out], len(x) // n_out).astype(np.float64)
-        assert loss == pytest.approx(np.logaddexp(0.0, (1 - 2 * label) * x).sum(), rel=1e-5, abs=1e-5)
-        assert np.array_equal(scores[:len(x)], x)  # the scores stay for the sigmoid pass
+        assert got == pytest.approx(np.logaddexp(0.0, (1 - 2 * label) * x).sum(), rel=1e-5, abs=1e-5)
+        _sigmoids_of(without_loss, len(x))
+        np.testing.assert_allclose(scores[:len(x)], without_loss[:len(x)], rtol=1e-6, atol=5e-7)
 
 
 WINDOW_CASES = {
@@ -145,12 +165,12 @@ def test_a_window_trains_as_the_numpy_statement_of_its_model_and_losses(name):
     negatives = [2, 5, 11, 2][:max(case["negative"], 1)]  # the centre word itself and a repeat among them
     buffers.ahead[:len(negatives)] = negatives
     in_place = kernels.thread_rows(weights, kernels.make_sharing((0, 0), (0, 0), (0, 0), 1), 0, 1)  # no hot rows
-    loss = np.zeros(1)
+    loss = kernels.make_losses(1).lanes[0]
     kernels.train_window(weights, buffers.context, buffers.inputs, buffers.grads, buffers.scores, buffers.out_rows,
                          buffers.out_labels, buffers.ahead, np.int32(centre), np.int64(len(context)), tables, params,
                          alpha, in_place, loss, np.uint64(99))
     *want, want_loss = reference_window(*before, context, centre, negatives[:case["negative"]], tree, case, alpha)
-    assert loss[0] == pytest.approx(want_loss, rel=1e-5)
+    assert window_loss(loss) == pytest.approx(want_loss, rel=1e-5)
     for got, expected, old, name in zip(weights, want, before, ("syn0", "syn1neg", "syn1")):
         np.testing.assert_allclose(got[:, :dim], expected, rtol=1e-4, atol=1e-5, err_msg=name)
         assert not got[:, dim:].any()

@@ -307,7 +307,7 @@ def test_the_driver_sums_each_epochs_loss_in_float64(planted, monkeypatch):
         *others, loss = arguments
         block_words = others[3]
         real(*others, None)  # the real kernel trains; the stand-in gives the loss
-        loss[0, 0] += float(block_words.sum()) * (2.0**27 + 0.5)
+        loss.totals[0, 0] += float(block_words.sum()) * (2.0**27 + 0.5)
 
     monkeypatch.setattr(trainer.kernels, "train_blocks", with_loss)
     model = Word2Vec(planted, compute_loss=True, **SMALL)

@@ -29,8 +29,11 @@ the compiler that the count is a whole number of vectors. With dim 100 that save
 4-float remainder pass and each dot product its second horizontal sum. The padding stays zero: it
 only ever adds zero times a weight.
 
+With ``--report-loss`` the sigmoid pass also sums the log loss, in LLVM vector code
+(``_sigmoids_with_loss``); without it, nothing of the loss is compiled.
+
 The file reads top-down: the arrays, the driver, the private rows, the losses, the window update,
-the primitives.
+the sigmoid pass with the loss, the primitives.
 Every helper takes the arrays it writes first. Each compiled call chain stays inside this file:
 Numba's cache does not notice changes to a function that lives in another file.
 """
@@ -44,7 +47,7 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.core.compiler import Compiler
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 # ---------------------------------------------------------------------------------------------
 # The arrays the kernels share
@@ -58,6 +61,7 @@ Scratch = namedtuple("Scratch", "sentence context inputs grads scores out_rows o
 # trained on private copies by each thread (see ``private_rows``), merged every ``merge_words``
 # corpus words. An array, not tuples: a tuple field would not pass into the parallel loop.
 Sharing = namedtuple("Sharing", "hot merge_words")
+Losses = namedtuple("Losses", "totals lanes")
 
 CACHE_LINE = 64
 VECTOR_FLOATS = 8  # one 256-bit AVX register
@@ -106,14 +110,17 @@ def make_scratch(threads: int, dim: int, window: int, negative: int, max_outputs
         per_thread(threads, (width, dim), np.float32),
         per_thread(threads, (width * max_outputs + VECTOR_FLOATS,), np.float32),
         per_thread(threads, (max_outputs,), np.int32),
-        per_thread(threads, (max_outputs,), np.float32),
+        per_thread(threads, (max_outputs + VECTOR_FLOATS,), np.float32),
         per_thread(threads, (max(negative, 1),), np.int32),
     )
 
 
-def make_losses(threads: int) -> np.ndarray:
-    """Per-thread sums of the log loss: ``train_blocks`` adds thread t's to ``[t, 0]``."""
-    return per_thread(threads, (1,), np.float64)
+def make_losses(threads: int) -> Losses:
+    """Per-thread log loss: ``train_blocks`` adds thread t's to ``totals[t, 0]`` (float64), folding in
+    after every sentence the vector sums that its windows keep in ``lanes[t]`` (see ``_sigmoids_with_loss``)."""
+    lanes = per_thread(threads, (_LOSS_VECTORS * VECTOR_FLOATS,), np.float32)
+    lanes[:, _PRODUCT * VECTOR_FLOATS:(_PRODUCT + 1) * VECTOR_FLOATS] = 1.0
+    return Losses(per_thread(threads, (1,), np.float64), lanes)
 
 
 def per_thread(threads: int, shape: tuple, dtype) -> np.ndarray:
@@ -158,7 +165,7 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
         merge_private_rows(weights, own)  # start from the shared rows as the last call left them
         rng = draw_negatives(ahead, params.negative, tables.alias, weights.syn1neg, own[1], rng)
         since_merge = 0
-        loss = None if losses is None else losses[t]
+        loss = thread_loss_lanes(losses, t)
         while True:
             b = claim_next(next_block)
             if b >= n_blocks:
@@ -172,6 +179,7 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
                 rng = train_sentence(weights, sentence, n, tables, params, alpha, scratch.context[t],
                                      scratch.inputs[t], scratch.grads[t], scratch.scores[t],
                                      scratch.out_rows[t], scratch.out_labels[t], ahead, own, loss, rng)
+                fold_thread_loss(losses, t)
                 block_words[b] += end - start
                 since_merge += end - start
                 if since_merge >= sharing.merge_words:
@@ -179,6 +187,35 @@ def train_blocks(weights, scratch, rng_states, block_words, next_block, corpus, 
                     since_merge = 0
         merge_private_rows(weights, own)
         rng_states[t] = rng
+
+
+# The loss helpers choose between a run with the loss and one without when they are typed: a test of
+# an array against None is otherwise left to run time, and a thread's lanes are typed as optional.
+def thread_loss_lanes(losses, thread):
+    """Thread ``thread``'s loss lanes (see ``make_losses``), or None in a run without the loss."""
+
+
+@overload(thread_loss_lanes, inline="always")
+def _thread_loss_lanes(losses, thread):
+    if isinstance(losses, types.NoneType):
+        return lambda losses, thread: None
+    return lambda losses, thread: losses.lanes[thread]
+
+
+def fold_thread_loss(losses, thread):
+    """Add the loss that thread ``thread``'s lanes hold to its total, after a sentence; nothing in a
+    run without the loss."""
+
+
+@overload(fold_thread_loss, inline="always")
+def _fold_thread_loss(losses, thread):
+    if isinstance(losses, types.NoneType):
+        return lambda losses, thread: None
+
+    def fold(losses, thread):
+        total = losses.totals[thread]  # through the row: in a parallel loop, totals[thread, 0] += was lost
+        total[0] += _fold_loss(losses.lanes[thread])
+    return fold
 
 
 @njit(inline="always")
@@ -243,7 +280,7 @@ def train_window(weights, context, inputs, grads, scores, rows, labels, ahead, c
                  alpha, own, loss, rng):
     """Train the window around ``centre`` (its context words in ``context``) with each loss the run
     uses, then add the input gradients to the context rows of ``syn0``. The window's log loss goes
-    into ``loss``, if not None (see ``train_outputs``)."""
+    into this thread's ``loss`` lanes, if not None (see ``train_outputs``)."""
     n_in = gather_inputs(inputs, grads, weights.syn0, context, n_context, params.cbow, params.cbow_mean)
     if params.hs:
         n_out = huffman_outputs(rows, labels, centre, tables.hs_points, tables.hs_codes, tables.hs_lengths, own[2])
@@ -424,8 +461,11 @@ class _NoAliasCompiler(Compiler):
 @njit(fastmath=True, error_model="numpy", cache=True, pipeline_class=_NoAliasCompiler)
 def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, loss):
     """Logistic update of ``n_in`` input rows against ``n_out`` output rows; gradients into ``grads``.
-    ``loss`` is this thread's accumulator, where the pairs' log loss before the update is added to the
-    first element, or None: the two are compiled apart, and without a loss nothing of it is left.
+    ``loss`` is this thread's loss lanes (``make_losses``), where the pairs' log loss before the update
+    is added, or None: the two are compiled apart, and without a loss nothing of it is left. With the
+    loss, the sigmoids come from the vector code that computes it (``_sigmoids_with_loss``), which
+    differs from ``_logistic_all`` by a few units in the last place: a run with the loss trains very
+    slightly different weights.
 
     ``scores`` holds pair (input i, output j) at ``i * n_out + j``: first its dot product, then its
     sigmoid (all pairs in one vectorised pass), then its coefficient (label - sigmoid) * alpha.
@@ -434,14 +474,15 @@ def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, 
     and the input gradients, output rows in pairs against blocks of inputs for their update (with
     dim 100, one row against four others per pass was bound by its loads). CBOW's single input
     takes four output rows per pass in every product. The arrays must be distinct, their rows padded
-    to whole vectors (``padded_width``), and ``scores`` needs room for ``n_in * n_out`` rounded up to
-    whole vectors (``VECTOR_FLOATS``).
+    to whole vectors (``padded_width``), and ``scores`` and ``labels`` need room for a vector
+    (``VECTOR_FLOATS``) past their last pair and label.
     """
     if n_in == 1:
         _scores_of_one_input(scores, inputs, 0, out, rows, n_out)
-        if loss is not None:
-            loss[0] += _log_loss(scores, labels, 1, n_out)
-        _logistic_all(scores, n_out)
+        if loss is None:
+            _logistic_all(scores, n_out)
+        else:
+            _sigmoids_with_loss(scores, n_out, labels, n_out, loss)
         _grads_of_one_input(grads, scores, 0, out, rows, labels, n_out, alpha)
         _update_outputs_from_single_input(out, rows, n_out, inputs, scores)
         return
@@ -451,9 +492,10 @@ def train_outputs(out, grads, scores, inputs, n_in, rows, labels, n_out, alpha, 
         i += 2
     if i < n_in:
         _scores_of_one_input(scores, inputs, i, out, rows, n_out)
-    if loss is not None:
-        loss[0] += _log_loss(scores, labels, n_in, n_out)
-    _logistic_all(scores, n_in * n_out)
+    if loss is None:
+        _logistic_all(scores, n_in * n_out)
+    else:
+        _sigmoids_with_loss(scores, n_in * n_out, labels, n_out, loss)
     i = 0
     while i + 2 <= n_in:
         _grads_of_two_inputs(grads, scores, i, out, rows, labels, n_out, alpha)
@@ -542,25 +584,6 @@ def _scores_of_two_inputs(scores, inputs, i, out, rows, n_out):
         scores[at + j] = a0
         scores[nx + j] = b0
         j += 1
-
-
-@njit(inline="always", fastmath=True)
-def _log_loss(scores, labels, n_in, n_out):
-    """The log loss of every (input, output) pair from its dot product x in ``scores``: -log sigmoid(x)
-    for label 1, -log sigmoid(-x) for label 0. Written as softplus(x) - label x, so that the
-    transcendental part is one flat pass over the pairs in whole vectors, like ``_logistic_all``: the
-    scores past the last pair are set to a value whose softplus is 0 in float32."""
-    n = n_in * n_out
-    for p in range(n, (n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):
-        scores[p] = -_NO_LOSS
-    total = np.float32(0.0)
-    for p in range((n + VECTOR_FLOATS - 1) & _WHOLE_VECTORS):
-        total += _softplus(scores[p])
-    for i in range(n_in):
-        at = i * n_out
-        for j in range(n_out):
-            total -= labels[j] * scores[at + j]
-    return total
 
 
 @njit(inline="always", fastmath=True)
@@ -735,6 +758,201 @@ def _update_outputs_from_single_input(out, rows, n_out, inputs, scores):
 
 
 # ---------------------------------------------------------------------------------------------
+# The sigmoid pass with the loss, in vector code: a window's scores eight at a time
+# ---------------------------------------------------------------------------------------------
+# Written as LLVM vector operations, not as a Numba loop: LLVM vectorises a loop over a window's scores
+# 64 at a time on an AVX-512 machine and leaves the rest to scalar code, which is every score of a
+# window with fewer than 64 pairs (all of CBOW, most of skip-gram with negative sampling); there a
+# logarithm per score cost 5-14% more time. The pass without the loss stays ``_logistic_all``: in vector
+# code it ranged from 5% faster to 5% slower by model and loss (a vector load of scores that were stored
+# one at a time waits for the stores).
+
+_LANES = ir.VectorType(ir.FloatType(), VECTOR_FLOATS)
+_INT_LANES = ir.VectorType(ir.IntType(32), VECTOR_FLOATS)
+_FAST = ("fast",)
+_LN2 = float(np.log(2.0))
+_TWO_THIRDS_BITS = 0x3F2AAAAB  # float32 2/3: splits a float into 2**k * m with m in [2/3, 4/3)
+_RENORMALISE_EVERY = 64  # vectors: a product of 64 factors in [1, 2] stays within float32
+# A thread's loss lanes (``make_losses``), vectors of ``VECTOR_FLOATS``: the product of 1 + e**-|x|,
+# split off powers of two (as floats), and the sum of max(x, 0) - label x.
+_PRODUCT, _POWERS, _LINEAR = 0, 1, 2
+_LOSS_VECTORS = 3
+
+
+def _log1p_over_r_coefficients(degree: int) -> tuple:
+    """Polynomial coefficients (lowest first) for log(1 + r) / r on [-1/3, 1/3], fitted at Chebyshev
+    nodes: times r, the logarithm of the m in [2/3, 4/3] that ``_split_exponent`` leaves."""
+    nodes = np.cos(np.pi * (np.arange(512) + 0.5) / 512) / 3.0
+    fit = np.polynomial.Chebyshev.fit(nodes, np.log1p(nodes) / nodes, degree, domain=[-1 / 3, 1 / 3])
+    return tuple(float(np.float32(c)) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
+
+
+_LOG1P_OVER_R = _log1p_over_r_coefficients(7)  # relative error below 1e-7
+
+
+def _splat(value, lanes=_LANES):
+    return ir.Constant(lanes, [value] * VECTOR_FLOATS)
+
+
+def _polynomial(builder, x, coefficients):
+    value = _splat(float(coefficients[-1]))
+    for c in reversed(coefficients[:-1]):
+        value = builder.fadd(builder.fmul(value, x, flags=_FAST), _splat(float(c)), flags=_FAST)
+    return value
+
+
+def _call(builder, name, args, result=_LANES):
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(result, [a.type for a in args]), name)
+    return builder.call(function, args, fastmath=_FAST)
+
+
+def _split_exponent(builder, value):
+    """Positive ``value`` as 2**k * m with m in [2/3, 4/3): k (as floats) and m."""
+    bits = builder.bitcast(value, _INT_LANES)
+    k = builder.ashr(builder.sub(bits, _splat(_TWO_THIRDS_BITS, _INT_LANES)), _splat(23, _INT_LANES))
+    m = builder.bitcast(builder.sub(bits, builder.shl(k, _splat(23, _INT_LANES))), _LANES)
+    return builder.sitofp(k, _LANES), m
+
+
+def _sigmoid(builder, x):
+    """Sigmoids of the lanes ``x``, as ``_logistic`` (to a few units in the last place): with
+    u = e**-|x|, 1 / (1 + u) for x >= 0 and u / (1 + u) below, so that 1 + u is also the loss's
+    log(1 + e**-|x|); within 1e-6 of the exact value, and 0 or 1 beyond +-6. e**-|x| is 2**t with
+    t = -|x| log2 e (at least -126): 2**floor(t) from its bits, times a polynomial in the fraction.
+    Returns the sigmoids and 1 + u."""
+    t = _call(builder, "llvm.maxnum.v8f32", [
+        builder.fmul(_call(builder, "llvm.fabs.v8f32", [x]), _splat(-float(_LOG2E)), flags=_FAST), _splat(-126.0)])
+    whole = _call(builder, "llvm.floor.v8f32", [t])
+    power = builder.bitcast(builder.shl(builder.add(builder.fptosi(whole, _INT_LANES), _splat(127, _INT_LANES)),
+                                        _splat(23, _INT_LANES)), _LANES)
+    fraction = builder.fsub(t, whole, flags=_FAST)
+    u = builder.fmul(_polynomial(builder, fraction, (_C0, _C1, _C2, _C3, _C4)), power, flags=_FAST)
+    one_plus_u = builder.fadd(_splat(1.0), u, flags=_FAST)
+    sigmoid = builder.fdiv(builder.select(builder.fcmp_ordered(">=", x, _splat(0.0)), _splat(1.0), u), one_plus_u,
+                           flags=_FAST)
+    sigmoid = builder.select(builder.fcmp_ordered(">=", x, _splat(float(_SATURATION))), _splat(1.0), sigmoid)
+    sigmoid = builder.select(builder.fcmp_ordered("<=", x, _splat(-float(_SATURATION))), _splat(0.0), sigmoid)
+    return sigmoid, one_plus_u
+
+
+def _floats(context, builder, array_type, array):
+    return context.make_array(array_type)(context, builder, array).data
+
+
+def _vector_at(builder, floats, index):
+    """The vector of floats from ``floats[index]``, any alignment."""
+    return builder.bitcast(builder.gep(floats, [index]), _LANES.as_pointer())
+
+
+def _lanes_below(builder, first, count):
+    """Which lanes of the vector from element ``first`` lie below element ``count``."""
+    lanes = ir.VectorType(count.type, VECTOR_FLOATS)
+    left = builder.insert_element(ir.Constant(lanes, None), builder.sub(count, first), ir.IntType(32)(0))
+    left = builder.shuffle_vector(left, left, ir.Constant(_INT_LANES, [0] * VECTOR_FLOATS))
+    return builder.icmp_signed(">", left, ir.Constant(lanes, list(range(VECTOR_FLOATS))))
+
+
+def _whole_vectors(builder, n):
+    return builder.udiv(builder.add(n, n.type(VECTOR_FLOATS - 1)), n.type(VECTOR_FLOATS))
+
+
+@intrinsic
+def _sigmoids_with_loss(typingctx, scores, n, labels, n_out, loss):
+    """As ``_logistic_all``, and add the pairs' log loss, the sum over the ``n // n_out`` inputs and the
+    ``n_out`` outputs of max(x, 0) + log(1 + e**-|x|) - label x, to a thread's ``loss`` lanes.
+
+    No logarithm per score: the factors 1 + e**-|x| (in [1, 2]) are multiplied together and their
+    logarithm taken when the lanes are folded (``_fold_loss``). The label term is each label vector
+    times the scores of every input. It reads up to a vector past the last score and the last label,
+    and masks what it read there, rather than write padding: a vector load of scalars stored just
+    before would wait for the stores."""
+    if not (isinstance(scores, types.Array) and isinstance(labels, types.Array) and isinstance(loss, types.Array)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        floats = _floats(context, builder, signature.args[0], args[0])
+        n = context.cast(builder, args[1], signature.args[1], types.intp)
+        label_floats = _floats(context, builder, signature.args[2], args[2])
+        n_out = context.cast(builder, args[3], signature.args[3], types.intp)
+        loss_floats = _floats(context, builder, signature.args[4], args[4])
+        width = n.type(VECTOR_FLOATS)
+        lanes = [_vector_at(builder, loss_floats, n.type(k * VECTOR_FLOATS)) for k in range(_LOSS_VECTORS)]
+        product, powers, linear = (cgutils.alloca_once_value(builder, builder.load(lane, align=4)) for lane in lanes)
+
+        def add_to(accumulator, value):
+            builder.store(builder.fadd(builder.load(accumulator), value, flags=_FAST), accumulator)
+
+        def renormalise():
+            k, m = _split_exponent(builder, builder.load(product))
+            builder.store(m, product)
+            add_to(powers, k)
+
+        inputs = builder.udiv(n, n_out)
+        with cgutils.for_range(builder, _whole_vectors(builder, n_out)) as column:
+            first = builder.mul(column.index, width)
+            labelled = _lanes_below(builder, first, n_out)
+            minus_label = builder.fsub(_splat(0.0), builder.load(_vector_at(builder, label_floats, first), align=4),
+                                       flags=_FAST)
+            with cgutils.for_range(builder, inputs) as row:
+                at = builder.add(builder.mul(row.index, n_out), first)
+                x = builder.select(labelled, builder.load(_vector_at(builder, floats, at), align=4), _splat(0.0))
+                add_to(linear, builder.fmul(x, minus_label, flags=_FAST))
+
+        def add_vector(first, pairs):
+            pointer = _vector_at(builder, floats, first)
+            x = builder.load(pointer, align=4)
+            sigmoid, one_plus_u = _sigmoid(builder, x)
+            builder.store(sigmoid, pointer, align=4)
+            positive = _call(builder, "llvm.maxnum.v8f32", [x, _splat(0.0)])
+            if pairs is not None:
+                one_plus_u = builder.select(pairs, one_plus_u, _splat(1.0))
+                positive = builder.select(pairs, positive, _splat(0.0))
+            builder.store(builder.fmul(builder.load(product), one_plus_u, flags=_FAST), product)
+            add_to(linear, positive)
+
+        full = builder.udiv(n, width)
+        with cgutils.for_range(builder, full) as loop:
+            add_vector(builder.mul(loop.index, width), None)
+            due = builder.icmp_unsigned("==", builder.and_(loop.index, n.type(_RENORMALISE_EVERY - 1)),
+                                        n.type(_RENORMALISE_EVERY - 1))
+            with builder.if_then(due, likely=False):
+                renormalise()
+        tail = builder.mul(full, width)
+        with builder.if_then(builder.icmp_unsigned("<", tail, n)):
+            add_vector(tail, _lanes_below(builder, tail, n))
+        renormalise()
+        for lane, accumulator in zip(lanes, (product, powers, linear)):
+            builder.store(builder.load(accumulator), lane, align=4)
+        return context.get_dummy_value()
+
+    return types.void(scores, n, labels, n_out, loss), codegen
+
+
+@intrinsic
+def _fold_loss(typingctx, loss):
+    """The log loss held in a thread's ``loss`` lanes (see ``_sigmoids_with_loss``), which start again."""
+    if not isinstance(loss, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        loss_floats = _floats(context, builder, signature.args[0], args[0])
+        lanes = [_vector_at(builder, loss_floats, ir.IntType(64)(k * VECTOR_FLOATS)) for k in range(_LOSS_VECTORS)]
+        product, powers, linear = (builder.load(lane, align=4) for lane in lanes)
+        k, m = _split_exponent(builder, product)
+        r = builder.fsub(m, _splat(1.0), flags=_FAST)
+        log_product = builder.fadd(builder.fmul(builder.fadd(powers, k, flags=_FAST), _splat(_LN2), flags=_FAST),
+                                   builder.fmul(r, _polynomial(builder, r, _LOG1P_OVER_R), flags=_FAST), flags=_FAST)
+        total = _call(builder, "llvm.vector.reduce.fadd.v8f32",
+                      [ir.Constant(ir.FloatType(), 0.0), builder.fadd(log_product, linear, flags=_FAST)],
+                      result=ir.FloatType())
+        for lane, start in zip(lanes, (1.0, 0.0, 0.0)):
+            builder.store(_splat(start), lane, align=4)
+        return total
+
+    return types.float32(loss), codegen
+
+
+# ---------------------------------------------------------------------------------------------
 # Primitives: the sigmoid, random numbers, prefetching, the shared block counter
 # ---------------------------------------------------------------------------------------------
 
@@ -755,19 +973,6 @@ def _logistic(x):
     return np.float32(0.0) if x <= -_SATURATION else value
 
 
-@njit(inline="always", fastmath=True)
-def _softplus(x):
-    """log(1 + e**x) = max(x, 0) + log(1 + e**-|x|), in straight-line arithmetic like ``_logistic``:
-    e**-|x| from the same powers of two, the logarithm from a polynomial in it; within 1e-5 of the exact
-    value, and exactly max(x, 0) where e**-|x| is below 2**-60."""
-    t = max(-abs(x) * _LOG2E, np.float32(-60.0))
-    whole = np.int32(t + np.float32(64.0)) - np.int32(64)  # floor: t + 64 > 0, where truncation is floor
-    f = t - np.float32(whole)
-    u = (_C0 + f * (_C1 + f * (_C2 + f * (_C3 + f * _C4)))) * _float_from_bits((whole + np.int32(127)) << np.int32(23))
-    log2_1p = u * (_L0 + u * (_L1 + u * (_L2 + u * (_L3 + u * (_L4 + u * (_L5 + u * _L6))))))
-    return max(x, np.float32(0.0)) + log2_1p * _LN2
-
-
 def _exp2_fraction_coefficients(degree: int) -> tuple:
     """Polynomial coefficients (lowest first) for 2**f on [0, 1], fitted at Chebyshev nodes."""
     nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(256) + 0.5) / 256)
@@ -778,19 +983,6 @@ def _exp2_fraction_coefficients(degree: int) -> tuple:
 _SATURATION = np.float32(6.0)
 _LOG2E = np.float32(np.log2(np.e))
 _C0, _C1, _C2, _C3, _C4 = _exp2_fraction_coefficients(4)  # relative error below 4e-6
-
-
-def _log2_1p_over_u_coefficients(degree: int) -> tuple:
-    """Polynomial coefficients (lowest first) for log2(1 + u) / u on [0, 1], fitted at Chebyshev nodes:
-    times u, it is exactly 0 at u = 0 and keeps its relative error for small u."""
-    nodes = 0.5 + 0.5 * np.cos(np.pi * (np.arange(512) + 0.5) / 512)
-    fit = np.polynomial.Chebyshev.fit(nodes, np.log2(1.0 + nodes) / nodes, degree, domain=[0, 1])
-    return tuple(np.float32(c) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
-
-
-_L0, _L1, _L2, _L3, _L4, _L5, _L6 = _log2_1p_over_u_coefficients(6)  # relative error below 2e-6
-_LN2 = np.float32(np.log(2.0))
-_NO_LOSS = np.float32(100.0)  # softplus(-100) is below float32's resolution of any loss it is added to
 
 
 @intrinsic

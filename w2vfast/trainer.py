@@ -384,8 +384,8 @@ class Trainer:
     def take_loss(self) -> float:
         """The threads' loss since it was last taken, summed in float64 (so it never stops growing);
         it starts again at 0."""
-        loss = float(self.losses[:, 0].sum())
-        self.losses[:] = 0.0
+        loss = float(self.losses.totals[:, 0].sum())
+        self.losses.totals[:] = 0.0
         return loss
 
     def diverged(self) -> bool:
