@@ -852,6 +852,13 @@ def _lanes_below(builder, first, count):
     return builder.icmp_signed(">", left, ir.Constant(lanes, list(range(VECTOR_FLOATS))))
 
 
+def _loss_lanes(context, builder, array_type, array):
+    """Pointers to a thread's loss lanes (see ``make_losses``): the product, the powers, the sum."""
+    floats = _floats(context, builder, array_type, array)
+    return [_vector_at(builder, floats, context.get_constant(types.intp, k * VECTOR_FLOATS))
+            for k in (_PRODUCT, _POWERS, _LINEAR)]
+
+
 def _whole_vectors(builder, n):
     return builder.udiv(builder.add(n, n.type(VECTOR_FLOATS - 1)), n.type(VECTOR_FLOATS))
 
@@ -874,9 +881,8 @@ def _sigmoids_with_loss(typingctx, scores, n, labels, n_out, loss):
         n = context.cast(builder, args[1], signature.args[1], types.intp)
         label_floats = _floats(context, builder, signature.args[2], args[2])
         n_out = context.cast(builder, args[3], signature.args[3], types.intp)
-        loss_floats = _floats(context, builder, signature.args[4], args[4])
         width = n.type(VECTOR_FLOATS)
-        lanes = [_vector_at(builder, loss_floats, n.type(k * VECTOR_FLOATS)) for k in range(_LOSS_VECTORS)]
+        lanes = _loss_lanes(context, builder, signature.args[4], args[4])
         product, powers, linear = (cgutils.alloca_once_value(builder, builder.load(lane, align=4)) for lane in lanes)
 
         def add_to(accumulator, value):
@@ -935,8 +941,7 @@ def _fold_loss(typingctx, loss):
         return None
 
     def codegen(context, builder, signature, args):
-        loss_floats = _floats(context, builder, signature.args[0], args[0])
-        lanes = [_vector_at(builder, loss_floats, ir.IntType(64)(k * VECTOR_FLOATS)) for k in range(_LOSS_VECTORS)]
+        lanes = _loss_lanes(context, builder, signature.args[0], args[0])
         product, powers, linear = (builder.load(lane, align=4) for lane in lanes)
         k, m = _split_exponent(builder, product)
         r = builder.fsub(m, _splat(1.0), flags=_FAST)
