@@ -21,6 +21,11 @@ def _sigmoids_and_loss_of(scores, n, labels, n_out, loss):
 
 
 @njit
+def _sigmoids_with_loss_of(scores, n, labels, n_out, loss):
+    kernels._sigmoids_with_loss(scores, n, labels, n_out, loss)
+
+
+@njit
 def window_loss(loss):
     """The loss that a thread's lanes ``loss`` (``make_losses``) hold, as ``train_blocks`` folds it."""
     return kernels._fold_loss(loss)
@@ -101,6 +106,24 @@ def test_loss_is_right_far_into_both_saturations():
         assert got == pytest.approx(np.logaddexp(0.0, (1 - 2 * label) * x).sum(), rel=1e-5, abs=1e-5)
         _sigmoids_of(without_loss, len(x))
         np.testing.assert_allclose(scores[:len(x)], without_loss[:len(x)], rtol=1e-6, atol=5e-7)
+
+
+def test_loss_of_a_window_past_the_products_renormalisation():
+    """A window of 1,000 pairs (125 vectors: the product of the factors is renormalised after 64),
+    twice into the same lanes before they are folded, as the windows of a sentence are."""
+    rng = np.random.default_rng(5)
+    n_in, n_out = 25, 40
+    loss = kernels.make_losses(1).lanes[0]
+    want = 0.0
+    for _ in range(2):
+        x = (rng.standard_normal(n_in * n_out) * 4).astype(np.float32)
+        labels = np.zeros(n_out + 8, np.float32)
+        labels[:n_out] = rng.random(n_out) < 0.5
+        scores = np.concatenate([x, np.zeros(8, np.float32)])
+        _sigmoids_with_loss_of(scores, len(x), labels, n_out, loss)
+        want += np.logaddexp(0.0, (1 - 2 * np.tile(labels[:n_out], n_in).astype(np.float64)) * x).sum()
+    assert window_loss(loss) == pytest.approx(want, rel=1e-5)
+    assert window_loss(loss) == 0.0  # folding starts the lanes again
 
 
 WINDOW_CASES = {
