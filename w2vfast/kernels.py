@@ -787,7 +787,7 @@ def _log1p_over_r_coefficients(degree: int) -> tuple:
     return tuple(float(np.float32(c)) for c in fit.convert(kind=np.polynomial.Polynomial).coef)
 
 
-_LOG1P_OVER_R = _log1p_over_r_coefficients(7)  # relative error below 1e-7
+_LOG1P_OVER_R = _log1p_over_r_coefficients(7)  # relative error below 2e-7
 
 
 def _splat(value, lanes=_LANES):
