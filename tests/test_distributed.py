@@ -19,7 +19,8 @@ from w2vfast import cluster, memory
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
-from w2vfast.syncing import agreement
+from w2vfast.config import TrainConfig
+from w2vfast.syncing import agreement, replica_learning_rate
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -56,6 +57,15 @@ def test_changes_that_agree_are_averaged_and_independent_ones_summed():
     changes = np.array([[one, one, one, 2 * one], [other, one, 0 * one, one]])  # replica, row, dim
     scale = agreement(changes, changes.sum(axis=0))
     assert scale == pytest.approx([1.0, 0.5, 1.0, 5 / 9])  # orthogonal, equal, one writer, between
+
+
+def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():
+    config = TrainConfig(alpha=0.025, min_alpha=0.0001)
+    for replicas, scale in ((2, 2.0), (8, 4.0)):
+        faster = replica_learning_rate(config, replicas, every_epoch=False)
+        assert (faster.alpha, faster.min_alpha) == pytest.approx((0.025 * scale, 0.0001 * scale))
+    assert replica_learning_rate(config, 1, every_epoch=False) == config  # nothing to combine
+    assert replica_learning_rate(config, 8, every_epoch=True) == config  # Spark's scheme, as Spark runs it
 
 
 def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):

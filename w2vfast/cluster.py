@@ -47,7 +47,7 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import ROUND_WORDS, SyncSchedule, plan_sync
+from .syncing import ROUND_WORDS, SyncSchedule, plan_sync, replica_learning_rate
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
 
@@ -468,8 +468,9 @@ class _ClusterRun:
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
-        starts = self.call("start", [(config, self.corpus_words, self.schedule, matrices, self.rng_states[i],
-                                      report_loss, force) for i in range(holders)],
+        replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
+        starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,
+                                      self.rng_states[i], report_loss, force) for i in range(holders)],
                            "building its replica", SETUP_SECONDS)
         self.round_sentences = sum(np.asarray(s) for shard_starts in starts for s in shard_starts)
         return model
