@@ -179,7 +179,7 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
     status, stderr, workers, left = _run_in_own_group(
         "train", corpus, "-o", output, "--dask", "local:2", "--dim", "8", "--epochs", epochs, "--min-count", "1",
         interrupt_at="corpus:" if how == "interrupted" else None)
-    assert len(workers) == 2 and left == set(), stderr
+    assert len(workers) >= 2 and left == set(), stderr  # a worker the nanny restarted under load counts too
     lines = stderr.strip().splitlines()
     if how == "finished":
         assert status == 0 and output.exists(), stderr
