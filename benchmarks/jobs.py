@@ -60,6 +60,15 @@ class Job:
         """The C tool's starting learning rates, given to every tool explicitly."""
         return 0.025 if self.model == "sg" else 0.05
 
+    def train_config(self, **overrides):
+        """The job as w2vfast's ``TrainConfig`` (imported here: runners of other tools never need it)."""
+        from w2vfast.config import TrainConfig
+
+        settings = dict(model=self.model, hs=self.hs, negative=self.negative, alpha=self.alpha, dim=self.dim,
+                        window=self.window, sample=self.sample, min_count=self.min_count, epochs=self.epochs,
+                        threads=self.threads)
+        return TrainConfig(**{**settings, **overrides})
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
 

@@ -41,12 +41,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def config_of(combo: str, threads: int) -> TrainConfig:
-    job = Job(combo=combo, threads=threads)
-    return TrainConfig(model=job.model, hs=job.hs, negative=job.negative, alpha=job.alpha, dim=job.dim,
-                       window=job.window, sample=job.sample, min_count=job.min_count, threads=threads, epochs=1)
-
-
 def paired_round(vocab, encoded, config: TrainConfig, loss_first: bool) -> tuple[float, float]:
     """One epoch trained by both trainers in turn; returns their seconds (without the loss, with it)."""
     made = {}
@@ -76,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     vocab = encoded = None
     for combo in args.combos:
         for threads in args.threads:
-            config = config_of(combo, threads)
+            config = Job(combo=combo, threads=threads, epochs=1).train_config()
             if encoded is None:
                 vocab, encoded = read_corpus(args.corpus, config)
             numba.set_num_threads(threads)

@@ -55,15 +55,12 @@ class _TimeUp(Exception):
 def trainer_process(connection, corpus: str, job: Job) -> None:
     """Read the corpus, build a trainer for ``job`` and load its kernels, then train a segment of
     the given seconds each time it is asked, answering with (corpus words, seconds)."""
-    from w2vfast.config import TrainConfig
     from w2vfast.corpus import read_corpus
     from w2vfast.progress import Progress
     from w2vfast.trainer import Trainer
 
     # Epochs enough never to run out: the learning rate stays near its start, as in a 1-epoch run's first calls.
-    config = TrainConfig(model=job.model, dim=job.dim, window=job.window, negative=job.negative, hs=job.hs,
-                         sample=job.sample, min_count=job.min_count, alpha=job.alpha, epochs=10_000,
-                         threads=job.threads)
+    config = job.train_config(epochs=10_000)
     vocab, encoded = read_corpus(corpus, config)
     trainer = Trainer(vocab, config, config.epochs * encoded.n_words)
     trainer.warm_up(encoded)
