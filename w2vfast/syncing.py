@@ -85,12 +85,14 @@ class SyncSchedule:
         replica's ``changes`` of them."""
         combined = []
         for m in range(len(self.rows[0])):
-            stacked = np.stack([change[m] for change in changes])
-            total = stacked.sum(axis=0)
+            mine = [change[m] for change in changes]
+            total = mine[0].copy()
+            for change in mine[1:]:
+                total += change
             if self.every_epoch:
-                total /= len(changes)
+                total /= len(mine)
             else:
-                total *= agreement(stacked, total)[:, None]
+                total *= agreement(mine, total)[:, None]
             combined.append(total)
         return combined
 
@@ -105,13 +107,14 @@ def replica_learning_rate(config, replicas: int, every_epoch: bool):
     return dataclasses.replace(config, alpha=config.alpha * scale, min_alpha=config.min_alpha * scale)
 
 
-def agreement(changes: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """What the sum ``total`` of the replicas' ``changes`` (replica, row, dim) of each row is scaled by:
-    sum |d_i|^2 / |sum d_i|^2, within [1/m, 1] (see the module's docstring)."""
-    own = np.einsum("kij,kij->i", changes, changes)
+def agreement(changes: list[np.ndarray], total: np.ndarray) -> np.ndarray:
+    """What the sum ``total`` of the replicas' ``changes`` (each row, dim) of each row is scaled by:
+    sum |d_i|^2 / |sum d_i|^2, within [1/m, 1] (see the module's docstring). Replica by replica, with
+    no stacked copy: at an epoch's end the changes are every row of the model."""
+    own = sum(np.einsum("ij,ij->i", change, change) for change in changes)
     together = np.einsum("ij,ij->i", total, total)
     scale = np.divide(own, together, out=np.ones(len(own), dtype=np.float32), where=together > 0)
-    return np.clip(scale, np.float32(1 / len(changes)), np.float32(1))
+    return np.clip(scale, np.float32(1 / len(changes)), np.float32(1), out=scale)
 
 
 def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.ndarray, hs_lengths: np.ndarray,
