@@ -20,7 +20,7 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import agreement, replica_learning_rate
+from w2vfast.syncing import SyncSchedule, agreement, replica_learning_rate
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -66,6 +66,14 @@ def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():
         assert (faster.alpha, faster.min_alpha) == pytest.approx((0.025 * scale, 0.0001 * scale))
     assert replica_learning_rate(config, 1, every_epoch=False) == config  # nothing to combine
     assert replica_learning_rate(config, 8, every_epoch=True) == config  # Spark's scheme, as Spark runs it
+
+
+def test_a_lone_replica_is_synchronised_only_when_the_driver_needs_the_model():
+    tiers = [[np.arange(2)], [np.arange(2, 4)]]  # tier 0 due every round, tier 1 every other
+    alone, two = SyncSchedule(4, tiers, False, 1), SyncSchedule(4, tiers, False, 2)
+    assert [two.due(r, everything=False) for r in range(4)] == [[0], [0, 1], [0], [0, 1]]
+    assert [alone.due(r, everything=False) for r in range(4)] == [[], [], [], [0, 1]]  # the epoch's end
+    assert alone.due(1, everything=True) == [0, 1]  # a checkpoint or a stop
 
 
 def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):

@@ -466,7 +466,7 @@ class _ClusterRun:
         tables = model.tables
         round_words = max(1, self.corpus_words // rounds)
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
-                                  model.shared_rows, round_words, rounds, every_epoch)
+                                  model.shared_rows, round_words, rounds, every_epoch, holders)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
         replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
         starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,

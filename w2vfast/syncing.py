@@ -60,18 +60,20 @@ SYNC_WRITES = 1024.0
 @dataclass
 class SyncSchedule:
     """The rows of each matrix (``Weights`` order) by tier: tier t is synchronised every 2**t rounds,
-    and all of them at the end of an epoch."""
+    and all of them at the end of an epoch. One replica has nothing to agree on with another: its rows
+    go to the driver only when the driver needs the run's model (an epoch's end, a checkpoint, a stop)."""
 
     rounds: int
     rows: list[list[np.ndarray]]  # rows[t][m]
-    every_epoch: bool = False
+    every_epoch: bool
+    replicas: int
 
     def due(self, round_in_epoch: int, everything: bool) -> list[int]:
         """The tiers synchronised after round ``round_in_epoch`` of an epoch (counted from 0); all of
         them at the end of the epoch or when ``everything`` is asked for (a checkpoint, a stop)."""
         if everything or round_in_epoch == self.rounds - 1:
             return list(range(len(self.rows)))
-        if self.every_epoch:
+        if self.every_epoch or self.replicas == 1:
             return []
         return [t for t in range(len(self.rows)) if (round_in_epoch + 1) % (1 << t) == 0]
 
@@ -118,8 +120,9 @@ def agreement(changes: list[np.ndarray], total: np.ndarray) -> np.ndarray:
 
 
 def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.ndarray, hs_lengths: np.ndarray,
-              shared_rows: tuple[int, int, int], round_words: int, rounds: int, every_epoch: bool) -> SyncSchedule:
-    """The schedule of a run whose replicas train ``round_words`` corpus words a round together, ``rounds`` a
+              shared_rows: tuple[int, int, int], round_words: int, rounds: int, every_epoch: bool,
+              replicas: int) -> SyncSchedule:
+    """The schedule of a run whose ``replicas`` train ``round_words`` corpus words a round together, ``rounds`` a
     epoch; ``shared_rows`` are the rows of each matrix (``trainer.weight_rows``), those of a matrix the
     run does not use are never sent."""
     rates = write_rates(counts, keep_prob, config, hs_points, hs_lengths)
@@ -135,4 +138,4 @@ def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.n
         for t in range(top + 1):
             rows_in_tier = np.flatnonzero(tier_of == t)
             tiers[t].append(rows_in_tier)
-    return SyncSchedule(rounds, tiers, every_epoch)
+    return SyncSchedule(rounds, tiers, every_epoch, replicas)
