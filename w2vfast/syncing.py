@@ -51,9 +51,11 @@ import numpy as np
 
 from .sharing import write_rates
 
-# Rounds of 512K words and rows sent after 1,024 writes: a replica sends and receives about 170 MiB an
-# epoch of wiki17m (benchmarks/README.md measures quality and traffic against other choices).
-ROUND_WORDS = 1 << 19
+# Rounds of 2M words (all replicas together) and rows sent after 1,024 writes: a replica sends and receives
+# about 146 MiB an epoch of wiki17m, most of it every row at the epoch's end. Rounds of 512K words gave analogy
+# within 0.7 points of these (2, 4 and 8 replicas, 5 epochs) and twice the workers' waiting between
+# rounds (benchmarks/README.md measures quality and traffic against other choices).
+ROUND_WORDS = 1 << 21
 SYNC_WRITES = 1024.0
 
 
