@@ -76,6 +76,13 @@ def test_a_lone_replica_is_synchronised_only_when_the_driver_needs_the_model():
     assert alone.due(1, everything=True) == [0, 1]  # a checkpoint or a stop
 
 
+def test_every_row_goes_as_one_slice_in_order():
+    none = np.zeros(0, np.int64)  # the rows of a matrix the run does not use
+    schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2)
+    assert [rows.tolist() for rows in schedule.rows_of([0])] == [[3, 0], []]
+    assert [np.arange(4)[rows].tolist() for rows in schedule.rows_of([0, 1])] == [[0, 1, 2, 3], []]
+
+
 def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):
     lines = [b"w%d x%d y" % (i, i) for i in range(2_000)]
     plain, packed = tmp_path / "a.txt", tmp_path / "b.txt.gz"

@@ -159,7 +159,7 @@ class Replica:
         self.schedule: SyncSchedule | None = None
         self.round_starts: list[np.ndarray] = []  # per shard: the sentence each round starts at
         self.synced: list[np.ndarray] = []  # each matrix as the driver last sent its rows
-        self.sent: list[np.ndarray] = []  # the rows whose changes went to the driver last
+        self.sent: list[np.ndarray | slice] = []  # the rows whose changes went to the driver last
         self.vocab: Vocab | None = None
 
     def readable(self, paths: list[str]) -> list[str]:
@@ -530,7 +530,8 @@ class _ClusterRun:
         model.check_finite(epoch, progress)
 
     def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
-        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows."""
+        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows (views of
+        the model when every row is due, which the model keeps as they are until the replicas have them)."""
         combined = self.schedule.combine(changes)
         update = []
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):

@@ -79,8 +79,12 @@ class SyncSchedule:
             return []
         return [t for t in range(len(self.rows)) if (round_in_epoch + 1) % (1 << t) == 0]
 
-    def rows_of(self, tiers: list[int]) -> list[np.ndarray]:
-        """The rows of each matrix in ``tiers``, tier after tier."""
+    def rows_of(self, tiers: list[int]) -> list[np.ndarray | slice]:
+        """The rows of each matrix in ``tiers``, tier after tier; every row as one slice, in order, so that
+        an epoch's end, which sends them all, gathers and scatters none (that took a third of a second of
+        a 1-epoch run of wiki17m on 2 workers)."""
+        if len(tiers) == len(self.rows):
+            return [slice(0, sum(len(tier[m]) for tier in self.rows)) for m in range(len(self.rows[0]))]
         return [np.concatenate([self.rows[t][m] for t in tiers] or [np.zeros(0, np.int64)])
                 for m in range(len(self.rows[0]))]
 
