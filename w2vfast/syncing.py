@@ -33,8 +33,9 @@ The replicas learn faster than one process would (``replica_learning_rate``): wh
 agree, the scaling keeps a 1/m share of each, so the most written rows move up to m times slower
 than in one process, and rows the replicas move apart keep all of their changes. The learning rate
 times sqrt(2m), between the two, gave the best of those measured (5 epochs, wiki17m, analogy, rounds
-of 512K words; one process 36.6%): 2 replicas 36.4% at 1x, 38.3% at 2x; 4 replicas 32.7% at 1x, 35.5% at 2x, 36.0% at
-2.83x, 34.4% at 4x; 8 replicas 26.7% at 1x, 32.1% at 2x, 33.9% at 4x (8x, at 2 epochs: garbage).
+of 512K words; one process 36.6%): 2 replicas 36.4% at 1x, 38.3% at 2x; 4 replicas 32.7% at 1x,
+35.5% at 2x, 36.0% at 2.83x, 34.4% at 4x; 8 replicas 26.7% at 1x, 32.1% at 2x, 33.9% at 4x (8x, at 2
+epochs: garbage).
 
 ``every_epoch`` is the scheme of Spark's word2vec, kept to measure ours against: nothing is
 synchronised but every row at the end of each epoch, as the plain mean of every replica, at the
