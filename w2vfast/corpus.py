@@ -19,14 +19,14 @@ import numpy as np
 from numba import njit
 
 from .config import MAX_SENTENCE_WORDS, TrainConfig
-from .counting import FIRST_REFERENCE, SENTENCE_END, WordCounter, count_words
+from .counting import FIRST_REFERENCE, SENTENCE_END, WHITESPACE, WordCounter, count_words
 from .errors import InvalidArgument, W2VError, WrongType
 from .memory import corpus_bytes, counting_budget, ensure_fits, size_text
 from .sources import corpus_files, plain_text_bytes
 from .vocab import Vocab
 
 _BLOCK_TOKENS = 1 << 19  # Python sentences are joined into blocks of about this many tokens (a few MB)
-_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")  # what separates words in the text the counter reads
+_WHITESPACE = frozenset(WHITESPACE.decode())  # a Python token holding one of these would not read back whole
 
 
 @dataclass

@@ -38,6 +38,7 @@ from .memory import TEXT_BYTES_PER_WORD, size_text
 from .sources import plain_text_bytes, read_ahead, read_blocks
 
 SENTENCE_END = -1
+WHITESPACE = b" \t\n\v\f\r"  # what separates words: the bytes ``_is_space`` takes, for Python code that cuts text
 DROPPED = -2  # a token whose word cannot be in the vocabulary (see the module's docstring)
 FIRST_REFERENCE = -3  # ids from here down name a pruned word's hash: -3 - its index in the list
 _FNV_OFFSET = np.uint64(14695981039346656037)

@@ -45,7 +45,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
-from .counting import SENTENCE_END, WordCounter, in_background
+from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
 from .errors import W2VError
 from .io import atomic_write, check_writable
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
@@ -59,7 +59,6 @@ _CHUNK = 1 << 24  # marks made and copied this many at a time, so that no tempor
 _SPLIT_BYTES = 1 << 20  # a block at least this long is rewritten in two halves at once
 _AHEAD = 16  # pairs between a table row's prefetch and its count: a power of two
 _JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
-_WHITESPACE = b" \t\n\v\f\r"
 _CHANGED = "the corpus changed between its two readings: it was counted as other text than was phrased"
 
 
@@ -88,7 +87,7 @@ class PhraseConfig:
             raise W2VError(f"--threshold must lie between -1 and 1 for npmi scoring, not {self.threshold}")
         if self.passes < 1:
             raise W2VError(f"--passes must be at least 1, not {self.passes}")
-        if not self.delimiter or any(byte in _WHITESPACE for byte in self.delimiter):
+        if not self.delimiter or any(byte in WHITESPACE for byte in self.delimiter):
             raise W2VError(f"--delimiter must be one or more bytes and no whitespace, not {self.delimiter!r}")
         if self.threads < 1:
             raise W2VError(f"--threads must be a positive integer, not {self.threads}")
@@ -167,7 +166,7 @@ class PhraseTable:
                 table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], int(count), float(score)))
         except (ValueError, IndexError, UnicodeDecodeError):
             raise W2VError(f"phrase table {path} is damaged near line {number}") from None
-        if not delimiter or any(byte in _WHITESPACE for byte in delimiter):
+        if not delimiter or any(byte in WHITESPACE for byte in delimiter):
             raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
         return table
 
@@ -455,7 +454,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
             out(piece)
         carry = data[used:]
         if ends_file:
-            open_token = data[-1] not in _WHITESPACE
+            open_token = data[-1] not in WHITESPACE
     if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
 
@@ -522,7 +521,7 @@ def _middle_gap(data: bytes) -> int | None:
     if not found:
         return None
     cut = min(found)
-    while cut > 0 and data[cut - 1] in _WHITESPACE:
+    while cut > 0 and data[cut - 1] in WHITESPACE:
         cut -= 1
     return cut or None
 

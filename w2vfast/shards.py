@@ -19,14 +19,13 @@ from typing import Iterator
 
 import numpy as np
 
-from .counting import SENTENCE_END, WordCounter
+from .counting import SENTENCE_END, WHITESPACE, WordCounter
 from .errors import W2VError
 from .sources import BLOCK_BYTES, is_compressed, open_corpus_file, read_blocks
 from .vocab import Vocab
 
 WHOLE = -1  # the end of a piece that is a whole compressed file
 NEWLINE_REACH = 1 << 20  # how far past a cut a line end is looked for before any whitespace will do
-_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 Piece = tuple[str, int, int]
 
@@ -69,7 +68,7 @@ def _cut_after(path: str, offset: int) -> int:
             return offset + line_end + 1
         at = offset
         while ahead:
-            spaces = [found for found in map(ahead.find, _WHITESPACE) if found >= 0]
+            spaces = [found for found in map(ahead.find, WHITESPACE) if found >= 0]
             if spaces:
                 return at + min(spaces) + 1
             at += len(ahead)
