@@ -20,7 +20,7 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import SyncSchedule, agreement, replica_learning_rate
+from w2vfast.syncing import SyncSchedule, agreement, change_scale, replica_learning_rate
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -57,6 +57,17 @@ def test_changes_that_agree_are_averaged_and_independent_ones_summed():
     changes = np.array([[one, one, one, 2 * one], [other, one, 0 * one, one]])  # replica, row, dim
     scale = agreement(changes, changes.sum(axis=0))
     assert scale == pytest.approx([1.0, 0.5, 1.0, 5 / 9])  # orthogonal, equal, one writer, between
+
+
+def test_the_faster_learning_is_taken_back_from_changes_that_do_not_agree():
+    one, other = np.eye(2, 4, dtype=np.float32)
+    changes = np.array([[one, one], [other, one]])  # orthogonal, equal
+    total = changes.sum(axis=0)
+    assert change_scale(changes, total, speedup=2.0) == pytest.approx([0.5, 0.5])  # 1/speedup, the mean
+    assert change_scale(changes, total, speedup=1.0) == pytest.approx([1.0, 0.5])  # the agreement alone
+    three = np.array([[one], [other], [one]])  # agreement 3/5, between 1/3 and 1
+    assert change_scale(three, three.sum(axis=0), speedup=4.0) == pytest.approx(0.6 * (0.25 + 0.75 * 0.4 / (2 / 3)))
+    assert change_scale(changes[:1], changes[0], speedup=2.0) == pytest.approx([0.5, 0.5])  # one left, a worker lost
 
 
 def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():

@@ -21,7 +21,8 @@ would have done. When each replica corrected the same error on its own (a freque
 every shard asks the same of), the changes point the same way, and the sum goes m times too far for
 m replicas: their mean is right. How far they agree is measured on the row itself: the sum is scaled
 by sum |d_i|^2 / |sum d_i|^2, which is 1 for orthogonal changes and 1/m for equal ones (kept within
-those bounds). A row only one replica changed keeps its whole change.
+those bounds). A row only one replica changed keeps its whole change (but for the learning rate's
+scaling, below).
 
 Measured on wiki17m, SG+NS, 2 epochs (one process: 24.1% analogy): the plain sum gave 22.5% with 2
 workers but sent the weights to NaN with 8; a model of each write's pull on its row (mean for rows
@@ -31,11 +32,16 @@ further from the others' changes between synchronisations.
 
 The replicas learn faster than one process would (``replica_learning_rate``): where the changes
 agree, the scaling keeps a 1/m share of each, so the most written rows move up to m times slower
-than in one process, and rows the replicas move apart keep all of their changes. The learning rate
-times sqrt(2m), between the two, gave the best of those measured (5 epochs, wiki17m, analogy, rounds
-of 512K words; one process 36.6%): 2 replicas 36.4% at 1x, 38.3% at 2x; 4 replicas 32.7% at 1x,
-35.5% at 2x, 36.0% at 2.83x, 34.4% at 4x; 8 replicas 26.7% at 1x, 32.1% at 2x, 33.9% at 4x (8x, at 2
-epochs: garbage).
+than in one process. The learning rate times s = sqrt(2m) gave the best of those measured (5 epochs,
+wiki17m, analogy, rounds of 512K words; one process 36.6%): 2 replicas 36.4% at 1x, 38.3% at 2x; 4
+replicas 32.7% at 1x, 35.5% at 2x, 36.0% at 2.83x, 34.4% at 4x; 8 replicas 26.7% at 1x, 32.1% at 2x,
+33.9% at 4x (8x, at 2 epochs: garbage). A row whose changes do not agree (a rare word's, which one
+replica moved) needs no such help, and its change, made s times too fast, is scaled back by 1/s;
+in between, the scale goes from the mean (agreement 1/m) to 1/s of the sum (agreement 1) linearly
+in the agreement (``change_scale``). That took 8 replicas from 33.8% / 0.650 (WS-353) to 35.1% /
+0.671 and 4 from 36.7% / 0.676 to 36.8% / 0.686, 2 from 38.0% / 0.677 to 37.4% / 0.685 (5 epochs,
+rounds of 2M words; one process 37.4% / 0.681 on the mean of five seeds); the rate times 2.83 or
+5.66 with it gave 34.4% and 32.3% at 8.
 
 ``every_epoch`` is the scheme of Spark's word2vec, kept to measure ours against: nothing is
 synchronised but every row at the end of each epoch, as the plain mean of every replica, at the
@@ -71,6 +77,11 @@ class SyncSchedule:
     every_epoch: bool
     replicas: int
 
+    @property
+    def speedup(self) -> float:
+        """How much faster than the run each replica learns (``replica_learning_rate``)."""
+        return learning_rate_scale(self.replicas, self.every_epoch)
+
     def due(self, round_in_epoch: int, everything: bool) -> list[int]:
         """The tiers synchronised after round ``round_in_epoch`` of an epoch (counted from 0); all of
         them at the end of the epoch or when ``everything`` is asked for (a checkpoint, a stop)."""
@@ -101,19 +112,36 @@ class SyncSchedule:
             if self.every_epoch:
                 total /= len(mine)
             else:
-                total *= agreement(mine, total)[:, None]
+                total *= change_scale(mine, total, self.speedup)[:, None]
             combined.append(total)
         return combined
 
 
+def learning_rate_scale(replicas: int, every_epoch: bool) -> float:
+    """sqrt(2 replicas) (see the module's docstring); 1 for one replica, which has nothing to combine,
+    and for Spark's scheme, which keeps the run's rate, as Spark does."""
+    return 1.0 if every_epoch or replicas < 2 else math.sqrt(2 * replicas)
+
+
 def replica_learning_rate(config, replicas: int, every_epoch: bool):
     """The settings each of ``replicas`` replicas trains with: ``config`` with its learning rates times
-    sqrt(2 replicas), which the agreement scaling takes back where the replicas' changes agree (see the
-    module's docstring). One replica has nothing to combine, and Spark's scheme keeps them, as Spark does."""
-    if every_epoch or replicas < 2:
+    ``learning_rate_scale``."""
+    scale = learning_rate_scale(replicas, every_epoch)
+    if scale == 1.0:
         return config
-    scale = math.sqrt(2 * replicas)
     return dataclasses.replace(config, alpha=config.alpha * scale, min_alpha=config.min_alpha * scale)
+
+
+def change_scale(changes: list[np.ndarray], total: np.ndarray, speedup: float) -> np.ndarray:
+    """What the sum ``total`` of the replicas' ``changes`` of each row is multiplied by, when they learnt
+    ``speedup`` times faster than the run: the mean where they agree, 1/speedup of the sum where they
+    are independent, linearly in their agreement between (see the module's docstring)."""
+    agreed = agreement(changes, total)
+    if speedup == 1.0:
+        return agreed
+    spread = 1 - 1 / len(changes)  # how far the agreement can fall below 1: none for one replica's changes
+    towards_mean = (1 - agreed) / spread if spread > 0 else np.float32(0)
+    return agreed * (1 / speedup + (1 - 1 / speedup) * towards_mean)
 
 
 def agreement(changes: list[np.ndarray], total: np.ndarray) -> np.ndarray:
