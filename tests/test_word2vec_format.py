@@ -54,6 +54,13 @@ def test_format_is_detected_from_the_bytes_and_can_be_forced(tmp_path):
         read_word2vec(str(_write(tmp_path, "c.bin", binary_file())), binary=False)
 
 
+def test_a_binary_row_that_starts_like_a_short_text_line_is_still_binary(tmp_path):
+    rows = ROWS.copy()
+    rows[0, 0] = np.frombuffer(b"1\n\x00\x3f", dtype="<f4")[0]  # 0.5000..., its bytes "1", newline, ...
+    vectors = load(tmp_path, binary_file(rows))
+    np.testing.assert_array_equal(vectors.vectors, rows)
+
+
 def _write(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)

@@ -181,12 +181,19 @@ def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
 
 
 def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
-    """Text if the bytes after the first word, up to its line's end, are all characters of numbers."""
+    """Text if the bytes after the first word, as far as a binary row would reach or to the line's
+    end, are all characters of numbers, and a line that ends sooner holds ``dim`` of them: about one
+    binary row in 2,000 starts with a digit or two and a newline byte, which is not a text line."""
     window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
     space = window.find(b" ")
     if space < 0:
         return True
-    values = window[space + 1:space + 1 + 4 * dim].split(b"\n")[0]
+    values = window[space + 1:space + 1 + 4 * dim]
+    line_end = values.find(b"\n")
+    if line_end >= 0:
+        values = values[:line_end]
+        if len(values.split()) != dim:
+            return True
     return not values.strip() or not _TEXT_BYTES.issuperset(values)
 
 
