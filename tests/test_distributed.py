@@ -20,7 +20,7 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import SyncSchedule, agreement, change_scale, replica_learning_rate
+from w2vfast.syncing import SyncSchedule, agreement, change_scale, plan_sync, replica_learning_rate, sync_writes
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -92,6 +92,24 @@ def test_every_row_goes_as_one_slice_in_order():
     schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2)
     assert [rows.tolist() for rows in schedule.rows_of([0])] == [[3, 0], []]
     assert [np.arange(4)[rows].tolist() for rows in schedule.rows_of([0, 1])] == [[0, 1, 2, 3], []]
+
+
+def test_more_replicas_synchronise_each_row_more_often():
+    assert [sync_writes(m) for m in (1, 2, 4, 8)] == [1024, 1024, 256, 64]
+    counts = (1e6 / np.arange(1, 2001)).astype(np.int64)  # Zipf's law
+    config, no_tree = TrainConfig(window=5, negative=5), (np.zeros((2000, 1), np.int32), np.zeros(2000, np.int32))
+
+    def tiers(replicas):
+        schedule = plan_sync(counts, np.ones(2000), config, *no_tree, (2000, 2000, 0), 1 << 16, 64, False, replicas)
+        tier_of = np.empty(2000, np.int64)
+        for t, rows in enumerate(schedule.rows):
+            tier_of[rows[0]] = t  # syn0
+        return tier_of
+
+    two, four = tiers(2), tiers(4)
+    middle = (two >= 2) & (two < 6)  # neither every round nor every epoch
+    assert middle.sum() > 100 and (four[middle] == two[middle] - 2).all()  # due after a quarter of the writes
+    assert (tiers(8) <= four).all() and (four <= two).all()
 
 
 def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):

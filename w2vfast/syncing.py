@@ -8,7 +8,7 @@ them. With one thread per worker the run is deterministic.
 
 Which rows are due follows the threads' hot rows (``sharing.py``): ``write_rates`` gives the writes
 of every row per corpus word, and a row is synchronised about when the replicas together are expected
-to have written it ``SYNC_WRITES`` times since the last time, rounded to a power of two of rounds:
+to have written it ``sync_writes`` times since the last time, rounded to a power of two of rounds:
 the most written rows every round, rarer ones every 2, 4, 8, ... rounds, and every row at the end of
 each epoch and before a checkpoint. Word counts falling about as one over their rank, each tier of
 twice the period holds about twice the rows, so every tier sends about as many rows a round, and the
@@ -58,12 +58,10 @@ import numpy as np
 
 from .sharing import write_rates
 
-# Rounds of 2M words (all replicas together) and rows sent after 1,024 writes: a replica sends and receives
-# about 146 MiB an epoch of wiki17m, most of it every row at the epoch's end. Rounds of 512K words gave analogy
-# within 0.7 points of these (2, 4 and 8 replicas, 5 epochs) and twice the workers' waiting between
-# rounds (benchmarks/README.md measures quality and traffic against other choices).
+# Rounds of 2M words (all replicas together): rounds of 512K words gave analogy within 0.7 points of these
+# (2, 4 and 8 replicas, 5 epochs) and twice the workers' waiting between rounds (benchmarks/README.md
+# measures quality and traffic against other choices).
 ROUND_WORDS = 1 << 21
-SYNC_WRITES = 1024.0
 
 
 @dataclass
@@ -154,6 +152,16 @@ def agreement(changes: list[np.ndarray], total: np.ndarray) -> np.ndarray:
     return np.clip(scale, np.float32(1 / len(changes)), np.float32(1), out=scale)
 
 
+def sync_writes(replicas: int) -> float:
+    """The writes of a row by all replicas together after which it is due: 1,024 for 2 replicas and a
+    quarter as many for each doubling of them, since more replicas drift apart faster. Measured on
+    wiki17m (SG+NS, 5 epochs, analogy; one process 37.4% on the mean of five seeds): 8 replicas 35.1%
+    after 1,024 writes, 35.8% after 256, 36.5% after 64 (36.3% with every row every round); 4 replicas
+    36.8% after 1,024, 37.1% after 256. Each replica then sends and receives about 146, 236 and 445 MiB
+    an epoch of wiki17m with 2, 4 and 8 replicas, most of it every row at the epoch's end."""
+    return 4096.0 / max(replicas, 2) ** 2
+
+
 def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.ndarray, hs_lengths: np.ndarray,
               shared_rows: tuple[int, int, int], round_words: int, rounds: int, every_epoch: bool,
               replicas: int) -> SyncSchedule:
@@ -168,7 +176,7 @@ def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.n
         matrix_rates = matrix_rates[:rows] if in_use else np.zeros(0)
         per_round = matrix_rates * round_words
         with np.errstate(divide="ignore"):
-            periods = np.floor(np.log2(SYNC_WRITES / per_round))
+            periods = np.floor(np.log2(sync_writes(replicas) / per_round))
         tier_of = np.clip(np.nan_to_num(periods, posinf=top), 0, top).astype(np.int64)
         for t in range(top + 1):
             rows_in_tier = np.flatnonzero(tier_of == t)
