@@ -158,7 +158,7 @@ def sync_writes(replicas: int) -> float:
     wiki17m (SG+NS, 5 epochs, analogy; one process 37.4% on the mean of five seeds): 8 replicas 35.1%
     after 1,024 writes, 35.8% after 256, 36.5% after 64 (36.3% with every row every round); 4 replicas
     36.8% after 1,024, 37.1% after 256. Each replica then sends and receives about 146, 236 and 445 MiB
-    an epoch of wiki17m with 2, 4 and 8 replicas, most of it every row at the epoch's end."""
+    an epoch of wiki17m with 2, 4 and 8 replicas, of which every row at the epoch's end is 104 MiB."""
     return 4096.0 / max(replicas, 2) ** 2
 
 
