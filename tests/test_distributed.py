@@ -20,7 +20,8 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import SyncSchedule, agreement, change_scale, plan_sync, replica_learning_rate, sync_writes
+from w2vfast.syncing import (SyncSchedule, agreement, change_scale, from_wire, plan_sync, replica_learning_rate,
+                             sync_writes, to_wire)
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -68,6 +69,19 @@ def test_the_faster_learning_is_taken_back_from_changes_that_do_not_agree():
     three = np.array([[one], [other], [one]])  # agreement 3/5, between 1/3 and 1
     assert change_scale(three, three.sum(axis=0), speedup=4.0) == pytest.approx(0.6 * (0.25 + 0.75 * 0.4 / (2 / 3)))
     assert change_scale(changes[:1], changes[0], speedup=2.0) == pytest.approx([0.5, 0.5])  # one left, a worker lost
+
+
+def test_changes_travel_as_bfloat16_rounded_to_the_nearest():
+    changes = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32) * 1e-3
+    wire = to_wire(changes)
+    assert wire.nbytes == changes.nbytes // 2
+    back = from_wire(wire)
+    assert back.shape == changes.shape and (np.abs(back - changes) <= 2.0**-8 * np.abs(changes)).all()
+    ties = np.array([1 + 2**-8, 1 + 3 * 2**-8, -(1 + 2**-8)], dtype=np.float32)  # halfway: to the even one
+    assert from_wire(to_wire(ties)).tolist() == [1.0, 1 + 2**-6, -1.0]
+    kept = np.array([0.0, -0.5, 3.0, np.inf, 2.0**-130], dtype=np.float32)  # 8 significant bits or fewer
+    assert from_wire(to_wire(kept)).tolist() == kept.tolist()
+    assert np.isnan(from_wire(to_wire(np.array([np.nan], dtype=np.float32)))).all()  # for the driver to refuse
 
 
 def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():

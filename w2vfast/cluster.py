@@ -47,7 +47,8 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import ROUND_WORDS, SyncSchedule, plan_sync, replica_learning_rate
+from .syncing import (ROUND_WORDS, SyncSchedule, from_wire, plan_sync, replica_learning_rate, to_wire,
+                      warm_up_wire)
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
 
@@ -158,7 +159,7 @@ class Replica:
         self.trainer = None
         self.schedule: SyncSchedule | None = None
         self.round_starts: list[np.ndarray] = []  # per shard: the sentence each round starts at
-        self.synced: list[np.ndarray] = []  # each matrix as the driver last sent its rows
+        self.synced: list[np.ndarray] = []  # each matrix as its rows were last synchronised: the driver's
         self.sent: list[np.ndarray | slice] = []  # the rows whose changes went to the driver last
         self.vocab: Vocab | None = None
 
@@ -223,26 +224,28 @@ class Replica:
                              for encoded in self.corpora]
         for encoded in self.corpora:
             self.trainer.warm_up(encoded)
+        warm_up_wire()
         return self.round_starts
 
     def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
              tiers: list[int], take_loss: bool) -> tuple:
-        """Take the driver's rows for the changes sent last, train round ``round_in_epoch`` of every
-        shard (none if ``None``) with the learning rate as ``words_before`` words into the run, and
-        return what changed in the rows of ``tiers`` since they were last synchronised, the words
+        """Take the driver's combined change of the rows sent last, train round ``round_in_epoch`` of
+        every shard (none if ``None``) with the learning rate as ``words_before`` words into the run,
+        and return what changed in the rows of ``tiers`` since they were last synchronised, the words
         trained, the loss since it was last taken (if asked for) and the random states."""
         matrices = list(self.trainer.matrices().values())
         if update is not None:
-            for matrix, synced, rows, values in zip(matrices, self.synced, self.sent, update):
-                matrix[rows] = values
-                synced[rows] = values
+            for matrix, synced, rows, combined in zip(matrices, self.synced, self.sent, update):
+                synced[rows] += from_wire(combined)
+                matrix[rows] = synced[rows]
         words = 0
         if round_in_epoch is not None:
             for encoded, starts in zip(self.corpora, self.round_starts):
                 words += self.trainer.train_span(encoded, int(starts[round_in_epoch]),
                                                  int(starts[round_in_epoch + 1]), words_before)
         self.sent = self.schedule.rows_of(tiers)
-        changes = [matrix[rows] - synced[rows] for matrix, synced, rows in zip(matrices, self.synced, self.sent)]
+        changes = [to_wire(matrix[rows] - synced[rows])
+                   for matrix, synced, rows in zip(matrices, self.synced, self.sent)]
         loss = self.trainer.take_loss() if take_loss and self.trainer.losses is not None else None
         return changes, words, loss, self.trainer.rng_states.copy()
 
@@ -467,6 +470,7 @@ class _ClusterRun:
         round_words = max(1, self.corpus_words // rounds)
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch, holders)
+        warm_up_wire()
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
         replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
         starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,
@@ -530,16 +534,14 @@ class _ClusterRun:
         model.check_finite(epoch, progress)
 
     def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
-        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns those rows (views of
-        the model when every row is due, which the model keeps as they are until the replicas have them)."""
+        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns the combined
+        change, which each replica adds to its rows as they were last synchronised."""
         combined = self.schedule.combine(changes)
-        update = []
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
-            matrix[rows] += change
-            update.append(matrix[rows])
+            matrix[rows] += from_wire(change)
         self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
-            len(changes) * sum(rows.nbytes for rows in update)
-        return update
+            len(changes) * sum(change.nbytes for change in combined)
+        return combined
 
     def _corpus_print(self) -> dict:
         """The corpus's fingerprint in a checkpoint's header: its size, and a CRC of its shards' CRCs."""
