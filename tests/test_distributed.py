@@ -20,8 +20,8 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import (SyncSchedule, agreement, change_scale, from_wire, plan_sync, replica_learning_rate,
-                             sync_writes, to_wire)
+from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, plan_sync,
+                             replica_learning_rate, sync_writes, to_wire)
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -53,35 +53,57 @@ def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of)
     assert neighbours_in_own_cluster(vectors) > 0.9
 
 
+def norms(changes):
+    """Each row's sum |d_i|^2 and |sum d_i|^2 of the replicas' ``changes`` (replica, row, dim), and m."""
+    changes = np.asarray(changes, dtype=np.float32)
+    total = changes.sum(axis=0)
+    return np.einsum("kij,kij->i", changes, changes), np.einsum("ij,ij->i", total, total), len(changes)
+
+
 def test_changes_that_agree_are_averaged_and_independent_ones_summed():
     one, other = np.eye(2, 4, dtype=np.float32)  # orthogonal changes of one row
-    changes = np.array([[one, one, one, 2 * one], [other, one, 0 * one, one]])  # replica, row, dim
-    scale = agreement(changes, changes.sum(axis=0))
-    assert scale == pytest.approx([1.0, 0.5, 1.0, 5 / 9])  # orthogonal, equal, one writer, between
+    changes = [[one, one, one, 2 * one], [other, one, 0 * one, one]]  # replica, row, dim
+    assert agreement(*norms(changes)) == pytest.approx([1.0, 0.5, 1.0, 5 / 9])  # orthogonal, equal, one writer, between
 
 
 def test_the_faster_learning_is_taken_back_from_changes_that_do_not_agree():
     one, other = np.eye(2, 4, dtype=np.float32)
-    changes = np.array([[one, one], [other, one]])  # orthogonal, equal
-    total = changes.sum(axis=0)
-    assert change_scale(changes, total, speedup=2.0) == pytest.approx([0.5, 0.5])  # 1/speedup, the mean
-    assert change_scale(changes, total, speedup=1.0) == pytest.approx([1.0, 0.5])  # the agreement alone
-    three = np.array([[one], [other], [one]])  # agreement 3/5, between 1/3 and 1
-    assert change_scale(three, three.sum(axis=0), speedup=4.0) == pytest.approx(0.6 * (0.25 + 0.75 * 0.4 / (2 / 3)))
-    assert change_scale(changes[:1], changes[0], speedup=2.0) == pytest.approx([0.5, 0.5])  # one left, a worker lost
+    changes = [[one, one], [other, one]]  # orthogonal, equal
+    assert change_scale(*norms(changes), speedup=2.0) == pytest.approx([0.5, 0.5])  # 1/speedup, the mean
+    assert change_scale(*norms(changes), speedup=1.0) == pytest.approx([1.0, 0.5])  # the agreement alone
+    three = [[one], [other], [one]]  # agreement 3/5, between 1/3 and 1
+    assert change_scale(*norms(three), speedup=4.0) == pytest.approx(0.6 * (0.25 + 0.75 * 0.4 / (2 / 3)))
+    assert change_scale(*norms(changes[:1]), speedup=2.0) == pytest.approx([0.5, 0.5])  # one left, a worker lost
+
+
+def test_the_driver_combines_what_the_replicas_send():
+    one, other = np.eye(2, 4, dtype=np.float32) / 8
+    schedule = SyncSchedule(1, [[np.arange(2)]], False, 2)
+    sent = [[difference_to_wire(np.array([one, one]), np.zeros((2, 4), np.float32))],
+            [difference_to_wire(np.array([other, one]), np.zeros((2, 4), np.float32))]]
+    model = np.zeros((2, 4), dtype=np.float32)
+    add_to_rows(model, slice(0, 2), schedule.combine(sent)[0])
+    np.testing.assert_array_equal(model, [(one + other) / 2, one])  # the sum / speedup 2, the mean
 
 
 def test_changes_travel_as_bfloat16_rounded_to_the_nearest():
-    changes = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32) * 1e-3
-    wire = to_wire(changes)
-    assert wire.nbytes == changes.nbytes // 2
-    back = from_wire(wire)
-    assert back.shape == changes.shape and (np.abs(back - changes) <= 2.0**-8 * np.abs(changes)).all()
-    ties = np.array([1 + 2**-8, 1 + 3 * 2**-8, -(1 + 2**-8)], dtype=np.float32)  # halfway: to the even one
-    assert from_wire(to_wire(ties)).tolist() == [1.0, 1 + 2**-6, -1.0]
-    kept = np.array([0.0, -0.5, 3.0, np.inf, 2.0**-130], dtype=np.float32)  # 8 significant bits or fewer
-    assert from_wire(to_wire(kept)).tolist() == kept.tolist()
-    assert np.isnan(from_wire(to_wire(np.array([np.nan], dtype=np.float32)))).all()  # for the driver to refuse
+    def round_trip(values):
+        values = np.asarray(values, dtype=np.float32).reshape(-1, 1)
+        wire = to_wire(values)
+        assert wire.nbytes == values.nbytes // 2
+        back = np.zeros_like(values)
+        add_to_rows(back, np.arange(len(values)), wire)
+        return back.ravel()
+
+    changes = np.random.default_rng(0).standard_normal(400).astype(np.float32) * 1e-3
+    assert (np.abs(round_trip(changes) - changes) <= 2.0**-8 * np.abs(changes)).all()
+    ties = [1 + 2**-8, 1 + 3 * 2**-8, -(1 + 2**-8)]  # halfway: to the even one
+    assert round_trip(ties).tolist() == [1.0, 1 + 2**-6, -1.0]
+    kept = [0.0, -0.5, 3.0, np.inf, 2.0**-130]  # 8 significant bits or fewer
+    assert round_trip(kept).tolist() == kept
+    assert np.isnan(round_trip([np.nan])).all()  # for the driver to refuse
+    rows, synced = changes.reshape(40, 10) + 1, np.ones((40, 10), dtype=np.float32)
+    assert (difference_to_wire(rows, synced) == to_wire(rows - synced)).all()
 
 
 def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():

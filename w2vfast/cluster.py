@@ -47,7 +47,7 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import (ROUND_WORDS, SyncSchedule, from_wire, plan_sync, replica_learning_rate, to_wire,
+from .syncing import (ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate,
                       warm_up_wire)
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
@@ -236,7 +236,7 @@ class Replica:
         matrices = list(self.trainer.matrices().values())
         if update is not None:
             for matrix, synced, rows, combined in zip(matrices, self.synced, self.sent, update):
-                synced[rows] += from_wire(combined)
+                add_to_rows(synced, rows, combined)
                 matrix[rows] = synced[rows]
         words = 0
         if round_in_epoch is not None:
@@ -244,7 +244,7 @@ class Replica:
                 words += self.trainer.train_span(encoded, int(starts[round_in_epoch]),
                                                  int(starts[round_in_epoch + 1]), words_before)
         self.sent = self.schedule.rows_of(tiers)
-        changes = [to_wire(matrix[rows] - synced[rows])
+        changes = [difference_to_wire(matrix[rows], synced[rows])
                    for matrix, synced, rows in zip(matrices, self.synced, self.sent)]
         loss = self.trainer.take_loss() if take_loss and self.trainer.losses is not None else None
         return changes, words, loss, self.trainer.rng_states.copy()
@@ -538,7 +538,7 @@ class _ClusterRun:
         change, which each replica adds to its rows as they were last synchronised."""
         combined = self.schedule.combine(changes)
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
-            matrix[rows] += from_wire(change)
+            add_to_rows(matrix, rows, change)
         self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
             len(changes) * sum(change.nbytes for change in combined)
         return combined

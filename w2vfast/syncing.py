@@ -5,7 +5,7 @@ the same share of its shard, about ``ROUND_WORDS`` words. After a round the rows
 through the driver: each replica sends what it changed in them since they were last synchronised,
 the driver adds the combined change to its model and sends it back, and every replica adds it to
 the rows as they were last synchronised. Changes travel as bfloat16, the upper half of a float32
-(``to_wire``, ``from_wire``), which halves the traffic; the driver adds to its model the very change
+(``to_wire``, ``add_to_rows``), which halves the traffic; the driver adds to its model the very change
 it sends, so every replica's rows stay the model's bit for bit. With one thread per worker the run
 is deterministic.
 
@@ -105,17 +105,18 @@ class SyncSchedule:
 
     def combine(self, changes: list[list[np.ndarray]]) -> list[np.ndarray]:
         """The change to apply to each matrix's rows of the tiers synchronised (``rows_of``), from every
-        replica's ``changes`` of them, as it travels back (``WIRE_TYPE``)."""
+        replica's ``changes`` of them, both as they travel (``to_wire``)."""
         combined = []
         for m in range(len(self.rows[0])):
-            mine = [from_wire(change[m]) for change in changes]
-            total = mine[0].copy()
-            for change in mine[1:]:
-                total += change
+            total = np.zeros((len(changes[0][m]), changes[0][m].shape[1]), dtype=np.float32)
+            own = np.zeros(len(total), dtype=np.float32)
+            for change in changes:
+                _add_decoded(change[m], total, own)
             if self.every_epoch:
-                total /= len(mine)
+                total /= len(changes)
             else:
-                total *= change_scale(mine, total, self.speedup)[:, None]
+                together = np.einsum("ij,ij->i", total, total)
+                total *= change_scale(own, together, len(changes), self.speedup)[:, None]
             combined.append(to_wire(total))
         return combined
 
@@ -135,26 +136,24 @@ def replica_learning_rate(config, replicas: int, every_epoch: bool):
     return dataclasses.replace(config, alpha=config.alpha * scale, min_alpha=config.min_alpha * scale)
 
 
-def change_scale(changes: list[np.ndarray], total: np.ndarray, speedup: float) -> np.ndarray:
-    """What the sum ``total`` of the replicas' ``changes`` of each row is multiplied by, when they learnt
-    ``speedup`` times faster than the run: the mean where they agree, 1/speedup of the sum where they
-    are independent, linearly in their agreement between (see the module's docstring)."""
-    agreed = agreement(changes, total)
+def change_scale(own: np.ndarray, together: np.ndarray, replicas: int, speedup: float) -> np.ndarray:
+    """What the sum of the ``replicas``' changes of each row is multiplied by, when they learnt ``speedup``
+    times faster than the run: the mean where they agree, 1/speedup of the sum where they are
+    independent, linearly in their agreement between (see the module's docstring). ``own`` is each
+    row's sum |d_i|^2, ``together`` its |sum d_i|^2."""
+    agreed = agreement(own, together, replicas)
     if speedup == 1.0:
         return agreed
-    spread = 1 - 1 / len(changes)  # how far the agreement can fall below 1: none for one replica's changes
+    spread = 1 - 1 / replicas  # how far the agreement can fall below 1: none for one replica's changes
     towards_mean = (1 - agreed) / spread if spread > 0 else np.float32(0)
     return agreed * (1 / speedup + (1 - 1 / speedup) * towards_mean)
 
 
-def agreement(changes: list[np.ndarray], total: np.ndarray) -> np.ndarray:
-    """What the sum ``total`` of the replicas' ``changes`` (each row, dim) of each row is scaled by:
-    sum |d_i|^2 / |sum d_i|^2, within [1/m, 1] (see the module's docstring). Replica by replica, with
-    no stacked copy: at an epoch's end the changes are every row of the model."""
-    own = sum(np.einsum("ij,ij->i", change, change) for change in changes)
-    together = np.einsum("ij,ij->i", total, total)
+def agreement(own: np.ndarray, together: np.ndarray, replicas: int) -> np.ndarray:
+    """What the sum of the ``replicas``' changes of each row is scaled by: sum |d_i|^2 / |sum d_i|^2
+    (``own`` / ``together``), within [1/m, 1] (see the module's docstring)."""
     scale = np.divide(own, together, out=np.ones(len(own), dtype=np.float32), where=together > 0)
-    return np.clip(scale, np.float32(1 / len(changes)), np.float32(1), out=scale)
+    return np.clip(scale, np.float32(1 / replicas), np.float32(1), out=scale)
 
 
 def to_wire(change: np.ndarray) -> np.ndarray:
@@ -165,24 +164,70 @@ def to_wire(change: np.ndarray) -> np.ndarray:
     return wire
 
 
+def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
+    """``to_wire(rows - synced)`` in one pass, with no float32 copy of every row at an epoch's end."""
+    wire = np.empty(rows.shape, dtype=WIRE_TYPE)
+    _encode_difference(np.ascontiguousarray(rows), np.ascontiguousarray(synced), wire)
+    return wire
+
+
+def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> None:
+    """``matrix[rows] += from_wire(wire)``, in place where ``rows`` is a slice (every row)."""
+    if isinstance(rows, slice):
+        _add_decoded(wire, matrix[rows], np.zeros(0, dtype=np.float32))
+    else:
+        block = matrix[rows]
+        _add_decoded(wire, block, np.zeros(0, dtype=np.float32))
+        matrix[rows] = block
+
+
 def warm_up_wire() -> None:
-    """Load ``to_wire``'s compiled loop (a quarter of a second from Numba's cache) before training starts."""
-    to_wire(np.zeros(1, dtype=np.float32))
+    """Load the compiled loops below (a quarter of a second from Numba's cache) before training starts."""
+    one = np.zeros((1, 1), dtype=np.float32)
+    add_to_rows(one, slice(0, 1), difference_to_wire(one, one))
+    to_wire(one)
 
 
-def from_wire(wire: np.ndarray) -> np.ndarray:
-    """bfloat16 ``wire`` as float32 (exactly)."""
-    return np.left_shift(wire, 16, dtype=np.uint32).view(np.float32)
+@njit(cache=True)
+def _to_upper_half(b):
+    """A float32's bits rounded to bfloat16's, to the nearest (ties to even); a NaN stays one, for the
+    driver to refuse. Unsigned 32-bit arithmetic and a select, not a branch, so that loops vectorise."""
+    rounded = np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+    nan = np.uint16((b >> np.uint32(16)) | np.uint32(0x40))
+    return nan if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000) else rounded
 
 
 @njit(cache=True)
 def _round_to_upper_half(bits, wire):
-    """Unsigned 32-bit arithmetic throughout and a select, not a branch, so that the loop vectorises."""
     for i in range(bits.shape[0]):
-        b = bits[i]
-        rounded = np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
-        nan = np.uint16((b >> np.uint32(16)) | np.uint32(0x40))  # a NaN stays one, for the driver to refuse
-        wire[i] = nan if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000) else rounded
+        wire[i] = _to_upper_half(bits[i])
+
+
+@njit(cache=True)
+def _encode_difference(rows, synced, wire):
+    difference = np.empty(rows.shape[1], dtype=np.float32)
+    bits = difference.view(np.uint32)
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            difference[j] = rows[i, j] - synced[i, j]
+        for j in range(rows.shape[1]):
+            wire[i, j] = _to_upper_half(bits[j])
+
+
+@njit(cache=True)
+def _add_decoded(wire, total, own):
+    """``total += from_wire(wire)``; and each row's squared norm of it added to ``own``, unless empty."""
+    bits = np.empty(wire.shape[1], dtype=np.uint32)
+    values = bits.view(np.float32)
+    for i in range(wire.shape[0]):
+        for j in range(wire.shape[1]):
+            bits[j] = np.uint32(wire[i, j]) << np.uint32(16)
+        norm = np.float32(0.0)
+        for j in range(wire.shape[1]):
+            total[i, j] += values[j]
+            norm += values[j] * values[j]
+        if own.shape[0]:
+            own[i] += norm
 
 
 def sync_writes(replicas: int) -> float:
