@@ -30,8 +30,9 @@ scaling, below).
 Measured on wiki17m, SG+NS, 2 epochs (one process: 24.1% analogy): the plain sum gave 22.5% with 2
 workers but sent the weights to NaN with 8; a model of each write's pull on its row (mean for rows
 written often, sum for rare ones) gave 15.7% and 4.6%; this scaling 20.0% and 7.2%; Spark's mean
-once an epoch 14.4% and 1.8%. None keeps one process's quality yet: with more replicas each trains
-further from the others' changes between synchronisations.
+once an epoch 14.4% and 1.8%. None kept one process's quality alone: with more replicas each trains
+further from the others' changes between synchronisations, which the learning rate (below) and rows
+due sooner with more replicas (``sync_writes``) make up for.
 
 The replicas learn faster than one process would (``replica_learning_rate``): where the changes
 agree, the scaling keeps a 1/m share of each, so the most written rows move up to m times slower
