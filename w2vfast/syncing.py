@@ -173,7 +173,7 @@ def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
 
 
 def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> None:
-    """``matrix[rows] += from_wire(wire)``, in place where ``rows`` is a slice (every row)."""
+    """Add the changes ``wire`` (bfloat16) to ``matrix[rows]``, in place where ``rows`` is a slice (every row)."""
     if isinstance(rows, slice):
         _add_decoded(wire, matrix[rows], np.zeros(0, dtype=np.float32))
     else:
@@ -217,7 +217,8 @@ def _encode_difference(rows, synced, wire):
 
 @njit(cache=True)
 def _add_decoded(wire, total, own):
-    """``total += from_wire(wire)``; and each row's squared norm of it added to ``own``, unless empty."""
+    """Add the changes ``wire`` (bfloat16) to ``total``, and each row's squared norm of them to ``own``
+    unless it is empty."""
     bits = np.empty(wire.shape[1], dtype=np.uint32)
     values = bits.view(np.float32)
     for i in range(wire.shape[0]):
