@@ -92,6 +92,7 @@ def test_every_output_is_judged(quick_run):
     results = strict_json(quick_run / "benchmark.json")
     judged = list(results["one_epoch"]["w2vfast"].values()) + [results["quality_run"]["w2vfast"]["sg-ns"]]
     for summary in judged:
+        assert "quality" in summary, summary["runs"]  # a run's quality_error or exit code says why
         quality = summary["quality"]
         assert 0 <= quality["analogy"] <= 1
         assert -1 <= quality["wordsim_spearman"] <= 1
