@@ -236,8 +236,7 @@ class Replica:
         matrices = list(self.trainer.matrices().values())
         if update is not None:
             for matrix, synced, rows, combined in zip(matrices, self.synced, self.sent, update):
-                add_to_rows(synced, rows, combined)
-                matrix[rows] = synced[rows]
+                matrix[rows] = add_to_rows(synced, rows, combined)
         words = 0
         if round_in_epoch is not None:
             for encoded, starts in zip(self.corpora, self.round_starts):

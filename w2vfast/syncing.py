@@ -109,7 +109,7 @@ class SyncSchedule:
         replica's ``changes`` of them, both as they travel (``to_wire``)."""
         combined = []
         for m in range(len(self.rows[0])):
-            total = np.zeros((len(changes[0][m]), changes[0][m].shape[1]), dtype=np.float32)
+            total = np.zeros(changes[0][m].shape, dtype=np.float32)
             own = np.zeros(len(total), dtype=np.float32)
             for change in changes:
                 _add_decoded(change[m], total, own)
@@ -172,14 +172,13 @@ def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
     return wire
 
 
-def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> None:
-    """Add the changes ``wire`` (bfloat16) to ``matrix[rows]``, in place where ``rows`` is a slice (every row)."""
-    if isinstance(rows, slice):
-        _add_decoded(wire, matrix[rows], np.zeros(0, dtype=np.float32))
-    else:
-        block = matrix[rows]
-        _add_decoded(wire, block, np.zeros(0, dtype=np.float32))
+def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> np.ndarray:
+    """Add the changes ``wire`` (bfloat16) to ``matrix[rows]``; returns those rows as they now are."""
+    block = matrix[rows]  # a view of every row (a slice), else a copy of the rows listed
+    _add_decoded(wire, block, np.zeros(0, dtype=np.float32))
+    if not isinstance(rows, slice):
         matrix[rows] = block
+    return block
 
 
 def warm_up_wire() -> None:
