@@ -224,7 +224,7 @@ class Replica:
                              for encoded in self.corpora]
         for encoded in self.corpora:
             self.trainer.warm_up(encoded)
-        warm_up_wire()
+        warm_up_wire(combining=False)
         return self.round_starts
 
     def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
@@ -469,7 +469,7 @@ class _ClusterRun:
         round_words = max(1, self.corpus_words // rounds)
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch, holders)
-        warm_up_wire()
+        warm_up_wire(combining=True)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
         replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
         starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,
@@ -518,7 +518,7 @@ class _ClusterRun:
                     epoch_began = done
                 round_in_epoch += 1
                 if keeper is not None and (everything or (last and epoch == config.epochs - 1)):
-                    self._save(model, keeper, (epoch, round_in_epoch), done)
+                    self._save(model, keeper, (epoch, round_in_epoch), done, checked=last)
                 if round_in_epoch == rounds:
                     epoch, round_in_epoch = epoch + 1, 0
         progress.close()
@@ -549,13 +549,15 @@ class _ClusterRun:
                 "corpus_crc32": zlib.crc32(crcs.tobytes())}
 
     def _save(self, model, keeper: Checkpointer | None, position: tuple[int, int], done: int,
-              stopping: bool = False) -> None:
-        """Write the model at ``position`` (epoch, round) to ``keeper``'s file; a save that fails only warns,
-        and training goes on, unless the run is stopping."""
+              stopping: bool = False, checked: bool = False) -> None:
+        """Write the model at ``position`` (epoch, round) to ``keeper``'s file, once sure it is finite unless
+        ``checked`` already (at an epoch's end); a save that fails only warns, and training goes on, unless
+        the run is stopping."""
         if keeper is None:
             return
         epoch, round_in_epoch = position
-        model.check_finite(epoch, self.progress)
+        if not checked:
+            model.check_finite(epoch, self.progress)
         where = {"epoch": epoch, "sentence": int(self.round_sentences[round_in_epoch]), "words_done": done,
                  "cluster": {"shards": self.shards, "fingerprints": self.fingerprints, "rounds": self.schedule.rounds,
                              "round": round_in_epoch, "every_epoch": self.schedule.every_epoch}}
