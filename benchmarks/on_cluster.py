@@ -2,7 +2,8 @@
 overhead and the traffic of synchronising.
 
     python benchmarks/on_cluster.py [--workers 1 2 4 8] [--epoch-averaging 4 8] [--epochs 5]
-                                     [--overhead-repeats 8] [--words N] [--corpus PATH] [--out DIR]
+                                     [--overhead-repeats 8] [--overhead-epochs 5] [--words N]
+                                     [--corpus PATH] [--out DIR]
 
 Every cluster is a ``LocalCluster`` of one-thread worker processes on this machine, started afresh
 for each run and not timed; SG+NS with the settings of ``jobs.Job`` (dim 100, window 5, negative 5,
@@ -12,9 +13,9 @@ sample 1e-4, min-count 5). It measures:
   ``--epochs`` run on each of ``--workers`` workers, beside one process of 2 threads;
 - the same runs with the replicas averaged once an epoch, as Spark's word2vec does, on
   ``--epoch-averaging`` workers;
-- overhead: 1-epoch words/s of 2 workers x 1 thread against 1 process x 2 threads, in alternating
-  order, ``--overhead-repeats`` times each (the median of each; on this host single turns spread from
-  72% to 106%, so 8 by default);
+- overhead: words/s of 2 workers x 1 thread against 1 process x 2 threads over ``--overhead-epochs``
+  epochs (5, as the quality runs), in alternating order, ``--overhead-repeats`` times each (the median
+  of each; on this host single turns spread from 58% to 106%, so 8 by default);
 - traffic: the bytes the driver sent and received synchronising, per epoch and per corpus word, and
   from those the words/s at which a 10 Gbit/s link into the driver would be busy all the time.
 
@@ -49,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epoch-averaging", type=int, nargs="*", default=[4, 8])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--overhead-repeats", type=int, default=8)
+    parser.add_argument("--overhead-epochs", type=int, default=5)
     parser.add_argument("--words", type=int, default=None, help="train on the corpus's first N words")
     parser.add_argument("--corpus", default=str(data / "wiki17m.txt"))
     parser.add_argument("--questions", default=str(data / "questions-words.txt"))
@@ -86,9 +88,9 @@ def figures(vectors, args: argparse.Namespace) -> dict:
     return {**found, **analogy_and_wordsim(vectors, args.questions, args.wordsim)}
 
 
-def overhead(corpus: str, repeats: int) -> dict:
-    """1-epoch words/s of 2 workers x 1 thread and of 1 process x 2 threads, taken in turn."""
-    job = Job(epochs=1)
+def overhead(corpus: str, repeats: int, epochs: int) -> dict:
+    """Words/s of 2 workers x 1 thread and of 1 process x 2 threads over ``epochs``, taken in turn."""
+    job = Job(epochs=epochs)
     rates: dict[str, list[float]] = {"cluster": [], "process": []}
     for turn in range(repeats):
         order = ("cluster", "process") if turn % 2 == 0 else ("process", "cluster")
@@ -97,7 +99,7 @@ def overhead(corpus: str, repeats: int) -> dict:
             rates[setup].append(vectors.stats.words_per_second)
             print(f"  overhead, turn {turn + 1}: {setup} {rates[setup][-1] / 1e6:.3f}M words/s", flush=True)
     cluster, process = statistics.median(rates["cluster"]), statistics.median(rates["process"])
-    return {"rates": rates, "cluster": cluster, "process": process, "ratio": cluster / process}
+    return {"epochs": epochs, "rates": rates, "cluster": cluster, "process": process, "ratio": cluster / process}
 
 
 def table(results: dict) -> str:
@@ -114,7 +116,7 @@ def table(results: dict) -> str:
         found = results["overhead"]
         lines.append(f"\nOverhead: 2 workers x 1 thread {found['cluster'] / 1e6:.3f}M words/s, 1 process x 2 threads "
                      f"{found['process'] / 1e6:.3f}M words/s: {found['ratio']:.0%} (medians of "
-                     f"{len(found['rates']['cluster'])}).")
+                     f"{len(found['rates']['cluster'])} runs of {found['epochs']} epochs).")
     return "\n".join(lines) + "\n"
 
 
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{name}: analogy {found['analogy']:.2f}%, WS-353 {found['ws353']:.3f}, "
                   f"{found['words_per_second'] / 1e6:.3f}M words/s", flush=True)
         if args.overhead_repeats > 0:
-            results["overhead"] = overhead(corpus, args.overhead_repeats)
+            results["overhead"] = overhead(corpus, args.overhead_repeats, args.overhead_epochs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "distributed.json").write_text(json.dumps(results, indent=2))
