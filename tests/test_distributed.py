@@ -123,11 +123,14 @@ def test_a_lone_replica_is_synchronised_only_when_the_driver_needs_the_model():
     assert alone.due(1, everything=True) == [0, 1]  # a checkpoint or a stop
 
 
-def test_every_row_goes_as_one_slice_in_order():
+def test_rows_that_form_one_range_go_as_one_slice_in_order():
     none = np.zeros(0, np.int64)  # the rows of a matrix the run does not use
     schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2)
-    assert [rows.tolist() for rows in schedule.rows_of([0])] == [[3, 0], []]
-    assert [np.arange(4)[rows].tolist() for rows in schedule.rows_of([0, 1])] == [[0, 1, 2, 3], []]
+    first, unused = schedule.rows_of([0])
+    assert first.tolist() == [3, 0] and np.arange(4)[unused].tolist() == []  # rows 0 and 3 are no range
+    assert [rows for rows in schedule.rows_of([0, 1])] == [slice(0, 4), slice(0, 0)]
+    hottest_first = SyncSchedule(2, [[np.array([0, 1]), none], [np.array([2, 3]), none]], False, 2)
+    assert hottest_first.rows_of([0]) == [slice(0, 2), slice(0, 0)]  # the rows due most rounds, as counted
 
 
 def test_more_replicas_synchronise_each_row_more_often():
