@@ -128,7 +128,7 @@ def test_rows_that_form_one_range_go_as_one_slice_in_order():
     schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2)
     first, unused = schedule.rows_of([0])
     assert first.tolist() == [3, 0] and np.arange(4)[unused].tolist() == []  # rows 0 and 3 are no range
-    assert [rows for rows in schedule.rows_of([0, 1])] == [slice(0, 4), slice(0, 0)]
+    assert schedule.rows_of([0, 1]) == [slice(0, 4), slice(0, 0)]
     hottest_first = SyncSchedule(2, [[np.array([0, 1]), none], [np.array([2, 3]), none]], False, 2)
     assert hottest_first.rows_of([0]) == [slice(0, 2), slice(0, 0)]  # the rows due most rounds, as counted
 

@@ -97,12 +97,11 @@ class SyncSchedule:
 
     def rows_of(self, tiers: list[int]) -> list[np.ndarray | slice]:
         """The rows of each matrix in ``tiers``: one slice, in order, when they are one range of rows, else
-        the rows tier after tier. The tiers due are always the first few (``due``), and the rows are
-        sorted by how often they are written (the words by count, the tree's nodes by the count below
-        them), so a round's rows are one range and the replicas and the driver read and write them in
-        place, gathering and scattering no copies: for every row at the epoch's end that took a third of
-        a second of a 1-epoch run of wiki17m on 2 workers, for the rows due each round 3-4 ms. With
-        hierarchical softmax the tree's rows due are no range, and go as rows."""
+        the rows tier after tier. The tiers due are always the first few (``due``), and the words' rows
+        are sorted by count, so a round's rows of ``syn0`` and ``syn1neg`` are one range, which the
+        replicas and the driver read and write in place, gathering and scattering no copies: for every
+        row at an epoch's end that took a third of a second of a 1-epoch run of wiki17m on 2 workers,
+        for a round's rows 3-4 ms. The tree's nodes (``syn1``) are not in that order, and go as rows."""
         ranges = []
         for m in range(len(self.rows[0])):
             rows = np.concatenate([self.rows[t][m] for t in tiers] or [np.zeros(0, np.int64)])
