@@ -47,8 +47,7 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import (ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate,
-                      warm_up_wire)
+from .syncing import ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
 
@@ -224,7 +223,6 @@ class Replica:
                              for encoded in self.corpora]
         for encoded in self.corpora:
             self.trainer.warm_up(encoded)
-        warm_up_wire(combining=False)
         return self.round_starts
 
     def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
@@ -469,7 +467,6 @@ class _ClusterRun:
         round_words = max(1, self.corpus_words // rounds)
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch, holders)
-        warm_up_wire(combining=True)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
         replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
         starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,

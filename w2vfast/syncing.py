@@ -67,7 +67,10 @@ from .sharing import write_rates
 # (2, 4 and 8 replicas, 5 epochs) and twice the workers' waiting between rounds (benchmarks/README.md
 # measures quality and traffic against other choices).
 ROUND_WORDS = 1 << 21
-WIRE_TYPE = np.uint16  # bfloat16: a float32's sign, exponent and 7 upper bits of its mantissa
+WIRE_TYPE = np.uint8  # a value as an integer -LEVELS..LEVELS, plus LEVELS + 1
+LEVELS = 127
+SCALE_BYTES = 4  # a row's scale, a float32, after its values
+FLOAT32_MAX = np.float32(3.4028235e38)
 
 
 @dataclass
@@ -118,7 +121,7 @@ class SyncSchedule:
         replica's ``changes`` of them, both as they travel (``to_wire``)."""
         combined = []
         for m in range(len(self.rows[0])):
-            total = np.zeros(changes[0][m].shape, dtype=np.float32)
+            total = np.zeros(wire_rows(changes[0][m]), dtype=np.float32)
             own = np.zeros(len(total), dtype=np.float32)
             for change in changes:
                 _add_decoded(change[m], total, own)
@@ -167,22 +170,29 @@ def agreement(own: np.ndarray, together: np.ndarray, replicas: int) -> np.ndarra
 
 
 def to_wire(change: np.ndarray) -> np.ndarray:
-    """``change`` (float32) as bfloat16, rounded to the nearest (ties to even): 8 significant bits, a
-    change of a row kept to 0.4% of itself, at float32's range."""
-    wire = np.empty(change.shape, dtype=WIRE_TYPE)
-    _round_to_upper_half(np.ascontiguousarray(change).reshape(-1).view(np.uint32), wire.reshape(-1))
+    """``change`` (float32 rows) in 8 bits a value: each row as integers -127..127 times its largest
+    value / 127, a float32 that follows them, rounded to the nearest: a change of a row kept to
+    1/254 of its largest value, whatever its magnitude."""
+    wire = np.empty((change.shape[0], change.shape[1] + SCALE_BYTES), dtype=WIRE_TYPE)
+    _encode_difference(change, np.zeros((1, change.shape[1]), np.float32), wire, False)
     return wire
 
 
 def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
-    """``to_wire(rows - synced)`` in one pass, with no float32 copy of every row at an epoch's end."""
-    wire = np.empty(rows.shape, dtype=WIRE_TYPE)
-    _encode_difference(np.ascontiguousarray(rows), np.ascontiguousarray(synced), wire)
+    """``to_wire(rows - synced)`` in one pass, with no float32 copy of the rows (the model's rows are
+    views of longer, padded rows)."""
+    wire = np.empty((rows.shape[0], rows.shape[1] + SCALE_BYTES), dtype=WIRE_TYPE)
+    _encode_difference(rows, synced, wire, True)
     return wire
 
 
+def wire_rows(wire: np.ndarray) -> tuple[int, int]:
+    """The shape of the float32 rows that ``wire`` holds."""
+    return wire.shape[0], wire.shape[1] - SCALE_BYTES
+
+
 def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> np.ndarray:
-    """Add the changes ``wire`` (bfloat16) to ``matrix[rows]``; returns those rows as they now are."""
+    """Add the changes ``wire`` to ``matrix[rows]``; returns those rows as they now are."""
     block = matrix[rows]  # a view of every row (a slice), else a copy of the rows listed
     _add_decoded(wire, block, np.zeros(0, dtype=np.float32))
     if not isinstance(rows, slice):
@@ -190,54 +200,54 @@ def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) 
     return block
 
 
-def warm_up_wire(combining: bool) -> None:
-    """Load the compiled loops below that a process uses (from Numba's cache, about 0.05 s each) before
-    training starts: the driver's, ``combining``, decode, add and encode the combined change; a replica's
-    encode its change as a difference and add the combined one."""
-    one = np.zeros((1, 1), dtype=np.float32)
-    wire = to_wire(one) if combining else difference_to_wire(one, one)
-    add_to_rows(one, slice(0, 1), wire)
-
-
-@njit(cache=True)
-def _to_upper_half(b):
-    """A float32's bits rounded to bfloat16's, to the nearest (ties to even); a NaN stays one, for the
-    driver to refuse. Unsigned 32-bit arithmetic and a select, not a branch, so that loops vectorise."""
-    rounded = np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
-    nan = np.uint16((b >> np.uint32(16)) | np.uint32(0x40))
-    return nan if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000) else rounded
-
-
-@njit(cache=True)
-def _round_to_upper_half(bits, wire):
-    for i in range(bits.shape[0]):
-        wire[i] = _to_upper_half(bits[i])
-
-
-@njit(cache=True)
-def _encode_difference(rows, synced, wire):
-    difference = np.empty(rows.shape[1], dtype=np.float32)
-    bits = difference.view(np.uint32)
+# The loops below are compiled for arrays of any layout (the model's rows are views of padded rows),
+# when this module is first imported, before any training, or loaded from Numba's cache then.
+@njit("void(float32[:, :], float32[:, :], uint8[:, :], boolean)", cache=True)
+def _encode_difference(rows, synced, wire, each_row):
+    """``rows - synced`` (``synced``'s row i, or its only row unless ``each_row``) as ``to_wire`` writes it.
+    A row holding a NaN or an infinity gets a NaN scale, so the driver's model turns NaN and is
+    refused."""
+    dim = rows.shape[1]
+    difference = np.empty(dim, dtype=np.float32)
+    scale = np.empty(1, dtype=np.float32)
+    scale_bits = scale.view(np.uint32)
     for i in range(rows.shape[0]):
-        for j in range(rows.shape[1]):
-            difference[j] = rows[i, j] - synced[i, j]
-        for j in range(rows.shape[1]):
-            wire[i, j] = _to_upper_half(bits[j])
+        k = i if each_row else 0
+        top = np.float32(0.0)
+        finite = True
+        for j in range(dim):
+            difference[j] = rows[i, j] - synced[k, j]
+            size = abs(difference[j])
+            if not size <= FLOAT32_MAX:
+                finite = False
+            elif size > top:
+                top = size
+        scale[0] = top / np.float32(LEVELS) if finite else np.float32(np.nan)
+        inverse = np.float32(LEVELS) / top if finite and top > 0 else np.float32(0.0)
+        for j in range(dim):
+            level = np.int32(np.floor(difference[j] * inverse + np.float32(0.5)))
+            wire[i, j] = np.uint8(min(max(level, -LEVELS), LEVELS) + LEVELS + 1)
+        for b in range(SCALE_BYTES):
+            wire[i, dim + b] = np.uint8((scale_bits[0] >> np.uint32(8 * b)) & np.uint32(0xFF))
 
 
-@njit(cache=True)
+@njit("void(uint8[:, :], float32[:, :], float32[:])", cache=True)
 def _add_decoded(wire, total, own):
-    """Add the changes ``wire`` (bfloat16) to ``total``, and each row's squared norm of them to ``own``
-    unless it is empty."""
-    bits = np.empty(wire.shape[1], dtype=np.uint32)
-    values = bits.view(np.float32)
+    """Add the changes ``wire`` to ``total``, and each row's squared norm of them to ``own`` unless it is
+    empty."""
+    dim = wire.shape[1] - SCALE_BYTES
+    scale = np.empty(1, dtype=np.float32)
+    scale_bits = scale.view(np.uint32)
     for i in range(wire.shape[0]):
-        for j in range(wire.shape[1]):
-            bits[j] = np.uint32(wire[i, j]) << np.uint32(16)
+        bits = np.uint32(0)
+        for b in range(SCALE_BYTES):
+            bits |= np.uint32(wire[i, dim + b]) << np.uint32(8 * b)
+        scale_bits[0] = bits
         norm = np.float32(0.0)
-        for j in range(wire.shape[1]):
-            total[i, j] += values[j]
-            norm += values[j] * values[j]
+        for j in range(dim):
+            value = np.float32(np.int32(wire[i, j]) - (LEVELS + 1)) * scale[0]
+            total[i, j] += value
+            norm += value * value
         if own.shape[0]:
             own[i] += norm
 
