@@ -4,10 +4,10 @@ Every worker trains a replica of the weights on its shard, in rounds: each round
 the same share of its shard, about ``ROUND_WORDS`` words. After a round the rows that are due go
 through the driver: each replica sends what it changed in them since they were last synchronised,
 the driver adds the combined change to its model and sends it back, and every replica adds it to
-the rows as they were last synchronised. Changes travel as bfloat16, the upper half of a float32
-(``to_wire``, ``add_to_rows``), which halves the traffic; the driver adds to its model the very change
-it sends, so every replica's rows stay the model's bit for bit. With one thread per worker the run
-is deterministic.
+the rows as they were last synchronised. Changes travel in 8 bits a value, each row scaled by its
+largest value (``to_wire``, ``add_to_rows``), a quarter of float32's bytes; the driver adds to its
+model the very change it sends, so every replica's rows stay the model's bit for bit. With one thread
+per worker the run is deterministic.
 
 Which rows are due follows the threads' hot rows (``sharing.py``): ``write_rates`` gives the writes
 of every row per corpus word, and a row is synchronised about when the replicas together are expected
@@ -257,8 +257,8 @@ def sync_writes(replicas: int) -> float:
     quarter as many for each doubling of them, since more replicas drift apart faster. Measured on
     wiki17m (SG+NS, 5 epochs, analogy; one process 37.4% on the mean of five seeds): 8 replicas 35.1%
     after 1,024 writes, 35.8% after 256, 36.5% after 64 (36.3% with every row every round); 4 replicas
-    36.8% after 1,024, 37.1% after 256. Each replica then sends and receives about 73, 118 and 223 MiB
-    an epoch of wiki17m with 2, 4 and 8 replicas, of which every row at the epoch's end is 52 MiB."""
+    36.8% after 1,024, 37.1% after 256. Each replica then sends and receives about 38, 61 and 116 MiB
+    an epoch of wiki17m with 2, 4 and 8 replicas, of which every row at the epoch's end is 27 MiB."""
     return 4096.0 / max(replicas, 2) ** 2
 
 
