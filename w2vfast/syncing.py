@@ -70,7 +70,6 @@ ROUND_WORDS = 1 << 21
 WIRE_TYPE = np.uint8  # a value as an integer -LEVELS..LEVELS, plus LEVELS + 1
 LEVELS = 127
 SCALE_BYTES = 4  # a row's scale, a float32, after its values
-FLOAT32_MAX = np.float32(3.4028235e38)
 
 
 @dataclass
@@ -218,7 +217,7 @@ def _encode_difference(rows, synced, wire, each_row):
         for j in range(dim):
             difference[j] = rows[i, j] - synced[k, j]
             size = abs(difference[j])
-            if not size <= FLOAT32_MAX:
+            if not math.isfinite(size):
                 finite = False
             elif size > top:
                 top = size
