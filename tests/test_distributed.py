@@ -273,3 +273,10 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
         assert lines[0].endswith(f"corpus not found: {corpus}")
     else:
         assert status == 130 and lines[-1] == "w2vfast: stopped by SIGINT", stderr
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])
+def test_a_local_cluster_needs_a_whole_number_of_workers(address):
+    with pytest.raises(W2VError, match=f"needs a whole number of workers, at least one, not {address}$"):
+        with cluster.connect(address):
+            pass

@@ -78,7 +78,7 @@ def connect(address: str) -> Iterator:
     ``local:N`` of a ``LocalCluster`` of N one-thread worker processes started here and shut down
     on leaving, however it is left."""
     distributed = _distributed()
-    local = re.fullmatch(r"local:(\d+)", address)
+    local = re.fullmatch(r"local:(.*)", address)
     if local is None:
         try:
             client = distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True)
@@ -87,8 +87,8 @@ def connect(address: str) -> Iterator:
         with client:
             yield client
         return
-    if int(local.group(1)) < 1:
-        raise W2VError(f"--dask local:N needs at least one worker, not {address}")
+    if not local.group(1).isdecimal() or int(local.group(1)) < 1:
+        raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
     # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's). The workers
     # start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
     # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
