@@ -93,11 +93,11 @@ def connect(address: str) -> Iterator:
         return
     if not local.group(1).isdecimal() or int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
+    import dask  # installed with distributed
+
     # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's). The workers
     # start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
     # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
-    import dask  # installed with distributed
-
     with _ctrl_c_ignored(), dask.config.set(LOCAL_CLUSTER_CONFIG):
         cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
                                            dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
