@@ -285,8 +285,10 @@ def test_a_local_cluster_needs_a_whole_number_of_workers(address):
 def test_a_local_cluster_spends_nothing_on_the_dashboard_no_one_is_shown():
     with cluster.connect("local:1") as client:
         profiled = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
-        monitored = [*client.run(lambda dask_worker: dask_worker.periodic_callbacks["monitor"].callback_time).values(),
-                     client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.periodic_callbacks["monitor"]
-                                             .callback_time)]
+        every = {name: [*client.run(lambda dask_worker: dask_worker.periodic_callbacks[name].callback_time).values(),
+                        client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.periodic_callbacks[name]
+                                                .callback_time)]
+                 for name in ("monitor", "tick")}
     assert list(profiled.values()) == [False]
-    assert min(monitored) >= 60_000  # milliseconds: once a minute, not twice a second
+    assert min(every["monitor"]) >= 60_000  # milliseconds: once a minute, not twice a second
+    assert min(every["tick"]) >= 1_000  # once a second, not every 20 ms
