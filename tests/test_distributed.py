@@ -282,7 +282,7 @@ def test_a_local_cluster_needs_a_whole_number_of_workers(address):
             pass
 
 
-def test_a_local_cluster_spends_nothing_on_the_dashboard_no_one_is_shown():
+def test_a_local_cluster_spends_little_on_watching_itself():
     with cluster.connect("local:1") as client:
         profiled = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
         every = {name: [*client.run(lambda dask_worker: dask_worker.periodic_callbacks[name].callback_time).values(),
