@@ -3,6 +3,7 @@ process counts, stop with a checkpoint when a worker dies, and a cluster started
 
 import gzip
 import itertools
+import json
 import logging
 import os
 import signal
@@ -273,6 +274,18 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
         assert lines[0].endswith(f"corpus not found: {corpus}")
     else:
         assert status == 130 and lines[-1] == "w2vfast: stopped by SIGINT", stderr
+
+
+def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"  # as `dask scheduler --scheduler-file` writes it
+    scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))
+    with cluster.connect(str(scheduler_file)) as joined:
+        assert sorted(joined.nthreads()) == sorted(client.nthreads())
+    for damaged in ("{}", "[1]", "not json"):
+        scheduler_file.write_text(damaged)
+        with pytest.raises(W2VError, match=f"^{scheduler_file} is not a Dask scheduler file: no scheduler address"):
+            with cluster.connect(str(scheduler_file)):
+                pass
 
 
 @pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])

@@ -216,7 +216,8 @@ def _run_training(corpus: list[str] | None, options: dict):
                    "checkpoint of a finished run (its vocabulary, counts and weights; options not given are its).")
 @click.option("--report-loss", is_flag=True, help="Report each epoch's training loss.")
 @click.option("--dask", metavar="ADDRESS", help="Train on the Dask cluster whose scheduler is at ADDRESS "
-              "(tcp://host:8786), or on local:N, N worker processes started for the run; --threads is per worker.")
+              "(tcp://host:8786) or in the scheduler file ADDRESS, or on local:N, N worker processes started for "
+              "the run; --threads is per worker.")
 @friendly_errors
 def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""

@@ -24,6 +24,7 @@ model (without the lost worker's unsynchronised changes) for ``--resume`` to go 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -81,12 +82,15 @@ class ClusterStats(TrainStats):
 
 @contextlib.contextmanager
 def connect(address: str) -> Iterator:
-    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``), or for
-    ``local:N`` of a ``LocalCluster`` of N one-thread worker processes started here and shut down
-    on leaving, however it is left."""
+    """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``), or of the one a
+    scheduler file names (``dask scheduler --scheduler-file FILE`` writes it, as do dask-mpi and
+    batch jobs on SLURM or PBS), or for ``local:N`` of a ``LocalCluster`` of N one-thread worker
+    processes started here and shut down on leaving, however it is left."""
     distributed = _distributed()
     local = re.fullmatch(r"local:(.*)", address)
     if local is None:
+        if os.path.isfile(address):
+            address = _scheduler_in(address)
         try:
             client = distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True)
         except (OSError, ValueError) as exc:
@@ -109,6 +113,20 @@ def connect(address: str) -> Iterator:
             yield client
     finally:
         _close(cluster)
+
+
+def _scheduler_in(path: str) -> str:
+    """The scheduler's address in the Dask scheduler file ``path`` (JSON with an ``address``)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            address = json.load(file)["address"]
+    except OSError as exc:
+        raise W2VError(f"cannot read the Dask scheduler file {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise W2VError(f"{path} is not a Dask scheduler file: no scheduler address in it") from None
+    if not isinstance(address, str):
+        raise W2VError(f"{path} is not a Dask scheduler file: no scheduler address in it")
+    return address
 
 
 def _close(cluster) -> None:
