@@ -276,6 +276,19 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
         assert status == 130 and lines[-1] == "w2vfast: stopped by SIGINT", stderr
 
 
+def test_workers_that_run_another_w2vfast_are_refused(client, planted_file):
+    def set_version(version):
+        w2vfast.__version__ = version
+
+    client.run(set_version, "9.9.9")
+    try:
+        with pytest.raises(W2VError, match=r"^worker tcp://\S+ runs w2vfast 9\.9\.9 \(\w+, .+\), this process "
+                                           rf"{w2vfast.__version__} \(.+\): every worker needs the same w2vfast$"):
+            w2vfast.train(planted_file, client=client, **OPTIONS)
+    finally:
+        client.run(set_version, w2vfast.__version__)
+
+
 def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"  # as `dask scheduler --scheduler-file` writes it
     scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))

@@ -334,6 +334,7 @@ class _ClusterRun:
             workers = self._workers()
         self.addresses = sorted(workers)
         self.threads = min(workers[address] for address in self.addresses)
+        self._check_code()
         self.futures = [client.submit(Replica, actor=True, workers=[address], allow_other_workers=False, pure=False)
                         for address in self.addresses]
         self.replicas = [self._wait(future, address, "starting its replica", START_SECONDS)
@@ -348,6 +349,38 @@ class _ClusterRun:
         self.config: TrainConfig | None = None
         self.start_position = (0, 0, 0)  # the epoch, round and words done where training starts
         self.sync_bytes = 0
+
+    def _check_code(self) -> None:
+        """Refuse workers that run another w2vfast than the driver: the replicas' arrays and calls
+        change from one version of the code to the next, and a mismatch would fail deep in a round.
+        The version number alone does not tell two checkouts apart, so the source files are compared."""
+        def code() -> str:  # a closure: sent by value, so that a worker runs it whatever w2vfast it has
+            import hashlib
+            import os
+
+            import w2vfast
+
+            folder = os.path.dirname(os.path.abspath(w2vfast.__file__))
+            digest = hashlib.sha1()
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".py"):
+                    with open(os.path.join(folder, name), "rb") as source:
+                        digest.update(name.encode() + b"\0" + source.read())
+            return f"{w2vfast.__version__} ({digest.hexdigest()[:12]}, {folder})"
+
+        mine = code()
+        try:
+            theirs = self.client.run(code, workers=self.addresses, on_error="return")
+        except OSError as exc:
+            raise WorkerLost(f"a worker was lost while checking its w2vfast ({exc})") from None
+        for address in self.addresses:
+            found = theirs.get(address)
+            if isinstance(found, Exception):
+                raise W2VError(f"worker {address} cannot import w2vfast ({type(found).__name__}: {found}): install "
+                               f"w2vfast {mine.split()[0]} on every worker")
+            if found is not None and found.split(",")[0] != mine.split(",")[0]:
+                raise W2VError(f"worker {address} runs w2vfast {found}, this process {mine}: every worker needs the "
+                               "same w2vfast")
 
     def _workers(self) -> dict[str, int]:
         """The workers in the cluster now, and their threads. Asked of the scheduler each time: the
