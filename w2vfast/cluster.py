@@ -354,7 +354,7 @@ class _ClusterRun:
         """Refuse workers that run another w2vfast than the driver: the replicas' arrays and calls
         change from one version of the code to the next, and a mismatch would fail deep in a round.
         The version number alone does not tell two checkouts apart, so the source files are compared."""
-        def code() -> str:  # a closure: sent by value, so that a worker runs it whatever w2vfast it has
+        def code() -> str:  # nested, so sent by value: a worker runs it whatever w2vfast it has
             import hashlib
             import os
 
