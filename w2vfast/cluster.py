@@ -119,11 +119,12 @@ def _scheduler_in(path: str) -> str:
     """The scheduler's address in the Dask scheduler file ``path`` (JSON with an ``address``)."""
     try:
         with open(path, encoding="utf-8") as file:
-            address = json.load(file)["address"]
+            found = json.load(file)
     except OSError as exc:
         raise W2VError(f"cannot read the Dask scheduler file {path}: {exc.strerror}") from None
-    except (ValueError, KeyError, TypeError):
-        raise W2VError(f"{path} is not a Dask scheduler file: no scheduler address in it") from None
+    except ValueError:  # not JSON, or not text
+        found = None
+    address = found.get("address") if isinstance(found, dict) else None
     if not isinstance(address, str):
         raise W2VError(f"{path} is not a Dask scheduler file: no scheduler address in it")
     return address
@@ -354,7 +355,7 @@ class _ClusterRun:
         """Refuse workers that run another w2vfast than the driver: the replicas' arrays and calls
         change from one version of the code to the next, and a mismatch would fail deep in a round.
         The version number alone does not tell two checkouts apart, so the source files are compared."""
-        def code() -> str:  # nested, so sent by value: a worker runs it whatever w2vfast it has
+        def code() -> tuple[str, str, str]:  # nested, so sent by value: a worker runs it whatever w2vfast it has
             import hashlib
             import os
 
@@ -366,7 +367,10 @@ class _ClusterRun:
                 if name.endswith(".py"):
                     with open(os.path.join(folder, name), "rb") as source:
                         digest.update(name.encode() + b"\0" + source.read())
-            return f"{w2vfast.__version__} ({digest.hexdigest()[:12]}, {folder})"
+            return w2vfast.__version__, digest.hexdigest()[:12], folder
+
+        def named(version: str, digest: str, folder: str) -> str:
+            return f"{version} ({digest}, {folder})"
 
         mine = code()
         try:
@@ -377,10 +381,10 @@ class _ClusterRun:
             found = theirs.get(address)
             if isinstance(found, Exception):
                 raise W2VError(f"worker {address} cannot import w2vfast ({type(found).__name__}: {found}): install "
-                               f"w2vfast {mine.split()[0]} on every worker")
-            if found is not None and found.split(",")[0] != mine.split(",")[0]:
-                raise W2VError(f"worker {address} runs w2vfast {found}, this process {mine}: every worker needs the "
-                               "same w2vfast")
+                               f"w2vfast {mine[0]} on every worker")
+            if found is not None and found[:2] != mine[:2]:  # the folders may differ from machine to machine
+                raise W2VError(f"worker {address} runs w2vfast {named(*found)}, this process {named(*mine)}: every "
+                               "worker needs the same w2vfast")
 
     def _workers(self) -> dict[str, int]:
         """The workers in the cluster now, and their threads. Asked of the scheduler each time: the
