@@ -1,10 +1,15 @@
-"""Atomic file output: write beside the target, then rename, so a reader never sees half a file."""
+"""Atomic file output: write beside the target, then rename, so a reader never sees half a file.
+
+A symbolic link is written through, not replaced; a FIFO, a device (``/dev/null``) or a socket is
+written in place, as there is no file to replace (and renaming over it would put a file there).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import time
 from typing import BinaryIO, Iterator
@@ -18,9 +23,23 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def is_special(path: str) -> bool:
+    """Whether ``path`` is an existing FIFO, device or socket (through links): written in place."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def check_writable(path: str) -> str:
     """The directory of ``path``, once sure ``path`` can be written: long runs check before they start."""
-    directory = os.path.dirname(os.path.abspath(path))
+    if is_special(path):
+        if not os.access(path, os.W_OK):
+            raise W2VError(f"cannot write {path}: permission denied")
+        return os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         raise W2VError(f"output directory does not exist: {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -70,6 +89,11 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
 
     The temporary beside it is named after this process, so that a later write of ``path`` can
     remove one that a killed writer left behind."""
+    if is_special(path):
+        with _in_place(path) as out:
+            yield out
+        return
+    path = os.path.realpath(path)
     directory = check_writable(path)
     _remove_abandoned(directory, path)
     try:
@@ -89,3 +113,12 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
         if isinstance(exc, OSError):
             raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+@contextlib.contextmanager
+def _in_place(path: str) -> Iterator[BinaryIO]:
+    try:
+        with open(path, "wb") as out:
+            yield out
+    except OSError as exc:
+        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
