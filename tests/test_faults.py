@@ -18,7 +18,7 @@ import w2vfast
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.cli import main
 from w2vfast.errors import Interrupted, W2VError
-from w2vfast.interrupt import stop_at_safe_point
+from w2vfast.interrupt import stop_at_once, stop_at_safe_point
 from conftest import planted_sentences, write_corpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,6 +150,41 @@ def test_a_second_signal_stops_at_once():
             time.sleep(10)  # not reached: the handler raises first
     assert stopped.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+# A function that runs as if it were Numba's own code (its module's name says so), sending the signal
+# itself and then spinning, so that Python delivers the signal while it runs.
+_NUMBA_LIKE = {"__name__": "numba.core.pretend"}
+exec("""
+def inside_numba(signums, seconds):
+    import os, time
+    for signum in signums:
+        os.kill(os.getpid(), signum)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return "returned"
+""", _NUMBA_LIKE)
+
+
+def test_a_stop_waits_until_the_main_thread_leaves_numba():
+    """Raised inside Numba's code, the exception could leave its compiler lock held: the next
+    compiled call, in any thread, would wait forever."""
+    returned = []
+    with pytest.raises(Interrupted) as stopped:
+        with stop_at_once():
+            returned.append(_NUMBA_LIKE["inside_numba"]([signal.SIGINT], 0.3))
+            time.sleep(10)  # interrupted: the stop comes as soon as Numba's code has returned
+    assert returned == ["returned"] and stopped.value.signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    time.sleep(0.1)  # no retry left behind to raise KeyboardInterrupt later
+
+
+def test_a_second_signal_stops_even_inside_numba():
+    with pytest.raises(Interrupted) as stopped:
+        with stop_at_once():
+            _NUMBA_LIKE["inside_numba"]([signal.SIGINT, signal.SIGTERM], 10)
+    assert stopped.value.signum == signal.SIGTERM
 
 
 def test_an_ignored_signal_stays_ignored():

@@ -4,10 +4,16 @@ Python delivers a signal between bytecodes, so a handler that raises can stop th
 that is fine while nothing is half done (files are written through ``io.atomic_write``). Inside a
 training run the handler only records the request, and the run checks it between kernel calls,
 where the weights and random states form a consistent state that a checkpoint can keep.
+
+Anywhere but inside Numba or llvmlite: an exception raised in their Python code (loading a compiled
+function from the cache, say) can leave their compiler lock held, and the next compiled call, in any
+thread, then waits forever; or it reaches a dispatcher's C code as a ``SystemError``. There the stop
+waits until the main thread is back in other code; a second signal stops at once.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import signal
 import threading
@@ -16,6 +22,8 @@ from typing import Callable, Iterator
 from .errors import Interrupted
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_UNSAFE_TO_RAISE_IN = ("numba", "llvmlite")
+_RETRY_SECONDS = 0.02
 
 
 class StopRequest:
@@ -25,8 +33,49 @@ class StopRequest:
         self.signum: int | None = None
 
 
+class _Raiser:
+    """Raises ``Interrupted`` for a stop signal, once the main thread is out of Numba and llvmlite:
+    until then it asks again every ``_RETRY_SECONDS`` (``_thread.interrupt_main`` calls the handler
+    as the signal would). A signal that comes while one waits raises at once."""
+
+    def __init__(self) -> None:
+        self.waiting = False
+        self.retrying = False
+        self.timer: threading.Timer | None = None
+
+    def __call__(self, signum: int, frame) -> None:
+        retry, self.retrying = self.retrying, False
+        if (retry or not self.waiting) and _inside(frame, _UNSAFE_TO_RAISE_IN):
+            self.waiting = True
+            self.timer = threading.Timer(_RETRY_SECONDS, self._again, (signum,))
+            self.timer.daemon = True
+            self.timer.start()
+            return
+        self.close()
+        raise Interrupted(signum)
+
+    def _again(self, signum: int) -> None:
+        if self.timer is not None:
+            self.retrying = True
+            _thread.interrupt_main(signum)
+
+    def close(self) -> None:
+        """No more retries: the stop was raised, or the handlers are going."""
+        timer, self.timer = self.timer, None
+        if timer is not None:
+            timer.cancel()
+
+
+def _inside(frame, packages: tuple[str, ...]) -> bool:
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").partition(".")[0] in packages:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def _handlers(handler: Callable) -> Iterator[None]:
+def _handlers(handler: Callable, raiser: _Raiser) -> Iterator[None]:
     """Install ``handler`` for the stop signals, if this thread may (only the main thread can).
 
     A signal the tool was started ignoring stays ignored: a shell starts background jobs ignoring
@@ -40,28 +89,28 @@ def _handlers(handler: Callable) -> Iterator[None]:
     try:
         yield
     finally:
+        raiser.close()
         for signum, old in previous:
             signal.signal(signum, old)
 
 
-def _raise_interrupted(signum, frame):
-    raise Interrupted(signum)
-
-
 def stop_at_once() -> contextlib.AbstractContextManager[None]:
     """Turn SIGTERM, like Ctrl-C, into an exception, so ``finally`` blocks remove temporary files."""
-    return _handlers(_raise_interrupted)
+    raiser = _Raiser()
+    return _handlers(raiser, raiser)
 
 
 @contextlib.contextmanager
 def stop_at_safe_point() -> Iterator[StopRequest]:
     """Record the first stop signal in the yielded request; a second one stops at once."""
     request = StopRequest()
+    raiser = _Raiser()
 
     def record(signum, frame):
         if request.signum is not None:
-            raise Interrupted(signum)
-        request.signum = signum
+            raiser(signum, frame)
+        else:
+            request.signum = signum
 
-    with _handlers(record):
+    with _handlers(record, raiser):
         yield request
