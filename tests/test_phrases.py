@@ -6,6 +6,7 @@ import math
 import os
 import pathlib
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -225,7 +226,11 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     (["--threshold", "-1"], "--threshold must be 0 or more"),
     (["--scoring", "npmi", "--threshold", "2"], "between -1 and 1"),
     (["--min-count", "0"], "--min-count must be at least 1"),
-    (["--passes", "0"], "--passes must be at least 1"),
+    (["--passes", "0"], "--passes must lie between 1 and 64"),
+    (["--passes", "65"], "--passes must lie between 1 and 64"),
+    (["--apply", "MANY_PASSES"], "is damaged near line 1"),
+    (["--save-phrases", "CORPUS"], "is a corpus file: the table would overwrite it"),
+    (["--save-phrases", "OUT"], "is the output (-o): the table would overwrite it"),
     (["--delimiter", " "], "--delimiter must be"),
     (["--apply", "TABLE", "--threshold", "3"], "--threshold cannot be given with --apply"),
     (["--apply", "CORPUS"], "is not a w2vfast phrase table"),
@@ -239,12 +244,77 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
     damaged = tmp_path / "damaged.txt"
     lines = table.read_bytes().split(b"\n")
     damaged.write_bytes(b"\n".join(lines[:2] + [lines[2].replace(b"\t", b" ")] + lines[3:]))
-    names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "NODIR": str(tmp_path / "none")}
-    args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
+    many_passes = tmp_path / "many.txt"
+    many_passes.write_bytes(table.read_bytes().replace(b"passes=1", b"passes=100000000", 1))
     out = tmp_path / "out.txt"
+    names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "MANY_PASSES": str(many_passes),
+             "OUT": str(out)}
+    args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
+    text = open(corpus, "rb").read()
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(out), *args])
     assert result.exit_code == 1 and message in result.output and len(result.output.splitlines()) == 1
-    assert not out.exists()
+    assert not out.exists() and open(corpus, "rb").read() == text
+
+
+def test_the_table_and_the_text_are_never_written_to_one_stream(tmp_path):
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    result = CliRunner().invoke(main, ["phrases", corpus, "-o", "-", "--save-phrases", "-"])
+    assert result.exit_code == 1 and "would mix the table into the text" in result.output
+
+
+def test_a_failed_run_keeps_the_table_there_was(tmp_path, monkeypatch):
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    table = tmp_path / "table.txt"
+    table.write_bytes(b"the table of an earlier run")
+
+    def fails(*args, **kwargs):
+        raise w2vfast.W2VError("the disk is full")
+
+    monkeypatch.setattr(phrases, "_write_joined", fails)
+    with pytest.raises(w2vfast.W2VError):
+        phrase_corpus([corpus], str(tmp_path / "out.txt"), PhraseConfig(threshold=10), save_phrases=str(table))
+    assert table.read_bytes() == b"the table of an earlier run"
+
+
+def test_a_phrase_that_starts_with_a_hash_survives_its_table(tmp_path):
+    lines = [line.replace("new york", "#new york") for line in planted_lines()]
+    fresh, table = phrased(tmp_path, lines, threshold=10)
+    assert b"#new_york" in table.phrases()
+    table.save(str(tmp_path / "table.txt"))
+    applied = str(tmp_path / "applied.txt")
+    phrase_corpus([str(tmp_path / "corpus.txt")], applied, apply=str(tmp_path / "table.txt"))
+    assert open(applied, "rb").read() == fresh
+
+
+def test_a_min_count_beyond_any_count_joins_nothing(tmp_path):
+    text, table = phrased(tmp_path, planted_lines(50), min_count=10**20)
+    assert len(table) == 0 and text == (tmp_path / "corpus.txt").read_bytes()
+
+
+def test_a_fifo_is_read_twice_through_a_copy(tmp_path):
+    lines = planted_lines(100)
+    fresh, _ = phrased(tmp_path, lines, threshold=10)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["cp", str(tmp_path / "corpus.txt"), str(fifo)])
+    phrase_corpus([str(fifo)], str(tmp_path / "from-fifo.txt"), PhraseConfig(threshold=10))
+    writer.wait(timeout=60)
+    assert (tmp_path / "from-fifo.txt").read_bytes() == fresh
+
+
+def test_the_output_goes_through_a_link_and_into_a_fifo(tmp_path):
+    lines = planted_lines(100)
+    fresh, _ = phrased(tmp_path, lines, threshold=10)
+    (tmp_path / "target.txt").write_bytes(b"old")
+    os.symlink(tmp_path / "target.txt", tmp_path / "link.txt")
+    phrase_corpus([str(tmp_path / "corpus.txt")], str(tmp_path / "link.txt"), PhraseConfig(threshold=10))
+    assert os.path.islink(tmp_path / "link.txt") and (tmp_path / "target.txt").read_bytes() == fresh
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    phrase_corpus([str(tmp_path / "corpus.txt")], str(fifo), PhraseConfig(threshold=10))
+    assert reader.communicate(timeout=60)[0] == fresh
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 def test_a_table_round_trips_odd_bytes_and_a_longer_delimiter(tmp_path):

@@ -47,12 +47,14 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
 from .errors import W2VError
-from .io import atomic_write, check_writable
+from .io import atomic_write, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
+MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
+_HIGHEST_COUNT = 1 << 62  # a --min-count above every count a corpus can have, within Numba's int64
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
 _CHUNK = 1 << 24  # marks made and copied this many at a time, so that no temporary is as large
@@ -81,12 +83,13 @@ class PhraseConfig:
             self.threshold = PHRASE_THRESHOLD[self.scoring]
         if self.min_count < 1:
             raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
+        self.min_count = min(self.min_count, _HIGHEST_COUNT)  # no pair passes either way
         if self.scoring == "default" and not (0 <= self.threshold < math.inf):
             raise W2VError(f"--threshold must be 0 or more for the default scoring, not {self.threshold}")
         if self.scoring == "npmi" and not -1 <= self.threshold <= 1:
             raise W2VError(f"--threshold must lie between -1 and 1 for npmi scoring, not {self.threshold}")
-        if self.passes < 1:
-            raise W2VError(f"--passes must be at least 1, not {self.passes}")
+        if not 1 <= self.passes <= MOST_PASSES:
+            raise W2VError(f"--passes must lie between 1 and {MOST_PASSES}, not {self.passes}")
         if not self.delimiter or any(byte in WHITESPACE for byte in self.delimiter):
             raise W2VError(f"--delimiter must be one or more bytes and no whitespace, not {self.delimiter!r}")
         if self.threads < 1:
@@ -154,9 +157,12 @@ class PhraseTable:
         number = 1
         try:
             delimiter = bytes.fromhex(fields[4].split(b"=", 1)[1].decode())
-            table = cls(delimiter, [[] for _ in range(int(fields[5].split(b"=", 1)[1]))])
+            passes = int(fields[5].split(b"=", 1)[1])
+            if not 1 <= passes <= MOST_PASSES:
+                raise ValueError
+            table = cls(delimiter, [[] for _ in range(passes)])
             for number, line in enumerate(lines, 2):
-                if not line or line.startswith(b"#"):
+                if not line or line.startswith(b"# "):  # a comment: a phrase holds no space
                     continue
                 phrase, count, score, k, split = line.split(b"\t")
                 split, k = int(split), int(k)
@@ -183,13 +189,15 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         if path is not None and path != "-":
             check_writable(path)
     files = corpus_files(corpus)
+    if save_phrases is not None:
+        _check_table_path(save_phrases, output, files)
     given = PhraseTable.load(apply) if apply is not None else None
     text_bytes = plain_text_bytes(files)
     needed = {"pair tables": PAIR_TABLE_BYTES}
     if disk_dir is None:
         needed.update(corpus_bytes(text_bytes), marks=2 * (text_bytes // TEXT_BYTES_PER_WORD))
     ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)
-    with _spooled_stdin(files) as stdin:
+    with _readable_twice(files) as (files, stdin):
         start = time.perf_counter()
         loaded = in_background(_load_kernels)
         counter = WordCounter(text_bytes, disk_dir, config.threads)
@@ -199,17 +207,37 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
         table, marks, _, _ = join_passes(counter, config, given, progress, disk_dir)
-        if save_phrases is not None:
-            table.save(save_phrases)
-            progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
         if stdin is not None:
             stdin.seek(0)
         start = time.perf_counter()
-        with _output(output) as out, _written_behind(out, sync=output != "-") as write:
+        sync = output != "-" and not is_special(output)
+        with _output(output) as out, _written_behind(out, sync) as write:
             _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
         if output != "-":
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
+    if save_phrases is not None:  # after the text: a run that fails keeps the table there was
+        table.save(save_phrases)
+        progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
     return table
+
+
+def _check_table_path(table: str, output: str, files: list[str]) -> None:
+    """Refuse a ``--save-phrases`` that would overwrite the text or a corpus file."""
+    if table == "-" or output == "-":
+        if table == output:
+            raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
+        return
+    for other in (output, *files):
+        if (other != "-" and os.path.realpath(other) == os.path.realpath(table)) or _same_file(other, table):
+            what = "the output (-o)" if other == output else "a corpus file"
+            raise W2VError(f"--save-phrases {table} is {what}: the table would overwrite it")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return a != "-" and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _load_kernels() -> None:
@@ -364,28 +392,42 @@ def _run_threads(work, threads: int) -> None:
 
 
 @contextlib.contextmanager
-def _spooled_stdin(files: list[str]) -> Iterator[BinaryIO | None]:
-    """Standard input copied to an unnamed temporary file, which can be read twice; ``None`` without ``-``."""
-    if "-" not in files:
-        yield None
-        return
-    with tempfile.TemporaryFile(prefix="w2vfast-phrases-") as spool:
-        try:
-            while True:
-                chunk = sys.stdin.buffer.read(1 << 24)
-                if not chunk:
-                    break
-                spool.write(chunk)
-            spool.seek(0)
-        except OSError as exc:
-            raise W2VError(f"cannot keep standard input for the second pass: {exc.strerror or exc}") from None
-        yield spool
+def _readable_twice(files: list[str]) -> Iterator[tuple[list[str], BinaryIO | None]]:
+    """The text is read twice, and a pipe only once: standard input, and a FIFO or device given by
+    name (a shell's ``<(zcat ...)``), are first copied into temporary files. Yields the files, each
+    FIFO's copy in its place, and standard input's copy (``None`` without ``-``)."""
+    with contextlib.ExitStack() as stack:
+        stdin, copies = None, {}
+        for path in dict.fromkeys(files):
+            if path == "-":
+                stdin = stack.enter_context(tempfile.TemporaryFile(prefix="w2vfast-phrases-"))
+                _spool(sys.stdin.buffer, stdin, "standard input")
+                stdin.seek(0)
+            elif is_special(path):
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="w2vfast-phrases-"))
+                copies[path] = os.path.join(folder, os.path.basename(path))
+                try:
+                    with open(path, "rb") as source, open(copies[path], "wb") as copy:
+                        _spool(source, copy, path)
+                except OSError as exc:
+                    raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+        yield [copies.get(path, path) for path in files], stdin
+
+
+def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
+    try:
+        while chunk := source.read(1 << 24):
+            copy.write(chunk)
+    except OSError as exc:
+        raise W2VError(f"cannot keep {name} for the second reading: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
     """``path`` written atomically, or standard output for ``-``."""
     if path == "-":
+        if sys.stdout is None:
+            raise W2VError("standard output is closed: give -o a file")
         try:
             yield sys.stdout.buffer
             sys.stdout.buffer.flush()

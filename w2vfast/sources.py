@@ -141,5 +141,8 @@ def plain_text_bytes(paths: list[str]) -> int:
 
 def is_compressed(path: str) -> bool:
     """Only for regular files: probing a FIFO would consume what the reader needs."""
-    with open(path, "rb") as probe:
-        return compression_opener(probe.read(6)) is not None
+    try:
+        with open(path, "rb") as probe:
+            return compression_opener(probe.read(6)) is not None
+    except OSError as exc:
+        raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
