@@ -19,7 +19,7 @@ import w2vfast
 from w2vfast import cluster, memory
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import W2VError, WorkerLost
-from w2vfast.shards import WHOLE, plan_shards, read_shard
+from w2vfast.shards import WHOLE, plan_shards, read_shard, resumed_shards
 from w2vfast.config import TrainConfig
 from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, plan_sync,
                              replica_learning_rate, sync_writes, to_wire)
@@ -214,7 +214,12 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
     assert (header["epoch"], header["cluster"]["round"]) == (0, 3)  # the round under way is trained again
     monkeypatch.undo()
     client.wait_for_workers(2, timeout=60)  # the nanny starts the killed worker again
-    vectors = w2vfast.train(client=client, resume=str(checkpoint))
+    text = open(planted_file, "rb").read()
+    (tmp_path / "longer.txt").write_bytes(text + b"words added since\n")
+    with pytest.raises(W2VError, match=f"^the corpus does not match the checkpoint {checkpoint}: .*longer.txt holds"):
+        w2vfast.train(str(tmp_path / "longer.txt"), client=client, resume=str(checkpoint))
+    (tmp_path / "moved.txt").write_bytes(text)  # the same text elsewhere, which one process resumes too
+    vectors = w2vfast.train(str(tmp_path / "moved.txt"), client=client, resume=str(checkpoint))
     assert output.exists() and neighbours_in_own_cluster(vectors) > 0.9
     assert vectors.stats.words_trained == 18_000 - header["words_done"] > 0  # the rounds from the fourth on
     with pytest.raises(W2VError, match="trained on a Dask cluster: resume it with --dask"):
@@ -237,10 +242,11 @@ def _group(leader: int) -> dict[int, str]:
     return members
 
 
-def _run_in_own_group(*args, interrupt_at=None):
+def _run_in_own_group(*args, interrupt_at=None, signum=signal.SIGINT):
     """``w2vfast ARGS`` in a process group of its own; returns its exit status, its stderr, the workers it
     started (processes spawned by multiprocessing) and those of them still alive once it ended.
-    ``interrupt_at`` sends the group Ctrl-C, as a terminal does, once a line of stderr starts so."""
+    ``interrupt_at`` sends the group ``signum`` once a line of stderr starts so: Ctrl-C, as a terminal
+    does, or SIGTERM, as a batch system or ``timeout`` does."""
     process = subprocess.Popen([sys.executable, "-m", "w2vfast.cli", *map(str, args)], cwd=ROOT,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines = []
@@ -250,21 +256,41 @@ def _run_in_own_group(*args, interrupt_at=None):
     while process.poll() is None:
         workers |= {pid for pid, command in _group(process.pid).items() if "spawn_main" in command}
         if interrupt_at is not None and any(line.startswith(interrupt_at) for line in lines):
-            os.killpg(process.pid, signal.SIGINT)
+            os.killpg(process.pid, signum)
             interrupt_at = None
         time.sleep(0.05)
     reader.join(timeout=10)
     return process.returncode, "".join(lines), workers, workers & set(_group(process.pid))
 
 
-@pytest.mark.parametrize("how", ["finished", "failed", "interrupted"])
+def test_a_resumed_run_takes_the_corpus_it_is_given_if_it_is_the_same():
+    shards = [[["/old/a.txt", 0, 10], ["/old/b.txt", 0, 4]], [["/old/b.txt", 4, 9], ["/old/c.gz", 0, WHOLE]]]
+    files = [("/new/a.txt", 10), ("/new/empty.txt", 0), ("/new/b.txt", 9), ("/new/c.gz", 77)]
+    assert resumed_shards(shards, files, "run.ckpt") == [[("/new/a.txt", 0, 10), ("/new/b.txt", 0, 4)],
+                                                         [("/new/b.txt", 4, 9), ("/new/c.gz", 0, WHOLE)]]
+    with pytest.raises(W2VError, match="^the corpus does not match the checkpoint run.ckpt: it was 3 files, not 4$"):
+        resumed_shards(shards, files + [("/new/d.txt", 5)], "run.ckpt")
+
+
+def test_a_client_that_cannot_train_is_refused(planted_file):
+    with pytest.raises(w2vfast.errors.WrongType, match="^client must be a distributed.Client, not str$"):
+        w2vfast.train(planted_file, client="tcp://127.0.0.1:8786", **OPTIONS)
+    closed = distributed.Client(processes=False, n_workers=1, dashboard_address=":0")
+    closed.close()
+    with pytest.raises(W2VError, match="^the Dask client is closed"):
+        w2vfast.train(planted_file, client=closed, **OPTIONS)
+
+
+@pytest.mark.parametrize("how", ["finished", "failed", "interrupted", "terminated"])
 def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_path, how):
     output = tmp_path / "vectors.txt"
     corpus = tmp_path / "missing.txt" if how == "failed" else planted_file
-    epochs = 1000 if how == "interrupted" else 1  # long enough to be stopped while it trains
+    stopped = how in ("interrupted", "terminated")
+    epochs = 1000 if stopped else 1  # long enough to be stopped while it trains
+    signum = signal.SIGTERM if how == "terminated" else signal.SIGINT
     status, stderr, workers, left = _run_in_own_group(
         "train", corpus, "-o", output, "--dask", "local:2", "--dim", "8", "--epochs", epochs, "--min-count", "1",
-        interrupt_at="corpus:" if how == "interrupted" else None)
+        interrupt_at="corpus:" if stopped else None, signum=signum)
     assert len(workers) >= 2 and left == set(), stderr  # a worker the nanny restarted under load counts too
     lines = stderr.strip().splitlines()
     if how == "finished":
@@ -272,8 +298,11 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
     elif how == "failed":
         assert status == 1 and len(lines) == 1 and lines[0].startswith("w2vfast: error: worker tcp://"), stderr
         assert lines[0].endswith(f"corpus not found: {corpus}")
-    else:
+    elif how == "interrupted":  # the workers ignore Ctrl-C: the driver stops them
         assert status == 130 and lines[-1] == "w2vfast: stopped by SIGINT", stderr
+    else:  # the workers end at once, and the driver stops with what the run had
+        assert status == 143 and lines[-1].startswith("w2vfast: stopped by SIGTERM"), stderr
+        assert not output.exists()
 
 
 def test_workers_that_run_another_w2vfast_are_refused(client, planted_file):
@@ -294,6 +323,9 @@ def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
     scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))
     with cluster.connect(str(scheduler_file)) as joined:
         assert sorted(joined.nthreads()) == sorted(client.nthreads())
+    with pytest.raises(W2VError, match=f"^no Dask scheduler file at {tmp_path / 'missing.json'}$"):
+        with cluster.connect(str(tmp_path / "missing.json")):
+            pass
     for damaged in ("{}", "[1]", "not json"):
         scheduler_file.write_text(damaged)
         with pytest.raises(W2VError, match=f"^{scheduler_file} is not a Dask scheduler file: no scheduler address"):

@@ -42,11 +42,12 @@ from .checkpoint import Checkpoint, Checkpointer, fingerprint
 from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import corpus_paths, encode, vocab_ids
 from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text
-from .errors import Interrupted, W2VError, WorkerLost
+from .errors import Interrupted, W2VError, WorkerLost, WrongType
 from .interrupt import stop_at_safe_point
+from .io import is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_fits, parse_size
 from .progress import Progress
-from .shards import merge_counts, plan_shards, read_shard, shard_bytes, shard_words
+from .shards import merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
 from .sources import corpus_files
 from .syncing import ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
@@ -86,25 +87,33 @@ def connect(address: str) -> Iterator:
     scheduler file names (``dask scheduler --scheduler-file FILE`` writes it, as do dask-mpi and
     batch jobs on SLURM or PBS), or for ``local:N`` of a ``LocalCluster`` of N one-thread worker
     processes started here and shut down on leaving, however it is left."""
-    distributed = _distributed()
     local = re.fullmatch(r"local:(.*)", address)
     if local is None:
+        distributed = _distributed()
         if os.path.isfile(address):
             address = _scheduler_in(address)
+        elif "://" not in address and (address.endswith(".json") or os.sep in address):
+            raise W2VError(f"no Dask scheduler file at {address}")
         try:
             client = distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, ImportError) as exc:  # TLS or UCX without their settings, say
             raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except MemoryError:  # what Dask's reader meets in bytes that are not its protocol
+            raise W2VError(f"cannot reach the Dask scheduler at {address}: what answers there is not one") from None
         with client:
             yield client
         return
     if not local.group(1).isdecimal() or int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
+
+    distributed = _distributed()
     import dask  # installed with distributed
 
     # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's). The workers
     # start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
     # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
+    # The driver ignores it while they start, and so misses one pressed then (Linux drops an ignored
+    # signal, and blocking it instead does not keep it: the threads NumPy and Dask start take it).
     with _ctrl_c_ignored(), dask.config.set(LOCAL_CLUSTER_CONFIG):
         cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
                                            dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
@@ -190,9 +199,12 @@ class Replica:
         self.sent: list[np.ndarray | slice] = []  # the rows whose changes went to the driver last
         self.vocab: Vocab | None = None
 
-    def readable(self, paths: list[str]) -> list[str]:
-        """The corpus files, as this worker sees them, once sure it can read each one."""
-        return [os.path.abspath(path) for path in corpus_files(paths)]
+    def readable(self, paths: list[str]) -> list[tuple[str, int]]:
+        """The corpus files, as this worker sees them, and their sizes, once sure it can read each one."""
+        try:
+            return [(os.path.abspath(path), os.path.getsize(path)) for path in corpus_files(paths)]
+        except OSError as exc:
+            raise W2VError(f"cannot read corpus {exc.filename}: {exc.strerror}") from None
 
     def plan(self, files: list[str], count: int) -> list:
         return plan_shards(files, count)
@@ -286,9 +298,11 @@ def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None 
     for flag, value in (refused or {}).items():
         if value is not None:
             raise W2VError(f"{flag} cannot be used with --dask")
+    _check_client(client)
     paths = corpus_paths(corpus)
-    if paths is None or "-" in paths:
-        raise W2VError("--dask trains on files that every worker can read, not on standard input or Python sentences")
+    if paths is None or "-" in paths or any(map(is_special, paths)):
+        raise W2VError("--dask trains on files that every worker can read, not on standard input, pipes or "
+                       "Python sentences")
     if saved is not None and "cluster" not in saved.header:
         raise W2VError(f"the run in {saved.path} was trained in one process: resume it without --dask")
     run = _ClusterRun(client, Progress(0, quiet=quiet))
@@ -318,6 +332,14 @@ def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None 
                      f"({stats.words_per_second / 1e6:.3f}M words/s, {len(run.replicas)} workers x {config.threads} "
                      f"threads); synchronising sent and received {stats.sync_bytes / 2**20:,.1f} MiB")
     return finished_vectors(vocab, model.matrices()["syn0"], stats, output, binary, keeper, run.progress)
+
+
+def _check_client(client) -> None:
+    distributed = _distributed()
+    if not isinstance(client, distributed.Client):
+        raise WrongType(f"client must be a distributed.Client, not {type(client).__name__}")
+    if client.status != "running":
+        raise W2VError(f"the Dask client is {client.status}: train with a client that is running")
 
 
 class _ClusterRun:
@@ -443,9 +465,10 @@ class _ClusterRun:
                 raise W2VError(f"worker {address} sees other corpus files than worker {self.addresses[0]}: "
                                "every worker must see the same files")
         if saved is not None:
-            self.shards = saved.header["cluster"]["shards"]
+            self.shards = resumed_shards(saved.header["cluster"]["shards"], seen[0], saved.path)
         else:
-            self.shards = self.call("plan", [(seen[0], len(self.replicas))], "cutting the corpus into shards",
+            files = [path for path, _ in seen[0]]
+            self.shards = self.call("plan", [(files, len(self.replicas))], "cutting the corpus into shards",
                                     START_SECONDS, replicas=[0])[0]
         holders = min(len(self.replicas), len(self.shards))
         self.replicas, self.addresses = self.replicas[:holders], self.addresses[:holders]
@@ -563,7 +586,10 @@ class _ClusterRun:
                                         f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
                                         max(ROUND_SECONDS, 20 * slowest))
                 except WorkerLost as lost:
-                    raise self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run) from None
+                    lost = self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run)
+                    if stop.signum is not None:  # the signal reached the workers too (a batch system's SIGTERM)
+                        raise Interrupted(stop.signum, lost.checkpoint) from None
+                    raise lost from None
                 slowest = max(slowest, time.perf_counter() - began)
                 self.rng_states = [answer[3] for answer in answers]
                 done += sum(answer[1] for answer in answers)

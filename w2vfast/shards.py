@@ -57,6 +57,23 @@ def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
     return shards
 
 
+def resumed_shards(shards: list[list[Piece]], files: list[tuple[str, int]], checkpoint: str) -> list[list[Piece]]:
+    """A checkpoint's ``shards`` on the corpus ``files`` (paths and sizes) given to the resumed run: the
+    same number of files, in order, each of the size it had (its text is checked once read), may have
+    moved, as one process's run may; the pieces are renamed to them."""
+    then = list(dict.fromkeys(path for shard in shards for path, _, _ in shard))
+    now = [(path, size) for path, size in files if size > 0]  # an empty file holds no piece
+    sizes = {path: end for shard in shards for path, _, end in shard if end != WHOLE}  # pieces come in order
+    mismatch = f"the corpus does not match the checkpoint {checkpoint}"
+    if len(now) != len(then):
+        raise W2VError(f"{mismatch}: it was {len(then)} files, not {len(now)}")
+    for old, (path, size) in zip(then, now):
+        if sizes.get(old, size) != size:
+            raise W2VError(f"{mismatch}: {path} holds {size:,} bytes, where the run read {sizes[old]:,}")
+    renamed = {old: path for old, (path, _) in zip(then, now)}
+    return [[(renamed[path], start, end) for path, start, end in shard] for shard in shards]
+
+
 def _cut_after(path: str, offset: int) -> int:
     """The offset just past the first line end at or after ``offset`` within ``NEWLINE_REACH`` bytes,
     else past the first whitespace byte there or later; the file's size if there is none."""
