@@ -5,6 +5,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import sysconfig
 
 import numpy as np
@@ -157,6 +158,14 @@ def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
                             capture_output=True, text=True)
     assert answer.returncode == 0, answer.stderr
     assert [line.split()[0] for line in answer.stdout.splitlines()] == ["word", "w1", "w2"]
+
+
+def test_python_dash_m_runs_the_command_line(tmp_path):
+    version = subprocess.run([sys.executable, "-m", "w2vfast", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and "version" in version.stdout
+    missing = tmp_path / "missing.txt"
+    error = subprocess.run([sys.executable, "-m", "w2vfast", "train", missing], capture_output=True, text=True)
+    assert (error.returncode, error.stderr) == (1, f"w2vfast: error: corpus not found: {missing}\n")
 
 
 # One thread and a seed: a stopped and resumed run writes the bytes of one that was never stopped.
