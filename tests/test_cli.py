@@ -142,7 +142,7 @@ def console_script() -> str:
 
 
 def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
-    """The script pip installs (``w2vfast.cli:run``, which leaves without the interpreter's teardown)
+    """The script pip installs (``w2vfast.__main__:run``, then ``cli.run``, which leaves without the interpreter's teardown)
     still flushes what it printed and exits 0, 1 or 2 as the command says."""
     script = console_script()
     version = subprocess.run([script, "--version"], capture_output=True, text=True)
@@ -158,6 +158,23 @@ def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
                             capture_output=True, text=True)
     assert answer.returncode == 0, answer.stderr
     assert [line.split()[0] for line in answer.stdout.splitlines()] == ["word", "w1", "w2"]
+
+
+def test_ctrl_c_while_python_imports_the_tool_is_one_line_too():
+    """The package imports no NumPy or Numba, so the console script catches a Ctrl-C that comes while
+    they load (simulated here by the import of Numba raising it)."""
+    code = ("import builtins\n"
+            "real_import = builtins.__import__\n"
+            "def ctrl_c_at_numba(name, *args, **kwargs):\n"
+            "    if name == 'numba':\n"
+            "        raise KeyboardInterrupt\n"
+            "    return real_import(name, *args, **kwargs)\n"
+            "import w2vfast.__main__, sys\n"
+            "assert 'numpy' not in sys.modules and 'numba' not in sys.modules\n"
+            "builtins.__import__ = ctrl_c_at_numba\n"
+            "w2vfast.__main__.run()\n")
+    result = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (130, "w2vfast: stopped by SIGINT\n")
 
 
 def test_python_dash_m_runs_the_command_line(tmp_path):

@@ -1,5 +1,17 @@
-"""``python -m w2vfast``: the command line, as the ``w2vfast`` console script runs it."""
+"""``python -m w2vfast`` and the ``w2vfast`` console script: the command line (``cli.py``), with a
+Ctrl-C pressed while Python still imports it (NumPy, Numba: about 0.3 s) ending it in one line too."""
 
-from .cli import run
+import sys
 
-run()
+
+def run() -> None:
+    try:
+        from .cli import run as command_line
+    except KeyboardInterrupt:
+        sys.stderr.write("w2vfast: stopped by SIGINT\n")
+        sys.exit(130)
+    command_line()
+
+
+if __name__ == "__main__":
+    run()
