@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -331,6 +332,19 @@ def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
         with pytest.raises(W2VError, match=f"^{scheduler_file} is not a Dask scheduler file: no scheduler address"):
             with cluster.connect(str(scheduler_file)):
                 pass
+
+
+def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
+    """Dask's own timeout covers connecting, not a server that accepts and stays silent."""
+    monkeypatch.setattr(cluster, "START_SECONDS", 1.0)
+    monkeypatch.setattr(cluster, "CONNECT_MARGIN_SECONDS", 1.0)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        began = time.monotonic()
+        with pytest.raises(W2VError, match=f"^cannot reach the Dask scheduler at {address}: no answer within 1 s$"):
+            with cluster.connect(address):
+                pass
+        assert time.monotonic() - began < 10
 
 
 @pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])

@@ -59,6 +59,7 @@ SETUP_SECONDS = 900.0  # for a worker to build its replica and load (or compile)
 READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this is taken as stuck
 ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
 CLOSE_SECONDS = 30.0
+CONNECT_MARGIN_SECONDS = 10.0  # past START_SECONDS, for a scheduler that accepts and never answers
 # A local cluster's dashboard listens on a port no one is told of, so the statistical profiler of its
 # workers and the system monitors of its servers, which feed the dashboard, only take CPU from training:
 # without them a 2-worker run's event loops took half the CPU, and it trained 3-5% faster. Each server's
@@ -95,17 +96,16 @@ def connect(address: str) -> Iterator:
         elif "://" not in address and (address.endswith(".json") or os.sep in address):
             raise W2VError(f"no Dask scheduler file at {address}")
         try:
-            client = distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True)
+            client = _joined(distributed, address)
         except (OSError, ValueError, TypeError, ImportError) as exc:  # TLS or UCX without their settings, say
             raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         except MemoryError:  # what Dask's reader meets in bytes that are not its protocol
             raise W2VError(f"cannot reach the Dask scheduler at {address}: what answers there is not one") from None
-        with client:
+        with client, _dask_logs_silenced():
             yield client
         return
     if not local.group(1).isdecimal() or int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
-
     distributed = _distributed()
     import dask  # installed with distributed
 
@@ -122,6 +122,41 @@ def connect(address: str) -> Iterator:
             yield client
     finally:
         _close(cluster)
+
+
+@contextlib.contextmanager
+def _dask_logs_silenced() -> Iterator[None]:
+    """The run says in one line what stops it; Dask's client would log the same with its tracebacks
+    (a lost scheduler: 37 lines), as a local cluster's ``silence_logs`` keeps it from doing."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _joined(distributed, address: str):
+    """A client of the scheduler at ``address``. Dask's timeout covers connecting, not a server that
+    accepts and never answers (it waited for good), so the client is made in a thread of its own,
+    which is given up on ``START_SECONDS`` and a margin later."""
+    made: list = []
+
+    def make() -> None:
+        try:
+            made.append(distributed.Client(address, timeout=START_SECONDS, direct_to_workers=True))
+        except BaseException as exc:  # handed to the caller
+            made.append(exc)
+
+    maker = threading.Thread(target=make, name="w2vfast-connect", daemon=True)
+    maker.start()
+    maker.join(START_SECONDS + CONNECT_MARGIN_SECONDS)
+    if not made:
+        raise W2VError(f"cannot reach the Dask scheduler at {address}: no answer within {START_SECONDS:.0f} s")
+    if isinstance(made[0], BaseException):
+        raise made[0]
+    return made[0]
 
 
 def _scheduler_in(path: str) -> str:
