@@ -228,6 +228,8 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     (["--min-count", "0"], "--min-count must be at least 1"),
     (["--passes", "0"], "--passes must lie between 1 and 64"),
     (["--passes", "65"], "--passes must lie between 1 and 64"),
+    (["--threads", "99999999999999999999"], "--threads must lie between 1 and 1024"),
+    (["-o", "LOOP"], "Too many levels of symbolic links"),
     (["--apply", "MANY_PASSES"], "is damaged near line 1"),
     (["--save-phrases", "CORPUS"], "is a corpus file: the table would overwrite it"),
     (["--save-phrases", "OUT"], "is the output (-o): the table would overwrite it"),
@@ -247,8 +249,10 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
     many_passes = tmp_path / "many.txt"
     many_passes.write_bytes(table.read_bytes().replace(b"passes=1", b"passes=100000000", 1))
     out = tmp_path / "out.txt"
+    os.symlink(tmp_path / "loop2", tmp_path / "loop1")
+    os.symlink(tmp_path / "loop1", tmp_path / "loop2")
     names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "MANY_PASSES": str(many_passes),
-             "OUT": str(out)}
+             "OUT": str(out), "LOOP": str(tmp_path / "loop1")}
     args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
     text = open(corpus, "rb").read()
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(out), *args])

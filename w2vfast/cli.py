@@ -19,6 +19,7 @@ from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRAC
 from .evaluate import RESTRICT_VOCAB
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
+from .sources import standard_input
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
 DEFAULT_OUTPUT = "vectors.bin"
@@ -42,7 +43,8 @@ def friendly_errors(command):
         try:
             with stop_at_once():
                 result = command(*args, **kwargs)
-                sys.stdout.flush()
+                if sys.stdout is not None:  # None when the process was started with it closed (>&-)
+                    sys.stdout.flush()
             return result
         except W2VError as exc:
             _fail(str(exc))
@@ -88,6 +90,8 @@ def run() -> None:
 def exit_now(code: int) -> None:
     """Flush standard output and error, then end the process with ``code`` and no teardown."""
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # closed when the process started
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what it would have taken is not wanted
@@ -362,7 +366,7 @@ def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, meth
 
 def _prompt(vectors, topn: int, as_json: bool) -> None:
     """The C tool's ``distance`` loop: one query per line until EXIT, end of input or Ctrl-C."""
-    stdin = sys.stdin.buffer
+    stdin = standard_input()
     interactive = stdin.isatty()
     try:
         while True:

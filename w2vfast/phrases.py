@@ -50,10 +50,11 @@ from .errors import W2VError
 from .io import atomic_write, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
-from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks
+from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks, standard_input
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
+MOST_THREADS = 1024  # each thread counts pairs on a table of its own
 _HIGHEST_COUNT = 1 << 62  # a --min-count above every count a corpus can have, within Numba's int64
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
@@ -92,8 +93,8 @@ class PhraseConfig:
             raise W2VError(f"--passes must lie between 1 and {MOST_PASSES}, not {self.passes}")
         if not self.delimiter or any(byte in WHITESPACE for byte in self.delimiter):
             raise W2VError(f"--delimiter must be one or more bytes and no whitespace, not {self.delimiter!r}")
-        if self.threads < 1:
-            raise W2VError(f"--threads must be a positive integer, not {self.threads}")
+        if not 1 <= self.threads <= MOST_THREADS:
+            raise W2VError(f"--threads must lie between 1 and {MOST_THREADS}, not {self.threads}")
 
     def thresholds(self) -> list[float]:
         """The threshold of each pass. With the default scoring each pass halves it, ending at
@@ -401,7 +402,7 @@ def _readable_twice(files: list[str]) -> Iterator[tuple[list[str], BinaryIO | No
         for path in dict.fromkeys(files):
             if path == "-":
                 stdin = stack.enter_context(tempfile.TemporaryFile(prefix="w2vfast-phrases-"))
-                _spool(sys.stdin.buffer, stdin, "standard input")
+                _spool(standard_input(), stdin, "standard input")
                 stdin.seek(0)
             elif is_special(path):
                 folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="w2vfast-phrases-"))

@@ -48,12 +48,19 @@ def corpus_files(sources: list[str]) -> list[str]:
     return files
 
 
+def standard_input() -> BinaryIO:
+    """Standard input's bytes; a process started with it closed (``<&-``) has none."""
+    if sys.stdin is None:
+        raise W2VError("standard input is closed")
+    return sys.stdin.buffer
+
+
 @contextlib.contextmanager
 def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[BinaryIO]:
     """Open a file (or ``-``, standard input, or ``stdin`` in its place) for reading, decompressing
     gzip, bzip2 or xz when its first bytes say so. The bytes are peeked, not consumed, so pipes and
     FIFOs work too."""
-    shared = (sys.stdin.buffer if stdin is None else stdin) if path == "-" else None
+    shared = (standard_input() if stdin is None else stdin) if path == "-" else None
     try:
         raw = shared if shared is not None else open(path, "rb")
     except OSError as exc:
