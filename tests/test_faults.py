@@ -4,6 +4,7 @@ import ctypes
 import os
 import random
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -185,6 +186,34 @@ def test_a_second_signal_stops_even_inside_numba():
         with stop_at_once():
             _NUMBA_LIKE["inside_numba"]([signal.SIGINT, signal.SIGTERM], 10)
     assert stopped.value.signum == signal.SIGTERM
+
+
+def test_the_same_signal_again_at_once_is_the_first_one_s_echo():
+    """``timeout`` sends SIGTERM to the command and then to its process group: the command gets it twice."""
+    echoed = []
+    with pytest.raises(Interrupted) as stopped:
+        with stop_at_safe_point() as request:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)
+            echoed.append(request.signum)  # still one request, for the next safe point
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGTERM)  # a second request: now
+            time.sleep(10)
+    assert echoed == [signal.SIGTERM] and stopped.value.signum == signal.SIGTERM
+
+
+@pytest.mark.parametrize("closed, args, status, message", [
+    (">&-", ["train", "CORPUS", "-o", "OUT", *QUICK], 0, ""),
+    ("2>&-", ["train", "CORPUS", "-o", "OUT", *QUICK], 0, ""),
+    ("<&-", ["train", "-", "-o", "OUT", *QUICK], 1, "w2vfast: error: standard input is closed\n"),
+])
+def test_a_closed_standard_stream_is_no_traceback(planted_file, tmp_path, closed, args, status, message):
+    args = [str(planted_file) if a == "CORPUS" else str(tmp_path / "v.txt") if a == "OUT" else a for a in args]
+    command = " ".join(map(shlex.quote, [sys.executable, "-m", "w2vfast", *args]))
+    done = subprocess.run(["sh", "-c", f"exec {command} {closed}"], capture_output=True, text=True, cwd=ROOT)
+    assert (done.returncode, done.stderr) == (status, message)
+    assert (tmp_path / "v.txt").exists() == (status == 0)
 
 
 def test_an_ignored_signal_stays_ignored():

@@ -17,6 +17,7 @@ import _thread
 import contextlib
 import signal
 import threading
+import time
 from typing import Callable, Iterator
 
 from .errors import Interrupted
@@ -24,13 +25,18 @@ from .errors import Interrupted
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _UNSAFE_TO_RAISE_IN = ("numba", "llvmlite")
 _RETRY_SECONDS = 0.02
+# The same signal again this soon is the first one's echo, not a second request: ``timeout`` sends
+# its SIGTERM to the command and then to the command's process group, which holds the command.
+_ECHO_SECONDS = 0.25
 
 
 class StopRequest:
-    """Set by the first Ctrl-C or SIGTERM: ``signum`` is its number, ``None`` until one arrives."""
+    """Set by the first Ctrl-C or SIGTERM: ``signum`` is its number, ``None`` until one arrives, and
+    ``at`` when it came."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.at = 0.0
 
 
 class _Raiser:
@@ -102,15 +108,16 @@ def stop_at_once() -> contextlib.AbstractContextManager[None]:
 
 @contextlib.contextmanager
 def stop_at_safe_point() -> Iterator[StopRequest]:
-    """Record the first stop signal in the yielded request; a second one stops at once."""
+    """Record the first stop signal in the yielded request; a second one stops at once (but the same
+    signal within ``_ECHO_SECONDS``)."""
     request = StopRequest()
     raiser = _Raiser()
 
     def record(signum, frame):
-        if request.signum is not None:
+        if request.signum is None:
+            request.signum, request.at = signum, time.monotonic()
+        elif signum != request.signum or time.monotonic() - request.at > _ECHO_SECONDS:
             raiser(signum, frame)
-        else:
-            request.signum = signum
 
     with _handlers(record, raiser):
         yield request
