@@ -153,7 +153,8 @@ def _joined(distributed, address: str):
     maker.start()
     maker.join(START_SECONDS + CONNECT_MARGIN_SECONDS)
     if not made:
-        raise W2VError(f"cannot reach the Dask scheduler at {address}: no answer within {START_SECONDS:.0f} s")
+        waited = START_SECONDS + CONNECT_MARGIN_SECONDS
+        raise W2VError(f"cannot reach the Dask scheduler at {address}: no answer within {waited:.0f} s")
     if isinstance(made[0], BaseException):
         raise made[0]
     return made[0]
