@@ -347,6 +347,23 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
         assert time.monotonic() - began < 10
 
 
+def test_a_lost_scheduler_is_named_rather_than_the_worker_it_seems_to_take():
+    run = cluster._ClusterRun.__new__(cluster._ClusterRun)  # the state _lost looks at, without a cluster
+    run.client = type("Client", (), {"status": "running"})()
+    assert run._lost("tcp://w:1", "while training").reason == "worker tcp://w:1 was lost while training"
+    run.client.status = "connecting"  # what a client that lost its scheduler tries to do
+    assert run._lost("tcp://w:1", "while training").reason == "the Dask scheduler was lost while training"
+
+
+def test_dask_s_client_logs_nothing_while_a_joined_cluster_trains():
+    """A scheduler lost mid-run made Dask's client log 37 lines of tracebacks before the run's one line
+    (``distributed.client`` has a level and a handler of its own)."""
+    client_log = logging.getLogger("distributed.client")
+    with cluster._dask_logs_silenced():
+        assert not client_log.isEnabledFor(logging.ERROR)
+    assert client_log.isEnabledFor(logging.ERROR)
+
+
 @pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])
 def test_a_local_cluster_needs_a_whole_number_of_workers(address):
     with pytest.raises(W2VError, match=f"needs a whole number of workers, at least one, not {address}$"):

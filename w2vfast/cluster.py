@@ -95,14 +95,16 @@ def connect(address: str) -> Iterator:
             address = _scheduler_in(address)
         elif "://" not in address and (address.endswith(".json") or os.sep in address):
             raise W2VError(f"no Dask scheduler file at {address}")
-        try:
-            client = _joined(distributed, address)
-        except (OSError, ValueError, TypeError, ImportError) as exc:  # TLS or UCX without their settings, say
-            raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        except MemoryError:  # what Dask's reader meets in bytes that are not its protocol
-            raise W2VError(f"cannot reach the Dask scheduler at {address}: what answers there is not one") from None
-        with client, _dask_logs_silenced():
-            yield client
+        with _dask_logs_silenced():  # also while the client closes, which logs a lost scheduler
+            try:
+                client = _joined(distributed, address)
+            except (OSError, ValueError, TypeError, ImportError) as exc:  # TLS or UCX without their settings
+                raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+            except MemoryError:  # what Dask's reader meets in bytes that are not its protocol
+                raise W2VError(f"cannot reach the Dask scheduler at {address}: what answers there is not one") \
+                    from None
+            with client:
+                yield client
         return
     if not local.group(1).isdecimal() or int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
@@ -127,14 +129,18 @@ def connect(address: str) -> Iterator:
 @contextlib.contextmanager
 def _dask_logs_silenced() -> Iterator[None]:
     """The run says in one line what stops it; Dask's client would log the same with its tracebacks
-    (a lost scheduler: 37 lines), as a local cluster's ``silence_logs`` keeps it from doing."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    (a lost scheduler: 37 lines), as a local cluster's ``silence_logs`` keeps it from doing. Each of
+    Dask's loggers that has a level of its own (``distributed.client`` has, and a handler) is set."""
+    names = ["distributed", *(name for name in logging.root.manager.loggerDict if name.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _joined(distributed, address: str):
@@ -467,8 +473,7 @@ class _ClusterRun:
             try:
                 futures.append(getattr(self.replicas[i], method)(*arguments[i]))
             except RuntimeError as exc:  # what Dask raises at once when it knows the replica's worker is gone
-                raise WorkerLost(f"worker {self.addresses[i]} was lost before {what} ({exc})",
-                                 worker=self.addresses[i]) from None
+                raise self._lost(self.addresses[i], f"before {what} ({exc})") from None
         return [self._wait(future, self.addresses[i], what, patience) for future, i in zip(futures, replicas)]
 
     def _wait(self, future, address: str, what: str, patience: float):
@@ -479,7 +484,7 @@ class _ClusterRun:
             except TimeoutError:
                 waited += POLL_SECONDS
                 if address not in self._workers():
-                    raise WorkerLost(f"worker {address} was lost while {what}", worker=address) from None
+                    raise self._lost(address, f"while {what}") from None
                 if waited > patience:
                     raise WorkerLost(f"worker {address} did not answer within {patience:.0f} s while {what}",
                                      worker=address) from None
@@ -488,7 +493,14 @@ class _ClusterRun:
             except MemoryError:
                 raise W2VError(f"worker {address} ran out of memory while {what}") from None
             except (OSError, RuntimeError) as exc:  # what Dask raises for a worker gone, or its actor
-                raise WorkerLost(f"worker {address} was lost while {what} ({exc})", worker=address) from None
+                raise self._lost(address, f"while {what} ({exc})") from None
+
+    def _lost(self, address: str, when: str) -> WorkerLost:
+        """Worker ``address`` gone ``when``; or the scheduler, when the client has lost it, since then
+        every worker seems gone."""
+        if self.client.status != "running":
+            return WorkerLost(f"the Dask scheduler was lost {when}", worker=address)
+        return WorkerLost(f"worker {address} was lost {when}", worker=address)
 
     def read(self, paths: list[str], config: TrainConfig, saved: Checkpoint | None, budget: int | None,
              disk_dir: str | None, force: bool) -> Vocab:
