@@ -157,9 +157,9 @@ def _joined(distributed, address: str):
 
     maker = threading.Thread(target=make, name="w2vfast-connect", daemon=True)
     maker.start()
-    maker.join(START_SECONDS + CONNECT_MARGIN_SECONDS)
+    waited = START_SECONDS + CONNECT_MARGIN_SECONDS
+    maker.join(waited)
     if not made:
-        waited = START_SECONDS + CONNECT_MARGIN_SECONDS
         raise W2VError(f"cannot reach the Dask scheduler at {address}: no answer within {waited:.0f} s")
     if isinstance(made[0], BaseException):
         raise made[0]

@@ -39,12 +39,11 @@ def check_writable(path: str) -> str:
         if not os.access(path, os.W_OK):
             raise W2VError(f"cannot write {path}: permission denied")
         return os.path.dirname(os.path.abspath(path))
-    if os.path.islink(path) and not os.path.exists(path):  # dangling (written through), or a loop
-        try:
-            os.stat(path)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise W2VError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        os.stat(path)
+    except OSError as exc:  # not there yet, or a dangling link, is written; a loop of links cannot be
+        if exc.errno == errno.ELOOP:
+            raise W2VError(f"cannot write {path}: {exc.strerror}") from None
     path = os.path.realpath(path)
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
