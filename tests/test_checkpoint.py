@@ -209,6 +209,21 @@ def test_another_format_version_is_a_clear_error(saved_run):
         load_checkpoint(checkpoint)
 
 
+def test_a_vocabulary_edited_into_nonsense_is_damage(saved_run):
+    """Counts of 0 passed the checks and failed deep in training (ZeroDivisionError)."""
+    _, checkpoint = saved_run
+    counts = np.load(checkpoint, allow_pickle=False)["vocab_counts"]
+    rewrite_member(checkpoint, "vocab_counts.npy", npy_bytes(np.zeros_like(counts)))
+    with pytest.raises(ValueError, match="damaged: the vocabulary has a word counted less than once"):
+        load_checkpoint(checkpoint)
+    rewrite_member(checkpoint, "vocab_counts.npy", npy_bytes(counts))
+    words = np.load(checkpoint, allow_pickle=False)["vocab_words"].copy()
+    words[0] = ord(" ")
+    rewrite_member(checkpoint, "vocab_words.npy", npy_bytes(words))
+    with pytest.raises(ValueError, match="damaged: the vocabulary has a word with whitespace"):
+        load_checkpoint(checkpoint)
+
+
 class Trap:
     """Unpickling this creates a file: proof that loading ran code."""
 

@@ -100,6 +100,15 @@ def test_word_pairs_by_hand(tmp_path):
     assert evaluate_word_pairs(vectors, str(path), case_insensitive=False).pairs == 3
 
 
+def test_a_score_that_is_not_a_finite_number_makes_its_line_invalid(tmp_path):
+    """A NaN score was ranked above every other, which gave a definite but meaningless correlation."""
+    path = tmp_path / "pairs.tsv"
+    path.write_text(PAIRS + "a\tb\tnan\na\tc\tinf\n")
+    result = evaluate_word_pairs(KeyedVectors(PAIR_WORDS, PAIR_VECTORS), str(path))
+    assert (result.pairs, result.invalid_lines) == (4, 3)
+    assert result.spearman == pytest.approx(0.9 ** 0.5)
+
+
 def test_word_pairs_with_nothing_known_is_an_error(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("x\ty\t1\n")

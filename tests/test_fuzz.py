@@ -120,7 +120,8 @@ words = st.lists(st.binary(min_size=1, max_size=12).filter(lambda w: not any(b i
 @FUZZ
 @given(data=st.data(), keys=words, binary=st.booleans())
 def test_any_vectors_round_trip(tmp_path, data, keys, binary):
-    values = st.floats(-1e3, 1e3, width=32) if not binary else st.floats(width=32, allow_nan=False)
+    values = st.floats(-1e3, 1e3, width=32) if not binary else st.floats(width=32, allow_nan=False,
+                                                                         allow_infinity=False)
     dim = data.draw(st.integers(1, 5))
     matrix = np.array(data.draw(st.lists(st.lists(values, min_size=dim, max_size=dim),
                                          min_size=len(keys), max_size=len(keys))), dtype=np.float32)

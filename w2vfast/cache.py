@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import numpy as np
 
@@ -34,10 +35,12 @@ def _data_start(header: bytes) -> int:
 
 def source_stamp(source: str) -> dict | None:
     """What must not have changed since the cache was made: the source's size and modification time
-    (``None`` if the source cannot be read)."""
+    (``None`` if the source cannot be read, or is a pipe or a device, which has no cache)."""
     try:
         info = os.stat(source)
     except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
         return None
     return {"source_size": info.st_size, "source_mtime_ns": info.st_mtime_ns}
 
@@ -53,7 +56,8 @@ def load_cache(source: str, binary: bool | None, limit: int | None):
             header_line = handle.readline(1 << 16)
             header = json.loads(header_line)
             total_words, dim = header["words"], header["dim"]
-            if header["source"] != source_stamp(source) or binary not in (None, header["binary"]):
+            stamp = source_stamp(source)
+            if stamp is None or header["source"] != stamp or binary not in (None, header["binary"]):
                 return None
             n = total_words if limit is None else min(limit, total_words)
             start = _data_start(header_line)

@@ -27,7 +27,8 @@ import numpy as np
 
 from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import EncodedCorpus
-from .errors import W2VError
+from .counting import WHITESPACE
+from .errors import DamagedFile, W2VError, unreadable
 from .io import atomic_write, check_writable
 from .vocab import Vocab
 
@@ -62,13 +63,13 @@ def _opened(path: str) -> Iterator[zipfile.ZipFile]:
     try:
         handle = open(path, "rb")
     except OSError as exc:
-        raise W2VError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read checkpoint {path}: {exc.strerror or exc}", exc) from None
     try:
         with handle, zipfile.ZipFile(handle) as archive:
             yield archive
     except (_Damaged, OSError, *_DAMAGE) as exc:
-        raise W2VError(f"{path} is not a w2vfast checkpoint, or it is damaged: "
-                       f"{str(exc) or type(exc).__name__}") from None
+        raise DamagedFile(f"{path} is not a w2vfast checkpoint, or it is damaged: "
+                          f"{str(exc) or type(exc).__name__}") from None
 
 
 def _read_array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, out: np.ndarray | None = None):
@@ -210,8 +211,8 @@ def read_header(path: str) -> dict:
 def _read_header(archive: zipfile.ZipFile, path: str) -> dict:
     header = json.loads(_read_array(archive, "header", np.uint8, (None,)).tobytes())
     if isinstance(header, dict) and header.get("format") == FORMAT and header.get("version") != VERSION:
-        raise W2VError(f"{path} is a version {header.get('version')} checkpoint; "
-                       f"this w2vfast reads version {VERSION}")
+        raise DamagedFile(f"{path} is a version {header.get('version')} checkpoint; "
+                          f"this w2vfast reads version {VERSION}")
     _check_header(header)
     return header
 
@@ -225,7 +226,11 @@ def load_checkpoint(path: str) -> Checkpoint:
         if (lengths < 1).any():
             raise _Damaged("the vocabulary has an empty word")
         pool = _read_array(archive, "vocab_words", np.uint8, (int(lengths.sum()),)).tobytes()
+        if np.isin(np.frombuffer(pool, dtype=np.uint8), np.frombuffer(WHITESPACE, dtype=np.uint8)).any():
+            raise _Damaged("the vocabulary has a word with whitespace")
         counts = _read_array(archive, "vocab_counts", np.int64, (size,))
+        if (counts < 1).any():
+            raise _Damaged("the vocabulary has a word counted less than once")
     ends = np.cumsum(lengths).tolist()
     words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
     return Checkpoint(path, header, Vocab(words, counts))

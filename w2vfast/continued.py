@@ -29,7 +29,7 @@ import numpy as np
 from .checkpoint import Checkpoint, load_checkpoint
 from .config import TrainConfig
 from .counting import WordCounter
-from .errors import W2VError
+from .errors import W2VError, unreadable
 from .trainer import INIT_ROWS, Trainer, weight_rows
 from .vectors import KeyedVectors
 from .vocab import Vocab
@@ -157,5 +157,5 @@ def start_from(path: str) -> Start:
         with open(path, "rb") as probe:
             head = probe.read(len(_ZIP_MAGIC))
     except OSError as exc:
-        raise W2VError(f"cannot read --init {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read --init {path}: {exc.strerror or exc}", exc) from None
     return FromCheckpoint(load_checkpoint(path)) if head == _ZIP_MAGIC else FromVectors(path)

@@ -16,6 +16,23 @@ class WrongType(W2VError, TypeError):
     """A Python argument of the wrong kind; a ``TypeError`` too, as gensim (and Python) raise for those."""
 
 
+class UnreadableFile(W2VError, OSError):
+    """A file that could not be opened or read; an ``OSError`` too, as Python (and gensim) raise for those."""
+
+
+class MissingFile(UnreadableFile, FileNotFoundError):
+    """A file that is not there; a ``FileNotFoundError`` too, which gensim users catch."""
+
+
+class DamagedFile(W2VError, ValueError):
+    """A file whose bytes are not the format asked for; a ``ValueError`` too, as gensim raises for those."""
+
+
+def unreadable(message: str, error: OSError) -> UnreadableFile:
+    """``message`` (which names the file and says why) as the kind of ``error``: missing or not."""
+    return (MissingFile if isinstance(error, FileNotFoundError) else UnreadableFile)(message)
+
+
 def check_defaults(method: str, **given: tuple) -> None:
     """Refuse, naming it, an argument of gensim's that w2vfast does not implement when it is given another
     value than gensim's default: ``given`` maps each name to ``(value, default)`` or ``(value, default, why)``."""

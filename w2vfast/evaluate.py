@@ -8,12 +8,13 @@ wins), and a question with an unknown word is skipped and counted, not scored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
-from .errors import W2VError
+from .errors import W2VError, unreadable
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
@@ -81,7 +82,7 @@ def _read_lines(path: str) -> list[str]:
         with open(path, "rb") as handle:
             return handle.read().decode("utf-8", "surrogateescape").split("\n")
     except OSError as exc:
-        raise W2VError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read {path}: {exc.strerror or exc}", exc) from None
 
 
 def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT_VOCAB,
@@ -170,7 +171,8 @@ def _best_columns(scores, best):
 def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_vocab: int | None = RESTRICT_VOCAB,
                         case_insensitive: bool = True) -> PairsResult:
     """Pearson and Spearman correlation between human scores (``word1 TAB word2 TAB score`` lines,
-    ``#`` comments) and the words' cosines, over the pairs whose two words are known."""
+    ``#`` comments) and the words' cosines, over the pairs whose two words are known; a line whose
+    score is not a finite number is counted invalid, as NaN would give a rank to anything."""
     fold = str.upper if case_insensitive else str
     known = _known_words(vectors, restrict_vocab, case_insensitive)
     pairs, gold, out_of_vocabulary, invalid = [], [], 0, 0
@@ -183,7 +185,7 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
         except (IndexError, ValueError):
             invalid += 1
             continue
-        if len(fields) != 3:
+        if len(fields) != 3 or not math.isfinite(score):
             invalid += 1
         elif first in known and second in known:
             pairs.append((known[first], known[second]))

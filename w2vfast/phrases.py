@@ -46,7 +46,7 @@ from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
-from .errors import W2VError
+from .errors import W2VError, unreadable
 from .io import atomic_write, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
@@ -151,7 +151,7 @@ class PhraseTable:
                 header = source.readline()
                 lines = source.read().split(b"\n")
         except OSError as exc:
-            raise W2VError(f"cannot read phrase table {path}: {exc.strerror or exc}") from None
+            raise unreadable(f"cannot read phrase table {path}: {exc.strerror or exc}", exc) from None
         fields = header.split()
         if not header.startswith(TABLE_MAGIC + b" ") or len(fields) != 6:
             raise W2VError(f"{path} is not a w2vfast phrase table (see --save-phrases)")
@@ -411,7 +411,7 @@ def _readable_twice(files: list[str]) -> Iterator[tuple[list[str], BinaryIO | No
                     with open(path, "rb") as source, open(copies[path], "wb") as copy:
                         _spool(source, copy, path)
                 except OSError as exc:
-                    raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+                    raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
         yield [copies.get(path, path) for path in files], stdin
 
 

@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from .counting import SENTENCE_END, WHITESPACE, WordCounter
-from .errors import W2VError
+from .errors import W2VError, unreadable
 from .sources import BLOCK_BYTES, is_compressed, open_corpus_file, read_blocks
 from .vocab import Vocab
 
@@ -38,7 +38,7 @@ def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
         try:
             sizes.append((path, os.path.getsize(path), is_compressed(path)))
         except OSError as exc:
-            raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+            raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
     total = sum(size for _, size, _ in sizes)
     shards: list[list[Piece]] = [[] for _ in range(count)]
     before = 0  # bytes of the files before this one

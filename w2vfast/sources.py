@@ -19,7 +19,7 @@ import threading
 import zlib
 from typing import BinaryIO, Iterator
 
-from .errors import W2VError
+from .errors import W2VError, unreadable
 
 BLOCK_BYTES = 1 << 24
 _MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
@@ -64,7 +64,7 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
     try:
         raw = shared if shared is not None else open(path, "rb")
     except OSError as exc:
-        raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
     try:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
         opener = compression_opener(peekable.peek(6)[:6])
@@ -152,4 +152,4 @@ def is_compressed(path: str) -> bool:
         with open(path, "rb") as probe:
             return compression_opener(probe.read(6)) is not None
     except OSError as exc:
-        raise W2VError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .errors import W2VError
+from .errors import W2VError, unreadable
 from .io import atomic_write
 
 MAX_CODE_LENGTH = 64
@@ -58,7 +58,7 @@ class Vocab:
             with open(path, "rb") as handle:
                 lines = handle.read().split(b"\n")
         except OSError as exc:
-            raise W2VError(f"cannot read vocabulary {path}: {exc.strerror or exc}") from None
+            raise unreadable(f"cannot read vocabulary {path}: {exc.strerror or exc}", exc) from None
         words, counts, seen = [], [], set()
         for number, line in enumerate(lines, 1):
             parts = line.split()

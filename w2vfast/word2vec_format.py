@@ -8,24 +8,37 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import stat
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from .errors import W2VError
+from .counting import WHITESPACE
+from .errors import DamagedFile, InvalidArgument, unreadable
 from .io import atomic_write
 from .sources import DECOMPRESSION_ERRORS, compression_opener
 
 _HEADER_BYTES = 1024
+_MOST_DIMENSIONS = 1 << 31
+# What users give instead of vectors: saves of gensim's (and other Python) objects, and w2vfast's checkpoints.
+_OTHER_FORMATS = (
+    (b"\x80", "a Python pickle (gensim's save() writes them), not a word2vec file: gensim's "
+              "save_word2vec_format() writes one"),
+    (b"PK\x03\x04", "a zip file, not a word2vec file: w2vfast's Word2Vec.save() and checkpoints are zip "
+                    "files, which Word2Vec.load() and train --init read"))
 _NEWLINE, _SPACE = 10, 32
 _OK, _ENDS, _TRUNCATED, _WORD_HAS_NEWLINE, _TOO_FEW, _TOO_MANY = range(6)
 # The fast path below is exact only for a mantissa below 2**53 and a power of ten that a float64
 # holds exactly (10**0 .. 10**22): one correctly rounded product or quotient (Clinger).
 _EXACT_POWERS = 10.0 ** np.arange(23)
 _MANTISSA_LIMIT = 2 ** 53 // 10
+_WHITESPACE = frozenset(WHITESPACE)
+_WHITESPACE_BYTES = np.frombuffer(WHITESPACE, dtype=np.uint8)
+_PRINTABLE = frozenset(range(32, 127)) | frozenset(b"\t\r")
 _TEXT_BYTES = frozenset(b"0123456789+-.eE \t\r" + b"nafityNAFITY")
 
 
@@ -51,8 +64,8 @@ def read_word2vec(path: str, binary: bool | None = None, limit: int | None = Non
     n_words, dim, pos = _read_header(data, path)
     rows = n_words if limit is None else min(n_words, limit)
     if rows * (dim + 1) > len(data) - pos:  # each row takes a byte per value at least
-        raise W2VError(f"{path}:1: {rows:,} words of {dim:,} dimensions cannot fit in the "
-                       f"{len(data) - pos:,} bytes that follow")
+        raise DamagedFile(f"{path}:1: {rows:,} words of {dim:,} dimensions cannot fit in the "
+                          f"{len(data) - pos:,} bytes that follow")
     if binary is None:
         binary = _looks_binary(data, pos, dim)
     vectors = np.empty((rows, dim), dtype=np.float32)
@@ -70,21 +83,41 @@ def read_word2vec(path: str, binary: bool | None = None, limit: int | None = Non
             vectors[row] = _parse_values_slowly(data, int(ends[row]), line_end, path)
     if rows == n_words:
         _check_nothing_follows(data, pos, path, binary, n_words)
+    _check_finite(vectors, data, starts, ends, path, binary)
     words = decode_words(_join_words(data, starts, ends).tobytes(), rows)
     return Word2VecData(words, vectors, binary, complete=rows == n_words)
 
 
 def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: bool) -> None:
-    """Write the format (``binary`` float32 rows, else ``%.6f`` text) atomically."""
+    """Write the format (``binary`` float32 rows, else ``%.6f`` text) atomically; a row that is not
+    finite is refused, as reading refuses it."""
+    encoded = encode_words(words)
+    if not np.isfinite(vectors).all():
+        row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+        raise InvalidArgument(f"the vector of {words[row]!r:.60} cannot be written: it holds NaN or infinity")
     with atomic_write(path) as out:
         out.write(b"%d %d\n" % vectors.shape)
         if binary:
-            for word, row in zip(words, vectors):
-                out.write(word.encode("utf-8", "surrogateescape") + b" " + row.astype("<f4").tobytes() + b"\n")
+            for word, row in zip(encoded, vectors):
+                out.write(word + b" " + row.astype("<f4").tobytes() + b"\n")
         else:
-            encoded = [word.encode("utf-8", "surrogateescape") for word in words]
             for first in range(0, len(encoded), _TEXT_ROWS):
                 out.write(_text_lines(encoded[first:first + _TEXT_ROWS], vectors[first:first + _TEXT_ROWS]))
+
+
+def encode_words(words: list[str]) -> list[bytes]:
+    """The words as the bytes a file holds, refusing, before anything is written, a word the format
+    cannot hold: an empty one, or one with whitespace, which would read back as other words."""
+    try:
+        encoded = [word.encode("utf-8", "surrogateescape") for word in words]
+    except UnicodeEncodeError as exc:
+        raise InvalidArgument(f"the word {exc.object!r:.60} cannot be written: it holds a lone surrogate") from None
+    joined = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    if (encoded and min(map(len, encoded)) == 0) or np.isin(joined, _WHITESPACE_BYTES).any():
+        bad = next(word for word in encoded if not word or not _WHITESPACE.isdisjoint(word))
+        raise InvalidArgument(f"the word {bad.decode('utf-8', 'surrogateescape')!r:.60} cannot be written: the "
+                              "word2vec format has no empty words and none with whitespace (join parts with '_', say)")
+    return encoded
 
 
 def _text_lines(words: list[bytes], rows: np.ndarray) -> bytes:
@@ -96,14 +129,14 @@ def _text_lines(words: list[bytes], rows: np.ndarray) -> bytes:
     used = _format_text_rows(pool, ends, values, out)
     if used >= 0:
         return out[:used].tobytes()
-    line = b" ".join([b"%.6f"] * values.shape[1]) + b"\n"  # a value too large or not finite
+    line = b" ".join([b"%.6f"] * values.shape[1]) + b"\n"  # a value too large
     return b"".join(word + b" " + line % tuple(row) for word, row in zip(words, values.tolist()))
 
 
 @njit(cache=True)
 def _format_text_rows(pool, ends, values, out):
-    """Write the text-format lines into ``out``; returns the bytes used, or -1 if a value is not
-    finite or beyond 1e9, which Python formats instead. A float32 times 1e6 is exact in float64
+    """Write the text-format lines into ``out``; returns the bytes used, or -1 if a value is beyond
+    1e9, which Python formats instead. A float32 times 1e6 is exact in float64
     (24 + 14 significant bits), so rounding it half to even gives printf's six decimals exactly."""
     pos = 0
     start = 0
@@ -149,52 +182,70 @@ def _map_file(path: str) -> np.ndarray:
     """The file's bytes, memory-mapped read-only so that a large file is neither copied nor read twice;
     a gzip, bzip2 or xz file (``GoogleNews-vectors-negative300.bin.gz``) is decompressed into memory."""
     try:
-        if os.path.getsize(path) == 0:
-            raise W2VError(f"{path}: the file is empty")
-        with open(path, "rb") as probe:
-            opener = compression_opener(probe.read(6))
-        if opener is None:
-            return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
-        with opener(path, "rb") as stream:
-            data = np.frombuffer(stream.read(), dtype=np.uint8)
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe (<(zcat v.bin.gz), /dev/stdin): read it whole
+            with open(path, "rb") as stream:
+                raw = stream.read()
+            opener = compression_opener(raw[:6])
+            data = np.frombuffer(raw if opener is None else opener(io.BytesIO(raw)).read(), dtype=np.uint8)
+        elif os.path.getsize(path) == 0:
+            raise DamagedFile(f"{path}: the file is empty")
+        else:
+            with open(path, "rb") as probe:
+                opener = compression_opener(probe.read(6))
+            if opener is None:
+                return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+            with opener(path, "rb") as stream:
+                data = np.frombuffer(stream.read(), dtype=np.uint8)
     except OSError as exc:
-        raise W2VError(f"cannot read vectors {path}: {exc.strerror or exc}") from None
+        raise unreadable(f"cannot read vectors {path}: {exc.strerror or exc}", exc) from None
     except DECOMPRESSION_ERRORS as exc:
-        raise W2VError(f"cannot read vectors {path}: {exc}") from None
+        raise DamagedFile(f"cannot read vectors {path}: {exc}") from None
     if len(data) == 0:
-        raise W2VError(f"{path}: the file is empty once decompressed")
+        raise DamagedFile(f"{path}: the file is empty" + (" once decompressed" if opener else ""))
     return data
 
 
 def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
     head = data[:_HEADER_BYTES].tobytes()
+    for magic, what in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise DamagedFile(f"{path} is {what}")
     end = head.find(b"\n")
     fields = head[:end].split() if end >= 0 else []
     if len(fields) != 2 or not all(f.isdigit() for f in fields):
         shown = head[:end if end >= 0 else 60][:60].decode("utf-8", "replace")
         hint = " (a file without that line, like GloVe's, needs one added)" if len(fields) > 2 else ""
-        raise W2VError(f"{path}:1: the first line must be 'words dimensions', not {shown!r}{hint}")
+        raise DamagedFile(f"{path}:1: the first line must be 'words dimensions', not {shown!r}{hint}")
     n_words, dim = int(fields[0]), int(fields[1])
     if dim == 0:
-        raise W2VError(f"{path}:1: the dimension must be positive")
+        raise DamagedFile(f"{path}:1: the dimension must be positive")
+    if dim > _MOST_DIMENSIONS:
+        raise DamagedFile(f"{path}:1: {dim:,} dimensions are more than a vector can have")
     return n_words, dim, end + 1
 
 
 def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     """Text if the bytes after the first word, as far as a binary row would reach or to the line's
     end, are all characters of numbers, and a line that ends sooner holds ``dim`` of them: about one
-    binary row in 2,000 starts with a digit or two and a newline byte, which is not a text line."""
+    binary row in 2,000 starts with a digit or two and a newline byte, which is not a text line.
+    Any printable text counts in a line of ``dim`` fields from 2 dimensions on, and anywhere from 4
+    on, so that a bad number (``0,5``) is reported as one: 16 float bytes are all printable about once
+    in a million rows."""
     window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
     space = window.find(b" ")
     if space < 0:
         return True
     values = window[space + 1:space + 1 + 4 * dim]
     line_end = values.find(b"\n")
-    if line_end >= 0:
+    whole_line = line_end >= 0
+    if whole_line:
         values = values[:line_end]
         if len(values.split()) != dim:
             return True
-    return not values.strip() or not _TEXT_BYTES.issuperset(values)
+    if not values.strip():
+        return True
+    loose = dim >= 4 or (whole_line and dim >= 2)
+    return not (_TEXT_BYTES.issuperset(values) or (loose and _PRINTABLE.issuperset(values)))
 
 
 def _line_number(data: np.ndarray, pos: int) -> int:
@@ -205,25 +256,39 @@ def _raise_problem(problem, data, pos, path, binary, done, n_words, dim):
     """Turn a scan's problem code into one line that says where (byte for binary, line for text)."""
     where = f"{path}: byte {pos}" if binary else f"{path}:{_line_number(data, pos)}"
     if problem == _ENDS:
-        raise W2VError(f"{path}: the header says {n_words} words but the file ends after {done}")
+        raise DamagedFile(f"{path}: the header says {n_words} words but the file ends after {done}")
     if problem == _TRUNCATED:
-        raise W2VError(f"{where}: the file ends inside word {done + 1} of {n_words} (truncated?)")
+        raise DamagedFile(f"{where}: the file ends inside word {done + 1} of {n_words} (truncated?)")
     if problem == _WORD_HAS_NEWLINE:
-        raise W2VError(f"{where}: word {done + 1} holds a line break: the file does not match its header "
-                       f"({n_words} x {dim}) or is not in the binary format")
+        raise DamagedFile(f"{where}: word {done + 1} holds a line break: the file does not match its header "
+                          f"({n_words} x {dim}) or is not in the binary format")
     found = "fewer" if problem == _TOO_FEW else "more"
-    raise W2VError(f"{where}: expected a word and {dim} numbers, found {found} numbers")
+    raise DamagedFile(f"{where}: expected a word and {dim} numbers, found {found} numbers")
 
 
 def _parse_values_slowly(data: np.ndarray, values_start: int, line_end: int, path: str) -> np.ndarray:
     """Python's float() for the rare numbers the fast path declines: nan, inf, very long mantissas."""
     fields = data[values_start:line_end].tobytes().split()
     try:
-        return np.array([float(x) for x in fields], dtype=np.float32)
+        with np.errstate(over="ignore"):  # beyond float32 becomes infinity, which _check_finite reports
+            return np.array([float(x) for x in fields], dtype=np.float32)
     except ValueError:
         bad = next(x for x in fields if not _is_float(x))
-        raise W2VError(f"{path}:{_line_number(data, values_start)}: {bad.decode('utf-8', 'replace')!r} "
-                       f"is not a number") from None
+        raise DamagedFile(f"{path}:{_line_number(data, values_start)}: {bad.decode('utf-8', 'replace')!r} "
+                          f"is not a number") from None
+
+
+def _check_finite(vectors: np.ndarray, data: np.ndarray, starts: np.ndarray, ends: np.ndarray, path: str,
+                  binary: bool) -> None:
+    """Refuse NaN and infinity (or, in text, a number beyond float32's range): every cosine with such a
+    row is NaN, so the word would drop out of every answer without a word said."""
+    if np.isfinite(vectors).all():
+        return
+    row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+    where = f"{path}: byte {starts[row]}" if binary else f"{path}:{_line_number(data, int(starts[row]))}"
+    word = data[starts[row]:ends[row]].tobytes().decode("utf-8", "replace")
+    beyond = "" if binary else " or beyond float32's range"
+    raise DamagedFile(f"{where}: the vector of {word!r:.60} holds a value that is not finite (NaN or infinity{beyond})")
 
 
 def _is_float(text: bytes) -> bool:
@@ -238,7 +303,7 @@ def _check_nothing_follows(data: np.ndarray, pos: int, path: str, binary: bool, 
     extra = np.flatnonzero(np.isin(data[pos:], list(b" \t\r\n\x0b\x0c"), invert=True))
     if len(extra):
         where = f"{path}: byte {pos + extra[0]}" if binary else f"{path}:{_line_number(data, pos + extra[0])}"
-        raise W2VError(f"{where}: the header says {n_words} words but more data follows")
+        raise DamagedFile(f"{where}: the header says {n_words} words but more data follows")
 
 
 @njit(cache=True)
