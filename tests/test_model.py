@@ -353,6 +353,7 @@ def test_the_loss_falls_over_epochs_on_planted_data(planted):
     (dict(sentences=[["human", 3]]), TypeError, "sentence 1 holds a token that is a int"),
     (dict(sentences=[["a", "b"], ["new york"]]), ValueError, "sentence 2 holds the token 'new york'"),
     (dict(sentences=[["a", ""]]), ValueError, "sentence 1 holds the token ''"),
+    (dict(sentences=[["a\ud800b", "c"]]), ValueError, "holds '\\\\ud800', a lone surrogate"),
     (dict(sentences=[["a"]], corpus_file="x.txt"), TypeError, "not both"),
     (dict(corpus_file="missing.txt"), TypeError, "'missing.txt' is not one"),
     (dict(sentences=[["a"]], min_count=5), W2VError, "the vocabulary is empty: no word occurs min_count=5 times"),
@@ -361,6 +362,21 @@ def test_bad_arguments_are_clear_errors(arguments, kind, message):
     with pytest.raises(kind, match=message) as raised:
         Word2Vec(**{"min_count": 1, "vector_size": 4, **arguments})
     assert isinstance(raised.value, W2VError) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("word_freq,message", [
+    ({"new york": 5, "city": 3}, "word_freq holds the word 'new york', which is empty or holds whitespace"),
+    ({"": 5}, "word_freq holds the word '', which is empty"),
+    ({"a\nb": 5}, "word_freq holds the word 'a\\\\nb'"),
+    ({"a\ud800": 5}, "holds a lone surrogate"),
+    ({"a": 2 ** 70}, "add up to 1,180,591,620,717,411,303,424, more than"),
+])
+def test_build_vocab_from_freq_refuses_what_sentences_would(word_freq, message):
+    """Such a word was taken, and the model saved afterwards could not be read back."""
+    model = Word2Vec(vector_size=4, min_count=1, workers=1)
+    with pytest.raises(ValueError, match=message) as raised:
+        model.build_vocab_from_freq(word_freq)
+    assert isinstance(raised.value, W2VError)
 
 
 def test_train_asks_for_what_gensim_asks_for(planted):
@@ -405,8 +421,10 @@ def test_damaged_or_foreign_model_files_are_clear_errors(planted, tmp_path):
     (tmp_path / "pickled").write_bytes(pickle.dumps({"gensim": "model"}))
     with pytest.raises(W2VError, match="not a w2vfast checkpoint"):
         Word2Vec.load(str(tmp_path / "pickled"))
-    with pytest.raises(W2VError, match="cannot read checkpoint"):
+    with pytest.raises(FileNotFoundError, match="cannot read checkpoint"):
         Word2Vec.load(str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="damaged"):
+        Word2Vec.load(str(tmp_path / "damaged"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -183,3 +183,22 @@ def test_undefined_correlations_are_null_in_json(vectors_file, tmp_path):
     flat.write_text("king\tqueen\t5\nman\tboy\t5\n")  # equal scores: no correlation is defined
     answer = json.loads(run("evaluate", "similarity", flat, "-v", vectors_file, "--json").stdout)
     assert answer[0]["pearson"] is None and answer[0]["spearman"] is None
+
+
+def test_a_warning_is_one_line_and_a_long_unknown_word_is_cut(tmp_path):
+    """A vectors file that repeats a word loads as gensim loads it, with one line saying so, not
+    Python's warning with its file, line and source."""
+    import subprocess
+    import sys
+    path = tmp_path / "repeats.txt"
+    path.write_text("3 2\na 1 0\nb 0 1\na 1 1\n")
+    done = subprocess.run([sys.executable, "-m", "w2vfast", "similar", "a", "-v", str(path), "--no-cache"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == ["word", "cosine", "b", "0.0000"]
+    assert done.stderr.splitlines() == [f"w2vfast: warning: {path}: left out a row that repeats a word given "
+                                        "before (the first: 'a'); each word keeps its first row, as gensim's "
+                                        "reader does"]
+    result = run("similar", "x" * 5000, "-v", str(path), "--no-cache")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [done.stderr.strip(),
+                                          f"w2vfast: error: '{'x' * 60}'... is not in the vocabulary"]

@@ -99,6 +99,36 @@ def test_similar_spellings_offer_case_then_edits_then_close_words(royals):
     assert royals.similar_spellings("zzzzzz") == []
 
 
+def test_a_long_unknown_word_is_not_spelled_out_edit_by_edit(royals, monkeypatch):
+    """Its one-edit variants grow with its length squared: a pasted 2,000-character word took 85 s and
+    24 GB. Case variants and the bounded difflib search still run."""
+    from w2vfast import vectors as module
+    edited = []
+    monkeypatch.setattr(module, "_one_edit_away", lambda word: edited.append(word) or set())
+    assert royals.similar_spellings("x" * 2000) == []
+    assert royals.similar_spellings("KING" + "x" * 60) == []
+    assert edited == []
+    assert royals.similar_spellings("kign") and edited == ["kign"]
+
+
+def test_weighted_query_terms_as_in_gensim(royals):
+    """gensim's ``(word, weight)`` terms: the tuple was looked up as a word."""
+    weighted = royals.most_similar([("king", 2.0), "woman"], negative=[("man", 0.5)], topn=3)
+    query = 2 * royals.get_vector("king", norm=True) + royals.get_vector("woman", norm=True) \
+        - 0.5 * royals.get_vector("man", norm=True)
+    by_hand = royals.most_similar([query], topn=6)
+    assert weighted == [pair for pair in by_hand if pair[0] not in ("king", "woman", "man")][:3]
+    with pytest.raises(ValueError, match="weight must be a number"):
+        royals.most_similar([("king", [1])])
+
+
+def test_3cosmul_with_topn_none_gives_every_score(royals):
+    scores = royals.most_similar_cosmul(["king"], topn=None)
+    assert scores.shape == (len(royals),)
+    best = royals.most_similar_cosmul(["king"], topn=1)[0]
+    assert best[1] == pytest.approx(np.max(np.delete(scores, royals.get_index("king"))))
+
+
 def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "v.bin"
     path.write_bytes(b"previous")

@@ -3,7 +3,10 @@
 import bz2
 import gzip
 import lzma
+import os
+import pickle
 import struct
+import threading
 
 import numpy as np
 import pytest
@@ -77,7 +80,7 @@ def test_limit_reads_only_the_first_words_and_ignores_the_rest(tmp_path, make):
 
 
 def test_text_numbers_outside_the_fast_path_still_parse(tmp_path):
-    data = b"2 3\nodd nan -inf 1.00000000000000000000001\nbig 1e30 -2.5e-40 0.1234567890123456789\n"
+    data = b"2 3\nodd 1e-30 -3e25 1.00000000000000000000001\nbig 1e30 -2.5e-40 0.1234567890123456789\n"
     vectors = load(tmp_path, data)
     expected = [[float(x) for x in line.split()[1:]] for line in data.split(b"\n")[1:3]]
     np.testing.assert_array_equal(vectors.vectors, np.array(expected, dtype=np.float32))
@@ -148,15 +151,15 @@ def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
 
 def test_text_output_prints_every_value_as_printf_does(tmp_path, monkeypatch):
     """The compiled writer against Python's ``%.6f``: halves that round to even, signed zeros, and
-    values it leaves to Python (beyond 1e9, not finite), among random values of every scale, written
-    64 rows at a time."""
+    values it leaves to Python (beyond 1e9), among random values of every scale, written 64 rows at a
+    time."""
     monkeypatch.setattr(word2vec_format, "_TEXT_ROWS", 64)
     rng = np.random.default_rng(5)
     scales = rng.choice(np.float32([1e-8, 1e-4, 1, 1e4, 1e8]), 6993)
     chosen = np.float32([0.0, -0.0, 1 / 128, -3 / 128, 5e-7, -4e-7, 2.5, 123.4567885, -1e-9, 999999999,
                          0.5, 1.5, -2.5, 7.5])
     rows = np.concatenate([rng.standard_normal(6993).astype(np.float32) * scales, chosen]).reshape(-1, 7)
-    special = np.float32([[1e9, -2e10, np.nan, np.inf, -np.inf, 0.5, 1.5]])
+    special = np.float32([[1e9, -2e10, 3e38, -1e10, 5e9, 0.5, 1.5]])
     for values in (rows, special):
         words = [f"w{i}" for i in range(len(values))]
         path = tmp_path / "v.txt"
@@ -189,3 +192,85 @@ def test_damaged_compressed_files_give_one_line(tmp_path, data, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(W2VError, match="cannot read vectors .*No such file"):
         KeyedVectors.load(str(tmp_path / "missing.bin"))
+
+
+@pytest.mark.parametrize("data,message", [
+    (text_file().replace(b"8.0", b"nan"), ":4: the vector of '.*' holds a value that is not finite"),
+    (text_file().replace(b"8.0", b"-inf"), ":4: the vector of '.*' holds a value that is not finite"),
+    (text_file().replace(b"8.0", b"1e40"), ":4: the vector of '.*' holds a value .* or beyond float32's range"),
+    (binary_file(ROWS * np.float32([[1], [1], [np.inf], [1]])), "byte 4[0-9]: the vector of '.*' holds a value"),
+], ids=["nan", "inf", "beyond-float32", "binary-inf"])
+def test_values_that_are_not_finite_are_refused_where_they_are(tmp_path, data, message):
+    """A NaN row's cosines are all NaN, so its word would silently drop out of every answer."""
+    with pytest.raises(W2VError, match=message) as error:
+        load(tmp_path, data)
+    assert "\n" not in str(error.value)
+
+
+def test_a_text_file_with_a_bad_first_number_is_read_as_text(tmp_path):
+    """A decimal comma in the first row made it look binary: a misleading error, or with a limit,
+    garbage words and no error at all."""
+    rows = np.random.default_rng(1).standard_normal((5, 50)).astype(np.float32)
+    data = text_file(rows, [b"w%d" % i for i in range(5)])
+    data = data.replace(b".", b",", 30)
+    for limit in (None, 2):
+        with pytest.raises(W2VError, match=r":2: '-?[0-9]+,[0-9]+' is not a number"):
+            load(tmp_path, data, limit=limit)
+    with pytest.raises(W2VError, match=":2: '1,0' is not a number"):
+        load(tmp_path, b"2 2\na 1,0 2\nb 1 2\n")
+
+
+@pytest.mark.parametrize("data,message", [
+    (pickle.dumps({"gensim": "KeyedVectors"}), "is a Python pickle .*save_word2vec_format"),
+    (b"PK\x03\x04" + bytes(40), "is a zip file, not a word2vec file: .*Word2Vec.load"),
+    (b"0 99999999999999999999999\n", ":1: 99,999,999,999,999,999,999,999 dimensions are more than"),
+], ids=["pickle", "zip", "no-words-huge-dim"])
+def test_other_kinds_of_files_are_named(tmp_path, data, message):
+    with pytest.raises(W2VError, match=message) as error:
+        load(tmp_path, data)
+    assert "\\x" not in str(error.value) and "GloVe" not in str(error.value)
+
+
+def test_vectors_are_read_from_a_pipe(tmp_path):
+    """``-v <(zcat v.bin.gz)``: a FIFO has no size, which was taken for an empty file."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=fifo.write_bytes, args=(gzip.compress(binary_file()),))
+    feeder.start()
+    vectors = KeyedVectors.load(str(fifo), cache=True)
+    feeder.join()
+    np.testing.assert_array_equal(vectors.vectors, ROWS)
+    assert not os.path.exists(str(fifo) + ".w2vcache")  # a pipe's cache could never be checked
+
+
+def test_file_errors_are_the_exceptions_python_code_catches(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cannot read vectors .*No such file"):
+        KeyedVectors.load_word2vec_format(str(tmp_path / "missing.bin"), binary=True)
+    with pytest.raises(ValueError, match="the file ends inside word 4 of 4"):
+        load(tmp_path, binary_file()[:-6])
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(OSError, match="Is a directory"):
+        KeyedVectors.load(str(tmp_path / "folder"))
+
+
+def test_a_word_given_twice_keeps_its_first_row_as_in_gensim(tmp_path):
+    data = b"4 2\na 1 0\nb 0.9 0.1\na 0.5 0.5\nd 0 1\n"
+    with pytest.warns(UserWarning, match="left out a row that repeats a word given before .*'a'"):
+        vectors = load(tmp_path, data)
+    assert vectors.index_to_key == ["a", "b", "d"] and vectors.key_to_index == {"a": 0, "b": 1, "d": 2}
+    np.testing.assert_array_equal(vectors["a"], [1, 0])
+    assert [w for w, _ in vectors.most_similar("b")] == ["a", "d"]
+    with pytest.raises(ValueError, match="the word 'a' is given twice"):
+        KeyedVectors(["a", "b", "a"], np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("word,value", [("new york", 1), ("", 1), ("tab\there", 1), ("a\ud800", 1),
+                                        ("ok2", np.nan), ("ok2", -np.inf)])
+def test_what_the_format_cannot_hold_is_refused_before_writing(tmp_path, word, value):
+    """What could not be read back: a word with whitespace (or none), NaN or infinity."""
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"kept")
+    for binary in (True, False):
+        with pytest.raises(ValueError, match="cannot be written"):
+            KeyedVectors(["ok", word], np.float32([[1, 2, 3], [1, 2, value]])).save(str(path), binary=binary)
+    assert path.read_bytes() == b"kept"

@@ -9,6 +9,7 @@ import os
 import shlex
 import signal
 import sys
+import warnings
 from importlib import resources
 
 import click
@@ -25,6 +26,7 @@ DEMO_WORDS = ("king", "france", "computer", "music", "war")
 DEFAULT_OUTPUT = "vectors.bin"
 # The analogy command knows fewer words than gensim by default: the C tool's compute-accuracy uses 30,000.
 ANALOGY_RESTRICT_VOCAB = 30_000
+_SHOWN_WORD = 60  # characters of an unknown word an error quotes
 
 
 def _fail(message: str, code: int = 1):
@@ -32,8 +34,14 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, like the errors, without Python's file, line and source."""
+    click.echo(f"w2vfast: warning: {message}", err=True)
+
+
 def friendly_errors(command):
-    """Report ``W2VError``, Ctrl-C and SIGTERM as one line with a non-zero exit status, never a traceback.
+    """Report ``W2VError``, Ctrl-C and SIGTERM as one line with a non-zero exit status, never a traceback,
+    and warnings as one line too.
 
     Output still buffered is flushed inside, so that a closed pipe (``| head``) is met where click
     ends the command quietly, not while Python shuts down.
@@ -41,7 +49,8 @@ def friendly_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            with stop_at_once():
+            with stop_at_once(), warnings.catch_warnings():
+                warnings.showwarning = _warning_line
                 result = command(*args, **kwargs)
                 if sys.stdout is not None:  # None when the process was started with it closed (>&-)
                     sys.stdout.flush()
@@ -350,7 +359,8 @@ def _check_known(vectors, words) -> None:
         if word not in vectors:
             close = vectors.similar_spellings(word)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise W2VError(f"{word!r} is not in the vocabulary{hint}")
+            cut = "..." if len(word) > _SHOWN_WORD else ""
+            raise W2VError(f"{word[:_SHOWN_WORD]!r}{cut} is not in the vocabulary{hint}")
 
 
 def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add") -> None:

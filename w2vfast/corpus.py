@@ -26,7 +26,8 @@ from .sources import corpus_files, plain_text_bytes
 from .vocab import Vocab
 
 _BLOCK_TOKENS = 1 << 19  # Python sentences are joined into blocks of about this many tokens (a few MB)
-_WHITESPACE = frozenset(WHITESPACE.decode())  # a Python token holding one of these would not read back whole
+# a Python token holding one of these would not read back whole
+WHITESPACE_CHARACTERS = frozenset(WHITESPACE.decode())
 
 
 @dataclass
@@ -177,6 +178,9 @@ def _feed_sentences(counter: WordCounter, block: list, tokens: int, before: int)
         text = "\n".join(map(" ".join, block)).encode("utf-8", "surrogateescape")
     except TypeError:  # tokens that are bytes, or not text at all
         text = b"\n".join(_sentence_bytes(sentence, before + n) for n, sentence in enumerate(block, 1))
+    except UnicodeEncodeError as exc:  # a lone surrogate, which no bytes stand for
+        raise InvalidArgument(f"a token of sentences {before + 1} to {before + len(block)} holds "
+                              f"{exc.object[exc.start:exc.end]!r}, a lone surrogate, which no text can hold") from None
     ids_before = len(counter.ids)
     counter.feed(text + b"\n", False)
     ended = len(block) - list(map(len, block)).count(0)  # every sentence with tokens ends with a marker
@@ -189,7 +193,11 @@ def _sentence_bytes(sentence, number: int) -> bytes:
     parts = []
     for token in sentence:
         if isinstance(token, str):
-            parts.append(token.encode("utf-8", "surrogateescape"))
+            try:
+                parts.append(token.encode("utf-8", "surrogateescape"))
+            except UnicodeEncodeError:
+                raise InvalidArgument(f"sentence {number} holds the token {token!r:.60}, which holds a lone "
+                                      "surrogate, which no text can hold") from None
         elif isinstance(token, (bytes, bytearray, memoryview)):
             parts.append(bytes(token))
         else:
@@ -203,7 +211,7 @@ def _token_not_a_word(block: list, before: int) -> InvalidArgument:
     for number, sentence in enumerate(block, before + 1):
         for token in sentence:
             text = token if isinstance(token, str) else bytes(token).decode("utf-8", "surrogateescape")
-            if not text or not _WHITESPACE.isdisjoint(text):
+            if not text or not WHITESPACE_CHARACTERS.isdisjoint(text):
                 return InvalidArgument(f"sentence {number} holds the token {text!r:.60}, which is empty or holds "
                                        "whitespace: a word cannot (join its parts with '_', say)")
     return InvalidArgument(f"sentences {before + 1} to {before + len(block)} did not read back as the tokens given")

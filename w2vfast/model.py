@@ -35,7 +35,7 @@ import numpy as np
 from .checkpoint import finished_header, load_checkpoint, write_checkpoint
 from .config import TrainConfig
 from .continued import carry_rows, merge_vocab
-from .corpus import count_corpus, encode, line_pieces, vocab_ids
+from .corpus import WHITESPACE_CHARACTERS, count_corpus, encode, line_pieces, vocab_ids
 from .counting import WordCounter
 from .errors import InvalidArgument, W2VError, WrongType, check_defaults
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
@@ -43,6 +43,7 @@ from .vectors import KeyedVectors
 from .vocab import Vocab
 
 MAX_WORDS_IN_BATCH = 10_000  # gensim's batch_words
+MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2  # what a trim_rule returns, as in gensim.utils
 # gensim's parameters that w2vfast does not implement: the one value it takes (gensim's default), and why.
 UNSUPPORTED = {
@@ -172,8 +173,11 @@ class Word2Vec:
         if not isinstance(word_freq, Mapping):
             raise WrongType(f"word_freq must be a mapping of words to counts, not a {type(word_freq).__name__}")
         words = [_word_bytes(word) for word in word_freq]
-        counts = np.array([_integer("a count in word_freq", count, low=1) for count in word_freq.values()],
-                          dtype=np.int64)
+        counts = [_integer("a count in word_freq", count, low=1) for count in word_freq.values()]
+        if sum(counts) > MOST_WORDS:
+            raise InvalidArgument(f"the counts of word_freq add up to {sum(counts):,}, more than the "
+                                  f"{MOST_WORDS:,} words a corpus may have")
+        counts = np.array(counts, dtype=np.int64)
         self._choose(counts, lambda indices: [words[i] for i in indices], config, trim_rule, update, min_count)
         self.corpus_count = 0 if corpus_count is None else _integer("corpus_count", corpus_count, low=0)
 
@@ -530,9 +534,16 @@ def _flag(name: str, value) -> bool:
 
 
 def _word_bytes(word) -> bytes:
-    if isinstance(word, str):
+    """A word of ``word_freq`` as bytes, refused as the sentences' tokens are if a file could not hold it."""
+    if not isinstance(word, str):
+        raise WrongType(f"a word must be a str, not a {type(word).__name__} ({word!r:.40})")
+    if not word or not WHITESPACE_CHARACTERS.isdisjoint(word):
+        raise InvalidArgument(f"word_freq holds the word {word!r:.60}, which is empty or holds whitespace: "
+                              "a word cannot (join its parts with '_', say)")
+    try:
         return word.encode("utf-8", "surrogateescape")
-    raise WrongType(f"a word must be a str, not a {type(word).__name__} ({word!r:.40})")
+    except UnicodeEncodeError:
+        raise InvalidArgument(f"word_freq holds the word {word!r:.60}, which holds a lone surrogate") from None
 
 
 def _count_for_final_vocab(counts: np.ndarray, max_final_vocab) -> int:

@@ -8,6 +8,7 @@ copy of the matrix, so a large (or memory-mapped) file costs no second matrix.
 from __future__ import annotations
 
 import difflib
+import warnings
 
 import numpy as np
 
@@ -15,10 +16,11 @@ from . import cache as vectors_cache
 from .errors import InvalidArgument, W2VError, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .vocab import Vocab
-from .word2vec_format import read_word2vec, write_word2vec
+from .word2vec_format import encode_words, read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
 _SPELLING_POOL = 100_000
+_LONGEST_EDITED = 40  # a word's one-edit variants grow with its length squared: a pasted URL skips them
 _TINY = np.finfo(np.float32).tiny
 
 
@@ -30,6 +32,23 @@ def _as_list(words) -> list:
     if words is None:
         return []
     return [words] if isinstance(words, str) or (isinstance(words, np.ndarray) and words.ndim == 1) else list(words)
+
+
+def _weighted(items: list, sign: float) -> list[tuple]:
+    """gensim's query terms as ``(word or vector, weight)``: a bare term weighs ``sign``, and a
+    ``(term, weight)`` pair's weight is multiplied by it."""
+    terms = []
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[1], str):
+            item, weight = item
+            try:
+                weight = float(weight)
+            except (TypeError, ValueError):
+                raise InvalidArgument(f"a query term's weight must be a number, not {weight!r:.40}") from None
+            terms.append((item, sign * weight))
+        else:
+            terms.append((item, sign))
+    return terms
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -58,12 +77,30 @@ class KeyedVectors:
         self._hold(keys, vectors, counts)
         self.stats = None
 
-    def _hold(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None) -> None:
+    def _hold(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None,
+              source: str | None = None) -> None:
+        """Take the rows; a word given twice is refused, except in the file ``source``, where its first
+        row is kept, as gensim does, and a warning says so."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(f"{len(keys)} keys but vectors of shape {vectors.shape}")
         self.index_to_key = list(keys)
         self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
+        if len(self.key_to_index) < len(keys):
+            first, seen, again = [], set(), []
+            for i, key in enumerate(self.index_to_key):
+                (again if key in seen else first).append(i)
+                seen.add(key)
+            twice = self.index_to_key[again[0]]
+            if source is None:
+                raise InvalidArgument(f"the word {twice!r:.60} is given twice: a word has one vector")
+            rows = "a row that repeats" if len(again) == 1 else f"{len(again):,} rows that repeat"
+            warnings.warn(f"{source}: left out {rows} a word given before (the first: {twice!r:.60}); each "
+                          "word keeps its first row, as gensim's reader does")
+            keys, vectors = [keys[i] for i in first], vectors[first]
+            counts = None if counts is None else np.asarray(counts)[first]
+            self.index_to_key = keys
+            self.key_to_index = {key: i for i, key in enumerate(keys)}
         self.vectors = vectors
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
         self._norms = None
@@ -147,16 +184,16 @@ class KeyedVectors:
         return [(self.index_to_key[i], float(scores[i])) for i in best]
 
     def _query(self, positive, negative) -> tuple[np.ndarray, list[int]]:
-        """The unit-length normalised sum of ``positive`` minus ``negative`` (words or vectors), and the
-        indices of the words among them (left out of the answers)."""
-        positive, negative = _as_list(positive), _as_list(negative)
-        if not positive and not negative:
+        """The unit-length normalised sum of ``positive`` minus ``negative`` (words or vectors, each
+        alone or as gensim's ``(item, weight)``), and the indices of the words among them (left out of
+        the answers)."""
+        terms = _weighted(_as_list(positive), 1.0) + _weighted(_as_list(negative), -1.0)
+        if not terms:
             raise ValueError("most_similar needs at least one word")
-        items = positive + negative
-        indices = [self.get_index(item) for item in items if not isinstance(item, np.ndarray)]
+        indices = [self.get_index(item) for item, _ in terms if not isinstance(item, np.ndarray)]
         units = iter(self.unit_rows(indices))
-        rows = [_unit(item) if isinstance(item, np.ndarray) else next(units) for item in items]
-        total = np.array([1.0] * len(positive) + [-1.0] * len(negative)) @ np.array(rows)
+        rows = [_unit(item) if isinstance(item, np.ndarray) else next(units) for item, _ in terms]
+        total = np.array([weight for _, weight in terms]) @ np.array(rows)
         length = np.linalg.norm(total)
         return (total / length if length > 0 else total).astype(np.float32), indices
 
@@ -178,10 +215,11 @@ class KeyedVectors:
         return self.most_similar(positive=[np.asarray(vector, dtype=np.float32)], topn=topn,
                                  restrict_vocab=restrict_vocab)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn: int = 10,
-                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
+                            restrict_vocab: int | None = None):
         """3CosMul (Levy and Goldberg 2014): the product of the positive words' cosines, shifted to
-        [0, 1], over that of the negative words' (plus 1e-6), leaving out the query words."""
+        [0, 1], over that of the negative words' (plus 1e-6), leaving out the query words;
+        ``topn=None`` gives every word's score, as gensim does."""
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
@@ -189,7 +227,7 @@ class KeyedVectors:
         units = self.unit_rows(indices).astype(np.float32)
         shifted = (1 + self.cosines(units, restrict_vocab)) / 2
         scores = shifted[:len(positive)].prod(axis=0) / (shifted[len(positive):].prod(axis=0) + 1e-6)
-        return self._ranked(scores, topn, indices)
+        return scores if topn is None else self._ranked(scores, topn, indices)
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine of the two words' vectors (0 if either is all zeros)."""
@@ -228,7 +266,8 @@ class KeyedVectors:
         closest among the most frequent words of about the same length (a bounded search, so
         that a huge vocabulary still answers at once)."""
         cases = [w for w in (word.lower(), word.capitalize(), word.upper()) if w != word and w in self]
-        edits = sorted((w for w in _one_edit_away(word) if w in self), key=self.get_index)
+        nearby = _one_edit_away(word) if len(word) <= _LONGEST_EDITED else ()
+        edits = sorted((w for w in nearby if w in self), key=self.get_index)
         found = list(dict.fromkeys(cases + edits))
         if len(found) < n:
             pool = [w for w in self.index_to_key[:_SPELLING_POOL] if abs(len(w) - len(word)) <= 2]
@@ -275,8 +314,11 @@ class KeyedVectors:
             return vectors
         stamp = vectors_cache.source_stamp(path) if cache else None
         data = read_word2vec(path, binary, limit)
-        vectors = cls(data.words, data.vectors)
-        if cache and data.complete:
+        vectors = cls.__new__(cls)
+        vectors._hold(data.words, data.vectors, None, source=path)
+        vectors.stats = None
+        data.words, data.vectors = vectors.index_to_key, vectors.vectors
+        if cache and data.complete and stamp is not None:
             vectors_cache.write_cache(path, stamp, data, vectors.norms)
         return vectors
 
@@ -287,11 +329,11 @@ class KeyedVectors:
         ``word count`` lines. The other arguments take only gensim's defaults."""
         check_defaults("save_word2vec_format", total_vec=(total_vec, None), write_header=(write_header, True),
                        prefix=(prefix, ""), append=(append, False), sort_attr=(sort_attr, "count"))
-        if fvocab is not None:
-            if self.counts is None:
-                raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
-            Vocab([w.encode("utf-8", "surrogateescape") for w in self.index_to_key], self.counts).save(fvocab)
+        if fvocab is not None and self.counts is None:
+            raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
         self.save(fname, binary=bool(binary))
+        if fvocab is not None:
+            Vocab(encode_words(self.index_to_key), self.counts).save(fvocab)
 
     @classmethod
     def load_word2vec_format(cls, fname: str, fvocab: str | None = None, binary: bool = False,
