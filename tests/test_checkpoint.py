@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import w2vfast
 from w2vfast import KeyedVectors, trainer
-from w2vfast.checkpoint import load_checkpoint
+from w2vfast.checkpoint import Checkpointer, load_checkpoint
 from w2vfast.errors import Interrupted, W2VError
 from w2vfast.safepoint import SafePoint
 from conftest import FAST, neighbours_in_own_cluster, planted_sentences, signal_at_call, write_corpus
@@ -222,6 +222,24 @@ def test_a_vocabulary_edited_into_nonsense_is_damage(saved_run):
     rewrite_member(checkpoint, "vocab_words.npy", npy_bytes(words))
     with pytest.raises(ValueError, match="damaged: the vocabulary has a word with whitespace"):
         load_checkpoint(checkpoint)
+
+
+def test_options_of_the_wrong_kind_are_damage(saved_run):
+    """``"dim": 12.0`` passed the checks and failed in the kernels with a TypeError."""
+    _, checkpoint = saved_run
+    header = json.loads(np.load(checkpoint, allow_pickle=False)["header"].tobytes())
+    header["options"]["dim"] = 12.0
+    rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
+    with pytest.raises(W2VError, match=r"the options are invalid \(--dim must be an integer, not 12.0\)"):
+        w2vfast.train(resume=checkpoint)
+
+
+def test_a_failed_save_says_whether_a_checkpoint_is_kept(tmp_path):
+    keeper = Checkpointer(str(tmp_path / "run.ckpt"), 1.0, None, None, None)
+    failure = W2VError("cannot write it: No space left on device")
+    assert keeper.failed(failure).endswith("the run goes on, and no checkpoint is kept")
+    (tmp_path / "run.ckpt").write_bytes(b"kept")
+    assert keeper.failed(failure).endswith("the run goes on, and the previous checkpoint is kept")
 
 
 class Trap:

@@ -19,6 +19,7 @@ import w2vfast
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.cli import main
 from w2vfast.errors import Interrupted, W2VError
+from w2vfast import interrupt
 from w2vfast.interrupt import stop_at_once, stop_at_safe_point
 from conftest import planted_sentences, write_corpus
 
@@ -188,6 +189,28 @@ def test_a_second_signal_stops_even_inside_numba():
     assert stopped.value.signum == signal.SIGTERM
 
 
+def test_a_stop_deferred_while_numba_compiles_is_the_training_run_s_first(monkeypatch):
+    """Ctrl-C while the kernels compiled (20 s on a first run) was lost once training began: the run
+    finished and wrote its vectors."""
+    monkeypatch.setattr(interrupt, "_RETRY_SECONDS", 30)  # no retry lands while the test runs
+    with stop_at_once():
+        _NUMBA_LIKE["inside_numba"]([signal.SIGINT], 0.05)  # deferred: the main thread was in Numba
+        with stop_at_safe_point() as request:
+            assert request.signum == signal.SIGINT  # the first safe point stops the run
+    assert interrupt._Raiser.deferred is None
+
+
+def test_no_space_for_the_corpus_on_disk_is_an_error_not_a_crash(planted_file, tmp_path, monkeypatch):
+    """The on-disk corpus was a sparse file: on a full disk, writing its memory map killed the process
+    with SIGBUS and no message. Its space is now taken when it grows, where a full disk is an error."""
+    def disk_full(fd, offset, size):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", disk_full)
+    with pytest.raises(W2VError, match="cannot grow the on-disk corpus: No space left on device"):
+        w2vfast.train(planted_file, disk_corpus=str(tmp_path), epochs=1, min_count=1, threads=1)
+
+
 def test_the_same_signal_again_at_once_is_the_first_one_s_echo():
     """``timeout`` sends SIGTERM to the command and then to its process group: the command gets it twice."""
     echoed = []
@@ -352,8 +375,8 @@ def test_full_disk_for_checkpoints_warns_and_keeps_training(cached_kernels, plan
                 "--checkpoint", checkpoint, "--checkpoint-every", "0"),
         cwd=ROOT, capture_output=True, text=True, preexec_fn=limit_file_size(3000))
     assert result.returncode == 0, result.stderr
-    assert result.stderr == (f"warning: cannot write {checkpoint}: File too large; "
-                             "training goes on, and the previous checkpoint is kept\n") * 2
+    assert result.stderr == (f"w2vfast: warning: cannot write {checkpoint}: File too large; "
+                             "the run goes on, and the previous checkpoint is kept\n") * 2
     assert checkpoint.read_bytes() == b"previous checkpoint"
     assert len(w2vfast.KeyedVectors.load(str(output))) == 40
 

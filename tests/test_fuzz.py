@@ -17,6 +17,7 @@ import w2vfast
 from w2vfast import KeyedVectors
 from w2vfast.counting import count_words
 from w2vfast.errors import W2VError
+from w2vfast.sources import HEAD_BYTES, compression_opener
 from w2vfast.vocab import Vocab
 from conftest import feed_in_pieces, tokens_of
 
@@ -69,7 +70,7 @@ def compressed_text(data: bytes):
 def test_corpus_files_read_correctly_or_fail_clearly(tmp_path, data):
     path = tmp_path / "corpus"
     path.write_bytes(data)
-    compressed = data.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
+    compressed = compression_opener(data[:HEAD_BYTES]) is not None
     try:
         counter = count_words([str(path)])
     except W2VError as exc:
@@ -90,7 +91,7 @@ def test_training_on_any_file_trains_its_words_or_fails_clearly(tmp_path, data):
     except W2VError as exc:
         assert any(reason in str(exc) for reason in ("cannot read corpus", "the corpus is empty"))
         return
-    text = compressed_text(data) if data.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")) else data
+    text = compressed_text(data) if compression_opener(data[:HEAD_BYTES]) is not None else data
     words = {w.decode("utf-8", "surrogateescape") for w in text.split()}
     assert set(vectors.index_to_key) == words
     assert np.isfinite(vectors.vectors).all()

@@ -66,7 +66,7 @@ def test_weights_that_cannot_fit_stop_before_training(planted_file, monkeypatch)
     with pytest.raises(W2VError, match=r"training needs about .* \(weights .*, tables .*, thread buffers .*\) "
                                        r"but only .* is available: a larger --min-count, a smaller --max-vocab "
                                        r"or a smaller --dim needs less, or --force tries anyway"):
-        w2vfast.train(planted_file, **FAST)
+        w2vfast.train(planted_file, **{**FAST, "dim": 512, "threads": 1})  # the weights outweigh the buffers
 
 
 def test_impossible_run_is_refused_on_the_command_line(tmp_path):

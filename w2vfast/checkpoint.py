@@ -239,6 +239,11 @@ def load_checkpoint(path: str) -> Checkpoint:
 class Checkpointer:
     """Saves a run to ``path`` when asked, or when ``minutes`` have passed since the last save."""
 
+    def failed(self, error: W2VError) -> str:
+        """The warning for a save that failed while the run goes on, true to what ``path`` holds."""
+        kept = "the previous checkpoint is kept" if os.path.exists(self.path) else "no checkpoint is kept"
+        return f"w2vfast: warning: {error}; the run goes on, and {kept}"
+
     def __init__(self, path: str, minutes: float, corpus: list[str] | None, output: str | None,
                  binary: bool | None, phrases: str | None = None) -> None:
         """``corpus`` is the run's files (``None``: Python sentences), ``output`` the file its

@@ -701,8 +701,7 @@ class _ClusterRun:
         except W2VError as exc:
             if stopping:
                 raise
-            self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
-                              even_if_quiet=True)
+            self.progress.say(keeper.failed(exc), even_if_quiet=True)
 
     def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, done: int,
                  position: tuple[int, int], run: tuple) -> WorkerLost:

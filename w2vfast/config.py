@@ -6,6 +6,8 @@ The command line takes its defaults (and the ones ``--help`` shows) from here, s
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 
 from .errors import W2VError
@@ -20,6 +22,11 @@ PHRASE_SCORINGS = ("default", "npmi")
 PHRASE_MIN_COUNT = 5
 PHRASE_THRESHOLD = {"default": 100.0, "npmi": 0.5}
 PHRASE_DELIMITER = b"_"
+MOST_INT32 = 2**31 - 1  # the kernels index rows and buffers in int32
+MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
+MOST_EPOCHS = 1_000_000  # epochs times the corpus's words count in int64
+FLOAT32_LEAST, FLOAT32_MOST = 1.401298464324817e-45, 3.4028234663852886e38  # the kernels' learning rate
+_INTEGERS = ("dim", "window", "negative", "min_count", "max_vocab", "epochs", "threads", "seed")
 
 
 @dataclasses.dataclass
@@ -51,9 +58,17 @@ class TrainConfig:
             self.min_alpha = self.alpha * MIN_ALPHA_FRACTION
         if self.threads is None:
             self.threads = os.cpu_count() or 1
+        for name in _INTEGERS:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+                raise W2VError(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
         for name in ("dim", "window", "epochs", "threads"):
             if getattr(self, name) <= 0:
                 raise W2VError(f"--{name} must be a positive integer, not {getattr(self, name)}")
+        for name, most in (("dim", MOST_INT32), ("window", MOST_INT32), ("negative", MOST_INT32),
+                           ("epochs", MOST_EPOCHS)):
+            if getattr(self, name) > most:
+                raise W2VError(f"--{name} must be at most {most:,}, not {getattr(self, name):,}")
         if self.min_count < 1:
             raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
         if self.max_vocab is not None and self.max_vocab <= 0:
@@ -62,12 +77,12 @@ class TrainConfig:
             raise W2VError(f"--negative must be 0 or more, not {self.negative}")
         if self.negative == 0 and not self.hs:
             raise W2VError("nothing to train: --negative 0 needs --hs (hierarchical softmax)")
-        if not self.alpha > 0:
-            raise W2VError(f"--alpha must be positive, not {self.alpha}")
+        if not FLOAT32_LEAST <= self.alpha <= FLOAT32_MOST:  # NaN fails too
+            raise W2VError(f"--alpha must be a positive number that float32 holds, not {self.alpha}")
         if not 0 <= self.min_alpha <= self.alpha:
             raise W2VError(f"--min-alpha must lie between 0 and --alpha ({self.alpha}), not {self.min_alpha}")
-        if not self.sample >= 0:
-            raise W2VError(f"--sample must be 0 or more, not {self.sample}")
+        if not 0 <= self.sample < math.inf:
+            raise W2VError(f"--sample must be a finite number, 0 or more, not {self.sample}")
         if not 0 <= self.seed < 2**63:
             raise W2VError(f"--seed must be between 0 and 2**63-1, not {self.seed}")
 

@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit
 
 from .errors import W2VError
+from .io import allocate
 from .memory import TEXT_BYTES_PER_WORD, size_text
 from .sources import plain_text_bytes, read_ahead, read_blocks
 
@@ -525,7 +526,7 @@ def _grown_file(handle, array: np.ndarray, size: int, what: str) -> np.ndarray:
     """``array``, memory-mapped on the file ``handle``, enlarged to ``size`` (or twice its size)."""
     size = max(size, 2 * array.shape[0])
     try:
-        handle.truncate(array.itemsize * size)
+        allocate(handle, array.itemsize * size)
     except OSError as exc:
         raise W2VError(f"cannot grow {what}: {exc.strerror or exc}") from None
     return np.memmap(handle, dtype=array.dtype, mode="r+", shape=(size,))

@@ -44,21 +44,34 @@ class _Raiser:
     until then it asks again every ``_RETRY_SECONDS`` (``_thread.interrupt_main`` calls the handler
     as the signal would). A signal that comes while one waits raises at once."""
 
+    deferred: _Raiser | None = None  # the one waiting to raise, which a training run takes over
+
     def __init__(self) -> None:
         self.waiting = False
         self.retrying = False
         self.timer: threading.Timer | None = None
+        self.signum: int | None = None
 
     def __call__(self, signum: int, frame) -> None:
         retry, self.retrying = self.retrying, False
         if (retry or not self.waiting) and _inside(frame, _UNSAFE_TO_RAISE_IN):
-            self.waiting = True
+            self.waiting, self.signum = True, signum
+            _Raiser.deferred = self
             self.timer = threading.Timer(_RETRY_SECONDS, self._again, (signum,))
             self.timer.daemon = True
             self.timer.start()
             return
         self.close()
         raise Interrupted(signum)
+
+    @classmethod
+    def take_deferred(cls) -> int | None:
+        """The signal a raiser still waits to raise, which the caller now handles instead; else None."""
+        raiser, cls.deferred = cls.deferred, None
+        if raiser is None or raiser.timer is None:
+            return None
+        raiser.close()
+        return raiser.signum
 
     def _again(self, signum: int) -> None:
         if self.timer is not None:
@@ -70,6 +83,8 @@ class _Raiser:
         timer, self.timer = self.timer, None
         if timer is not None:
             timer.cancel()
+        if _Raiser.deferred is self:
+            _Raiser.deferred = None
 
 
 def _inside(frame, packages: tuple[str, ...]) -> bool:
@@ -109,9 +124,12 @@ def stop_at_once() -> contextlib.AbstractContextManager[None]:
 @contextlib.contextmanager
 def stop_at_safe_point() -> Iterator[StopRequest]:
     """Record the first stop signal in the yielded request; a second one stops at once (but the same
-    signal within ``_ECHO_SECONDS``)."""
+    signal within ``_ECHO_SECONDS``). A stop that came while Numba compiled the kernels, before,
+    is the first: the run stops at its first safe point."""
     request = StopRequest()
     raiser = _Raiser()
+    request.signum = _Raiser.take_deferred()
+    request.at = time.monotonic()
 
     def record(signum, frame):
         if request.signum is None:

@@ -44,6 +44,8 @@ def check_writable(path: str) -> str:
     except OSError as exc:  # not there yet, or a dangling link, is written; a loop of links cannot be
         if exc.errno == errno.ELOOP:
             raise W2VError(f"cannot write {path}: {exc.strerror}") from None
+    if path.endswith(os.sep):
+        raise W2VError(f"cannot write {path}: it names a directory")
     path = os.path.realpath(path)
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -53,6 +55,46 @@ def check_writable(path: str) -> str:
     if os.path.isdir(path):
         raise W2VError(f"cannot write {path}: it is a directory")
     return directory
+
+
+def allocate(handle, size: int) -> None:
+    """Give the open file ``handle`` ``size`` bytes of disk now. One only truncated to that size is
+    sparse, and when the disk then fills, writing a page of its memory map kills the process (SIGBUS)
+    instead of raising an error."""
+    if hasattr(os, "posix_fallocate") and size > 0:
+        os.posix_fallocate(handle.fileno(), 0, size)
+    else:  # macOS has no way to take it up front
+        handle.truncate(size)
+
+
+def check_apart(outputs: dict[str, str | None], corpus: list[str] | None) -> None:
+    """Refuse an output (``{flag: path}``) that names a corpus file or another output, through links
+    too: the corpus would be lost, or one output overwrite the other (vectors written over the
+    checkpoint leave no run to resume)."""
+    owners = {}
+    for source in corpus or ():
+        try:
+            inside = [os.path.join(source, name) for name in os.listdir(source)] if os.path.isdir(source) else [source]
+        except OSError:  # an unreadable directory, which reading the corpus reports
+            inside = []
+        owners.update((_identity(path), "a corpus file") for path in inside if path != "-")
+    for flag, path in outputs.items():
+        if path is None or path == "-":
+            continue
+        owner = owners.setdefault(_identity(path), flag)
+        if owner == "a corpus file":
+            raise W2VError(f"{flag} {path} is a corpus file: the run would overwrite it")
+        if owner != flag:
+            raise W2VError(f"{flag} {path} is also {owner}: one would overwrite the other")
+
+
+def _identity(path: str) -> tuple:
+    """The file ``path`` leads to: its device and inode if it exists, else its resolved path."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("file", info.st_dev, info.st_ino)
 
 
 # A temporary untouched this long, whose writer's process is gone, was abandoned (SIGKILL, power

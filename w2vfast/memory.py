@@ -13,6 +13,7 @@ from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .errors import W2VError
 from .kernels import padded_width
 from .sharing import MAX_HOT_ROWS
+from .vocab import MAX_CODE_LENGTH
 
 # Plain text holds at most about one word per 5 bytes (wiki17m.txt: one per 5.9), so the corpus
 # reader's first guess at the words in a file rarely has to grow; each word is an int32.
@@ -104,7 +105,8 @@ def training_bytes(vocab_size: int, config: TrainConfig) -> dict[str, int]:
     matrices = 1 + (config.negative > 0) + config.hs
     per_word = VOCAB_BYTES_PER_WORD + (HUFFMAN_BYTES_PER_WORD if config.hs else 0)
     width = padded_width(config.dim)  # the kernels' rows are padded to whole vectors
-    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * 2 * config.window * width)
+    outputs = max(config.negative + 1, MAX_CODE_LENGTH if config.hs else 0)  # a window's output rows
+    per_thread = 4 * (MAX_SENTENCE_WORDS + 2 * config.window * (2 * width + outputs) + 2 * outputs)
     if config.threads > 1:  # each thread's copies of the hot rows, and their values as last merged
         per_thread += 4 * 2 * matrices * MAX_HOT_ROWS * width
     return {"weights": 4 * matrices * vocab_size * width, "tables": per_word * vocab_size,

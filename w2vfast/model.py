@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checkpoint import finished_header, load_checkpoint, write_checkpoint
-from .config import TrainConfig
+from .config import MOST_WORDS, TrainConfig
 from .continued import carry_rows, merge_vocab
 from .corpus import WHITESPACE_CHARACTERS, count_corpus, encode, line_pieces, vocab_ids
 from .counting import WordCounter
@@ -43,7 +43,6 @@ from .vectors import KeyedVectors
 from .vocab import Vocab
 
 MAX_WORDS_IN_BATCH = 10_000  # gensim's batch_words
-MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2  # what a trim_rule returns, as in gensim.utils
 # gensim's parameters that w2vfast does not implement: the one value it takes (gensim's default), and why.
 UNSUPPORTED = {

@@ -47,7 +47,7 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
 from .errors import W2VError, unreadable
-from .io import atomic_write, check_writable, is_special
+from .io import allocate, atomic_write, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks, standard_input
@@ -508,7 +508,7 @@ def _scratch_bytes(n: int, disk_dir: str | None) -> np.ndarray:
         return np.zeros(n, dtype=np.uint8)
     try:
         backing = tempfile.TemporaryFile(dir=disk_dir, prefix="w2vfast-phrases-")
-        backing.truncate(n)
+        allocate(backing, n)
     except OSError as exc:
         raise W2VError(f"cannot keep the phrase marks in {disk_dir}: {exc.strerror or exc}") from None
     return np.memmap(backing, dtype=np.uint8, mode="r+", shape=(n,))

@@ -44,8 +44,7 @@ class SafePoint:
             except W2VError as exc:
                 if stopping:
                     raise
-                self.progress.say(f"warning: {exc}; training goes on, and the previous checkpoint is kept",
-                                  even_if_quiet=True)
+                self.progress.say(self.keeper.failed(exc), even_if_quiet=True)
         if stopping:
             self._stop()
         if epoch_end and self.on_epoch_end is not None:

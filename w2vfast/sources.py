@@ -14,6 +14,7 @@ import io
 import lzma
 import os
 import queue
+import re
 import sys
 import threading
 import zlib
@@ -22,7 +23,11 @@ from typing import BinaryIO, Iterator
 from .errors import W2VError, unreadable
 
 BLOCK_BYTES = 1 << 24
-_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+# How each compressed format starts: bzip2's "BZh" is text too, so its level and first block's (or
+# its end's) magic number are part of it.
+_MAGIC = ((re.compile(b"\x1f\x8b"), gzip.open), (re.compile(b"BZh[1-9](1AY&SY|\x17rE8P\x90)"), bz2.open),
+          (re.compile(b"\xfd7zXZ\x00"), lzma.open))
+HEAD_BYTES = 10  # as many as the longest of them
 # What a cut or garbled compressed stream raises besides OSError (which bz2 and gzip headers raise).
 DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
@@ -67,7 +72,7 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
         raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
     try:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
-        opener = compression_opener(peekable.peek(6)[:6])
+        opener = compression_opener(peekable.peek(HEAD_BYTES)[:HEAD_BYTES])
         yield peekable if opener is None else opener(peekable, "rb")
     except (OSError, *DECOMPRESSION_ERRORS) as exc:
         raise W2VError(f"cannot read corpus {path}: {exc}") from None
@@ -78,7 +83,7 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
 
 def compression_opener(head: bytes):
     """``gzip.open``, ``bz2.open`` or ``lzma.open`` for a file whose first bytes are ``head``, else ``None``."""
-    return next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
+    return next((opener for magic, opener in _MAGIC if magic.match(head)), None)
 
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES,
@@ -150,6 +155,6 @@ def is_compressed(path: str) -> bool:
     """Only for regular files: probing a FIFO would consume what the reader needs."""
     try:
         with open(path, "rb") as probe:
-            return compression_opener(probe.read(6)) is not None
+            return compression_opener(probe.read(HEAD_BYTES)) is not None
     except OSError as exc:
         raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None

@@ -23,7 +23,7 @@ from .config import CHECKPOINT_MINUTES, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError
 from .interrupt import stop_at_safe_point
-from .io import check_writable
+from .io import check_apart, check_writable
 from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -104,6 +104,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
         phrases = saved.header.get("phrases") if phrases is None else phrases
+    check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus))
     if client is not None:
         from .cluster import train_on_cluster
 
@@ -211,8 +212,11 @@ def compile_timer(stats: TrainStats) -> Iterator[None]:
 def new_trainer(vocab: Vocab, config: TrainConfig, corpus_words: int, force: bool = False,
                 report_loss: bool = False) -> Trainer:
     """A trainer for ``config.epochs`` epochs over ``corpus_words`` words, once sure it fits in memory."""
-    ensure_fits("training", training_bytes(len(vocab), config),
-                "a larger --min-count, a smaller --max-vocab or a smaller --dim needs less", force)
+    needed = training_bytes(len(vocab), config)
+    remedy = ("a larger --min-count, a smaller --max-vocab or a smaller --dim needs less"
+              if needed["thread buffers"] < needed["weights"] else
+              "a smaller --window, --negative, --dim or --threads needs less")
+    ensure_fits("training", needed, remedy, force)
     return Trainer(vocab, config, config.epochs * corpus_words, report_loss)
 
 

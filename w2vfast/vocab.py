@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .config import MOST_WORDS
 from .errors import W2VError, unreadable
 from .io import atomic_write
 
@@ -71,6 +72,9 @@ class Vocab:
             seen.add(parts[0])
             words.append(parts[0])
             counts.append(int(parts[1]))
+        if sum(counts) > MOST_WORDS:
+            raise W2VError(f"{path}: the counts add up to {sum(counts):,}, more than the {MOST_WORDS:,} words "
+                           "a corpus may have")
         return cls.from_counts(words, np.array(counts, dtype=np.int64), min_count, max_vocab)
 
 

@@ -20,7 +20,7 @@ from numba import njit
 from .counting import WHITESPACE
 from .errors import DamagedFile, InvalidArgument, unreadable
 from .io import atomic_write
-from .sources import DECOMPRESSION_ERRORS, compression_opener
+from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener
 
 _HEADER_BYTES = 1024
 _MOST_DIMENSIONS = 1 << 31
@@ -185,13 +185,13 @@ def _map_file(path: str) -> np.ndarray:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe (<(zcat v.bin.gz), /dev/stdin): read it whole
             with open(path, "rb") as stream:
                 raw = stream.read()
-            opener = compression_opener(raw[:6])
+            opener = compression_opener(raw[:HEAD_BYTES])
             data = np.frombuffer(raw if opener is None else opener(io.BytesIO(raw)).read(), dtype=np.uint8)
         elif os.path.getsize(path) == 0:
             raise DamagedFile(f"{path}: the file is empty")
         else:
             with open(path, "rb") as probe:
-                opener = compression_opener(probe.read(6))
+                opener = compression_opener(probe.read(HEAD_BYTES))
             if opener is None:
                 return np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
             with opener(path, "rb") as stream:
