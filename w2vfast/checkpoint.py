@@ -239,11 +239,6 @@ def load_checkpoint(path: str) -> Checkpoint:
 class Checkpointer:
     """Saves a run to ``path`` when asked, or when ``minutes`` have passed since the last save."""
 
-    def failed(self, error: W2VError) -> str:
-        """The warning for a save that failed while the run goes on, true to what ``path`` holds."""
-        kept = "the previous checkpoint is kept" if os.path.exists(self.path) else "no checkpoint is kept"
-        return f"w2vfast: warning: {error}; the run goes on, and {kept}"
-
     def __init__(self, path: str, minutes: float, corpus: list[str] | None, output: str | None,
                  binary: bool | None, phrases: str | None = None) -> None:
         """``corpus`` is the run's files (``None``: Python sentences), ``output`` the file its
@@ -259,6 +254,11 @@ class Checkpointer:
         self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output,
                     "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
+
+    def failed(self, error: W2VError) -> str:
+        """The warning for a save that failed while the run goes on, true to what ``path`` holds."""
+        kept = "the previous checkpoint is kept" if os.path.exists(self.path) else "no checkpoint is kept"
+        return f"w2vfast: warning: {error}; the run goes on, and {kept}"
 
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.interval
