@@ -103,6 +103,7 @@ BAD_TRAINING = [
     (["{corpus}", "--checkpoint", "{missing_dir}/run.ckpt"], "output directory does not exist: {missing_dir}"),
     (["{corpus}", "--checkpoint", "{tmp}/run.ckpt", "--checkpoint-every", "-1"],
      "--checkpoint-every must be 0 or more minutes, not -1.0"),
+    (["{corpus}", "--checkpoint-every", "nan"], "--checkpoint-every must be 0 or more minutes, not nan"),
     (["{corpus}", "--read-vocab", "{missing_dir}/vocab.txt"],
      "cannot read vocabulary {missing_dir}/vocab.txt: No such file or directory"),
     (["{corpus}", "--read-vocab", "{broken_vocab}"], "{broken_vocab}:2: expected 'word count', got b'broken'"),

@@ -236,6 +236,12 @@ def load_checkpoint(path: str) -> Checkpoint:
     return Checkpoint(path, header, Vocab(words, counts))
 
 
+def check_interval(minutes: float) -> None:
+    """Refuse an interval between checkpoints that is not a number of minutes, 0 or more."""
+    if not minutes >= 0:  # NaN fails too
+        raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
+
+
 class Checkpointer:
     """Saves a run to ``path`` when asked, or when ``minutes`` have passed since the last save."""
 
@@ -244,8 +250,7 @@ class Checkpointer:
         """``corpus`` is the run's files (``None``: Python sentences), ``output`` the file its
         vectors go to in the format ``binary`` says (``None``: none) and ``phrases`` its phrase
         table, kept for resuming from anywhere."""
-        if not minutes >= 0:
-            raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
+        check_interval(minutes)
         check_writable(path)
         self.path = path
         self.interval = 60.0 * minutes

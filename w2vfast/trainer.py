@@ -18,7 +18,7 @@ import numpy as np
 from numba.core import event as numba_event
 
 from . import kernels
-from .checkpoint import Checkpoint, Checkpointer, load_checkpoint, resumed_output
+from .checkpoint import Checkpoint, Checkpointer, check_interval, load_checkpoint, resumed_output
 from .config import CHECKPOINT_MINUTES, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError
@@ -105,6 +105,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
         phrases = saved.header.get("phrases") if phrases is None else phrases
     check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus))
+    if checkpoint_every is not None:  # checked without --checkpoint too: a typo is not silently ignored
+        check_interval(checkpoint_every)
     if client is not None:
         from .cluster import train_on_cluster
 
