@@ -27,7 +27,7 @@ import numpy as np
 
 from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import EncodedCorpus
-from .counting import WHITESPACE
+from .counting import holds_whitespace
 from .errors import DamagedFile, W2VError, unreadable
 from .io import atomic_write, check_writable
 from .vocab import Vocab
@@ -226,7 +226,7 @@ def load_checkpoint(path: str) -> Checkpoint:
         if (lengths < 1).any():
             raise _Damaged("the vocabulary has an empty word")
         pool = _read_array(archive, "vocab_words", np.uint8, (int(lengths.sum()),)).tobytes()
-        if np.isin(np.frombuffer(pool, dtype=np.uint8), np.frombuffer(WHITESPACE, dtype=np.uint8)).any():
+        if holds_whitespace(pool):
             raise _Damaged("the vocabulary has a word with whitespace")
         counts = _read_array(archive, "vocab_counts", np.int64, (size,))
         if (counts < 1).any():

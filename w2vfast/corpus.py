@@ -26,8 +26,7 @@ from .sources import corpus_files, plain_text_bytes
 from .vocab import Vocab
 
 _BLOCK_TOKENS = 1 << 19  # Python sentences are joined into blocks of about this many tokens (a few MB)
-# a Python token holding one of these would not read back whole
-WHITESPACE_CHARACTERS = frozenset(WHITESPACE.decode())
+_WHITESPACE = frozenset(WHITESPACE.decode())
 
 
 @dataclass
@@ -206,12 +205,17 @@ def _sentence_bytes(sentence, number: int) -> bytes:
     return b" ".join(parts)
 
 
+def is_word(token: str) -> bool:
+    """Whether ``token`` reads back whole from text: it is not empty and holds no whitespace."""
+    return bool(token) and _WHITESPACE.isdisjoint(token)
+
+
 def _token_not_a_word(block: list, before: int) -> InvalidArgument:
     """The error for the first token of ``block`` that is empty or holds whitespace."""
     for number, sentence in enumerate(block, before + 1):
         for token in sentence:
             text = token if isinstance(token, str) else bytes(token).decode("utf-8", "surrogateescape")
-            if not text or not WHITESPACE_CHARACTERS.isdisjoint(text):
+            if not is_word(text):
                 return InvalidArgument(f"sentence {number} holds the token {text!r:.60}, which is empty or holds "
                                        "whitespace: a word cannot (join its parts with '_', say)")
     return InvalidArgument(f"sentences {before + 1} to {before + len(block)} did not read back as the tokens given")

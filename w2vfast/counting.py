@@ -40,6 +40,7 @@ from .sources import plain_text_bytes, read_ahead, read_blocks
 
 SENTENCE_END = -1
 WHITESPACE = b" \t\n\v\f\r"  # what separates words: the bytes ``_is_space`` takes, for Python code that cuts text
+WHITESPACE_BYTES = np.frombuffer(WHITESPACE, dtype=np.uint8)
 DROPPED = -2  # a token whose word cannot be in the vocabulary (see the module's docstring)
 FIRST_REFERENCE = -3  # ids from here down name a pruned word's hash: -3 - its index in the list
 _FNV_OFFSET = np.uint64(14695981039346656037)
@@ -530,6 +531,11 @@ def _grown_file(handle, array: np.ndarray, size: int, what: str) -> np.ndarray:
     except OSError as exc:
         raise W2VError(f"cannot grow {what}: {exc.strerror or exc}") from None
     return np.memmap(handle, dtype=array.dtype, mode="r+", shape=(size,))
+
+
+def holds_whitespace(text: bytes) -> bool:
+    """Whether ``text`` has a byte that separates words: a word that holds one does not read back whole."""
+    return bool(np.isin(np.frombuffer(text, dtype=np.uint8), WHITESPACE_BYTES).any())
 
 
 def in_background(function, *args):

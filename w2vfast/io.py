@@ -88,6 +88,11 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None) -> Non
             raise W2VError(f"{flag} {path} is also {owner}: one would overwrite the other")
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether writing ``a`` would write ``b``: the same file through links, or the same path to be."""
+    return _identity(a) == _identity(b)
+
+
 def _identity(path: str) -> tuple:
     """The file ``path`` leads to: its device and inode if it exists, else its resolved path."""
     try:

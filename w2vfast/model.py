@@ -35,7 +35,7 @@ import numpy as np
 from .checkpoint import finished_header, load_checkpoint, write_checkpoint
 from .config import MOST_WORDS, TrainConfig
 from .continued import carry_rows, merge_vocab
-from .corpus import WHITESPACE_CHARACTERS, count_corpus, encode, line_pieces, vocab_ids
+from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
 from .errors import InvalidArgument, W2VError, WrongType, check_defaults
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
@@ -536,7 +536,7 @@ def _word_bytes(word) -> bytes:
     """A word of ``word_freq`` as bytes, refused as the sentences' tokens are if a file could not hold it."""
     if not isinstance(word, str):
         raise WrongType(f"a word must be a str, not a {type(word).__name__} ({word!r:.40})")
-    if not word or not WHITESPACE_CHARACTERS.isdisjoint(word):
+    if not is_word(word):
         raise InvalidArgument(f"word_freq holds the word {word!r:.60}, which is empty or holds whitespace: "
                               "a word cannot (join its parts with '_', say)")
     try:

@@ -47,7 +47,7 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
 from .errors import W2VError, unreadable
-from .io import allocate, atomic_write, check_writable, is_special
+from .io import allocate, atomic_write, check_writable, is_special, same_file
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks, standard_input
@@ -229,16 +229,9 @@ def _check_table_path(table: str, output: str, files: list[str]) -> None:
             raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
         return
     for other in (output, *files):
-        if (other != "-" and os.path.realpath(other) == os.path.realpath(table)) or _same_file(other, table):
+        if other != "-" and same_file(other, table):
             what = "the output (-o)" if other == output else "a corpus file"
             raise W2VError(f"--save-phrases {table} is {what}: the table would overwrite it")
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return a != "-" and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _load_kernels() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .counting import WHITESPACE
+from .counting import WHITESPACE_BYTES, holds_whitespace
 from .errors import DamagedFile, InvalidArgument, unreadable
 from .io import atomic_write
 from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener
@@ -36,8 +36,6 @@ _OK, _ENDS, _TRUNCATED, _WORD_HAS_NEWLINE, _TOO_FEW, _TOO_MANY = range(6)
 # holds exactly (10**0 .. 10**22): one correctly rounded product or quotient (Clinger).
 _EXACT_POWERS = 10.0 ** np.arange(23)
 _MANTISSA_LIMIT = 2 ** 53 // 10
-_WHITESPACE = frozenset(WHITESPACE)
-_WHITESPACE_BYTES = np.frombuffer(WHITESPACE, dtype=np.uint8)
 _PRINTABLE = frozenset(range(32, 127)) | frozenset(b"\t\r")
 _TEXT_BYTES = frozenset(b"0123456789+-.eE \t\r" + b"nafityNAFITY")
 
@@ -92,8 +90,8 @@ def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: boo
     """Write the format (``binary`` float32 rows, else ``%.6f`` text) atomically; a row that is not
     finite is refused, as reading refuses it."""
     encoded = encode_words(words)
-    if not np.isfinite(vectors).all():
-        row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+    row = _first_not_finite(vectors)
+    if row is not None:
         raise InvalidArgument(f"the vector of {words[row]!r:.60} cannot be written: it holds NaN or infinity")
     with atomic_write(path) as out:
         out.write(b"%d %d\n" % vectors.shape)
@@ -112,9 +110,8 @@ def encode_words(words: list[str]) -> list[bytes]:
         encoded = [word.encode("utf-8", "surrogateescape") for word in words]
     except UnicodeEncodeError as exc:
         raise InvalidArgument(f"the word {exc.object!r:.60} cannot be written: it holds a lone surrogate") from None
-    joined = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    if (encoded and min(map(len, encoded)) == 0) or np.isin(joined, _WHITESPACE_BYTES).any():
-        bad = next(word for word in encoded if not word or not _WHITESPACE.isdisjoint(word))
+    if (encoded and min(map(len, encoded)) == 0) or holds_whitespace(b"".join(encoded)):
+        bad = next(word for word in encoded if not word or holds_whitespace(word))
         raise InvalidArgument(f"the word {bad.decode('utf-8', 'surrogateescape')!r:.60} cannot be written: the "
                               "word2vec format has no empty words and none with whitespace (join parts with '_', say)")
     return encoded
@@ -282,13 +279,20 @@ def _check_finite(vectors: np.ndarray, data: np.ndarray, starts: np.ndarray, end
                   binary: bool) -> None:
     """Refuse NaN and infinity (or, in text, a number beyond float32's range): every cosine with such a
     row is NaN, so the word would drop out of every answer without a word said."""
-    if np.isfinite(vectors).all():
+    row = _first_not_finite(vectors)
+    if row is None:
         return
-    row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
     where = f"{path}: byte {starts[row]}" if binary else f"{path}:{_line_number(data, int(starts[row]))}"
     word = data[starts[row]:ends[row]].tobytes().decode("utf-8", "replace")
     beyond = "" if binary else " or beyond float32's range"
     raise DamagedFile(f"{where}: the vector of {word!r:.60} holds a value that is not finite (NaN or infinity{beyond})")
+
+
+def _first_not_finite(vectors: np.ndarray) -> int | None:
+    """The first row that holds NaN or infinity, if one does."""
+    if np.isfinite(vectors).all():
+        return None
+    return int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
 
 
 def _is_float(text: bytes) -> bool:
@@ -300,7 +304,7 @@ def _is_float(text: bytes) -> bool:
 
 
 def _check_nothing_follows(data: np.ndarray, pos: int, path: str, binary: bool, n_words: int) -> None:
-    extra = np.flatnonzero(np.isin(data[pos:], list(b" \t\r\n\x0b\x0c"), invert=True))
+    extra = np.flatnonzero(np.isin(data[pos:], WHITESPACE_BYTES, invert=True))
     if len(extra):
         where = f"{path}: byte {pos + extra[0]}" if binary else f"{path}:{_line_number(data, pos + extra[0])}"
         raise DamagedFile(f"{where}: the header says {n_words} words but more data follows")
