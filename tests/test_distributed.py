@@ -347,6 +347,20 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
         assert time.monotonic() - began < 10
 
 
+def test_a_scheduler_slow_to_answer_is_said_to_be_waited_for(monkeypatch, capsys):
+    """Dask tries a refused connection again until its timeout: a mistyped port is not a silent minute."""
+    monkeypatch.setattr(cluster, "START_SECONDS", 1.0)
+    monkeypatch.setattr(cluster, "CONNECT_NOTICE_SECONDS", 0.2)
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        address = f"tcp://127.0.0.1:{closed.getsockname()[1]}"
+    for quiet in (False, True):
+        with pytest.raises(W2VError, match=f"^cannot reach the Dask scheduler at {address}: "):
+            with cluster.connect(address, quiet=quiet):
+                pass
+        said = capsys.readouterr().err.splitlines()
+        assert said == ([] if quiet else [f"waiting for the Dask scheduler at {address} to answer (up to 1 s)"])
+
+
 def test_a_lost_scheduler_is_named_rather_than_the_worker_it_seems_to_take():
     run = cluster._ClusterRun.__new__(cluster._ClusterRun)  # the state _lost looks at, without a cluster
     run.client = type("Client", (), {"status": "running"})()

@@ -202,7 +202,7 @@ def _run_training(corpus: list[str] | None, options: dict):
             return train(corpus, **given)
         from .cluster import connect
 
-        with connect(dask) as client:
+        with connect(dask, quiet=given.get("quiet", False)) as client:
             return train(corpus, client=client, **given)
     except (Interrupted, OutputFailed, WorkerLost) as stopped:
         if stopped.checkpoint is not None:

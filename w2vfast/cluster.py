@@ -30,6 +30,7 @@ import math
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import zlib
@@ -60,6 +61,7 @@ READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this i
 ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
 CLOSE_SECONDS = 30.0
 CONNECT_MARGIN_SECONDS = 10.0  # past START_SECONDS, for a scheduler that accepts and never answers
+CONNECT_NOTICE_SECONDS = 3.0  # a connection slower than this is said on stderr, so a wrong address is no silent minute
 # A local cluster's dashboard listens on a port no one is told of, so the statistical profiler of its
 # workers and the system monitors of its servers, which feed the dashboard, only take CPU from training:
 # without them a 2-worker run's event loops took half the CPU, and it trained 3-5% faster. Each server's
@@ -83,11 +85,12 @@ class ClusterStats(TrainStats):
 
 
 @contextlib.contextmanager
-def connect(address: str) -> Iterator:
+def connect(address: str, quiet: bool = False) -> Iterator:
     """A ``distributed.Client`` of the scheduler at ``address`` (``tcp://host:8786``), or of the one a
     scheduler file names (``dask scheduler --scheduler-file FILE`` writes it, as do dask-mpi and
     batch jobs on SLURM or PBS), or for ``local:N`` of a ``LocalCluster`` of N one-thread worker
-    processes started here and shut down on leaving, however it is left."""
+    processes started here and shut down on leaving, however it is left. Unless ``quiet``, a scheduler
+    that has not answered within ``CONNECT_NOTICE_SECONDS`` is said to be waited for, on stderr."""
     local = re.fullmatch(r"local:(.*)", address)
     if local is None:
         distributed = _distributed()
@@ -97,7 +100,7 @@ def connect(address: str) -> Iterator:
             raise W2VError(f"no Dask scheduler file at {address}")
         with _dask_logs_silenced():  # also while the client closes, which logs a lost scheduler
             try:
-                client = _joined(distributed, address)
+                client = _joined(distributed, address, quiet)
             except (OSError, ValueError, TypeError, ImportError) as exc:  # TLS or UCX without their settings
                 raise W2VError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
             except MemoryError:  # what Dask's reader meets in bytes that are not its protocol
@@ -143,10 +146,11 @@ def _dask_logs_silenced() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _joined(distributed, address: str):
+def _joined(distributed, address: str, quiet: bool):
     """A client of the scheduler at ``address``. Dask's timeout covers connecting, not a server that
     accepts and never answers (it waited for good), so the client is made in a thread of its own,
-    which is given up on ``START_SECONDS`` and a margin later."""
+    which is given up on ``START_SECONDS`` and a margin later. Dask tries again and again while nothing
+    listens at the address, as a batch job needs when its scheduler starts at the same time."""
     made: list = []
 
     def make() -> None:
@@ -158,7 +162,11 @@ def _joined(distributed, address: str):
     maker = threading.Thread(target=make, name="w2vfast-connect", daemon=True)
     maker.start()
     waited = START_SECONDS + CONNECT_MARGIN_SECONDS
-    maker.join(waited)
+    maker.join(CONNECT_NOTICE_SECONDS)
+    if not made and not quiet:
+        print(f"waiting for the Dask scheduler at {address} to answer (up to {START_SECONDS:.0f} s)", file=sys.stderr,
+              flush=True)
+    maker.join(waited - CONNECT_NOTICE_SECONDS)
     if not made:
         raise W2VError(f"cannot reach the Dask scheduler at {address}: no answer within {waited:.0f} s")
     if isinstance(made[0], BaseException):
