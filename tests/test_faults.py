@@ -431,6 +431,16 @@ def test_unwritable_directory_is_refused_before_training(planted_file, tmp_path)
     assert result.stderr == f"w2vfast: error: cannot write in {locked}: permission denied\n"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
+def test_a_directory_where_no_file_can_be_made_is_refused_before_training(planted_file):
+    """Root may write /proc by its permissions, but no file can be made there: tried, not taken on trust."""
+    result = subprocess.run(command("train", planted_file, "-o", "/proc/v.bin"), cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 1
+    assert result.stderr in ("w2vfast: error: cannot write /proc/v.bin: no file can be made in /proc "
+                             "(No such file or directory)\n", "w2vfast: error: cannot write in /proc: permission denied\n")
+
+
 PRINTER = """
 import click
 from w2vfast.cli import friendly_errors

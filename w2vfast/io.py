@@ -54,7 +54,19 @@ def check_writable(path: str) -> str:
         raise W2VError(f"cannot write in {directory}: permission denied")
     if os.path.isdir(path):
         raise W2VError(f"cannot write {path}: it is a directory")
+    _probe(directory, path)
     return directory
+
+
+def _probe(directory: str, path: str) -> None:
+    """Make and remove a file in ``directory``: what ``os.access`` says does not hold for root on a
+    read-only or immutable directory, or in ``/proc``."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
+    except OSError as exc:
+        raise W2VError(f"cannot write {path}: no file can be made in {directory} ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def allocate(handle, size: int) -> None:
