@@ -205,8 +205,36 @@ def test_another_format_version_is_a_clear_error(saved_run):
     header = json.loads(np.load(checkpoint, allow_pickle=False)["header"].tobytes())
     header["version"] = 2
     rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
-    with pytest.raises(W2VError, match="is a version 2 checkpoint; this w2vfast reads version 1"):
+    with pytest.raises(W2VError, match=f"^{checkpoint} is a version 2 checkpoint; this w2vfast reads version 1$"):
         load_checkpoint(checkpoint)
+    header["version"] = "1"  # was "a version 1 checkpoint; this w2vfast reads version 1"
+    rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
+    with pytest.raises(W2VError, match="or it is damaged: its version is not a number$"):
+        load_checkpoint(checkpoint)
+
+
+def test_weights_that_are_not_finite_are_damage(saved_run):
+    """A NaN in the weights trained a whole epoch, then blamed --alpha for diverging."""
+    _, checkpoint = saved_run
+    syn0 = np.load(checkpoint, allow_pickle=False)["syn0"].copy()
+    syn0[3, 1] = np.nan
+    rewrite_member(checkpoint, "syn0.npy", npy_bytes(syn0))
+    with pytest.raises(W2VError, match="or it is damaged: syn0 holds NaN or infinity$"):
+        w2vfast.train(resume=checkpoint)
+
+
+def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_reference, tmp_path):
+    """The first command run again, where --resume was meant, replaced the checkpoint and lost its epochs."""
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    stop_once(corpus, checkpoint, 25, **EXACT)
+    kept = open(checkpoint, "rb").read()
+    with pytest.raises(W2VError, match=rf"^--checkpoint {checkpoint} keeps a run stopped in epoch 2 of 3: go on "
+                                       rf"with it \(w2vfast train --resume {checkpoint}\), or remove the file"):
+        w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)
+    assert open(checkpoint, "rb").read() == kept
+    w2vfast.train(corpus, checkpoint=checkpoint, resume=checkpoint, **EXACT)
+    w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)  # a finished run's may be replaced
 
 
 def test_a_vocabulary_edited_into_nonsense_is_damage(saved_run):
@@ -232,6 +260,37 @@ def test_options_of_the_wrong_kind_are_damage(saved_run):
     rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
     with pytest.raises(W2VError, match=r"the options are invalid \(--dim must be an integer, not 12.0\)"):
         w2vfast.train(resume=checkpoint)
+    header["options"]["dim"] = 12
+    header["options"]["hs"] = "false"  # a string, which was true to Python, and failed in the memory estimate
+    rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
+    with pytest.raises(W2VError, match=r"the options are invalid \(--hs must be True or False, not 'false'\)"):
+        w2vfast.train(resume=checkpoint)
+
+
+@pytest.mark.parametrize("every, kept", [(0.0, True), (30.0, False)])
+def test_a_save_that_fails_at_a_stop_still_says_the_stop(corpus_and_reference, tmp_path, monkeypatch, every, kept):
+    """It ended as an error (exit 1) that neither named the signal nor said the checkpoint before was whole."""
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    real_save, calls, stop_at = Checkpointer.save, [], 5 if kept else 1
+
+    def save_failing_at_the_stop(keeper, *args):
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise W2VError(f"cannot write {checkpoint}: File too large")
+        real_save(keeper, *args)
+
+    monkeypatch.setattr(Checkpointer, "save", save_failing_at_the_stop)
+    signal_at_call(monkeypatch, stop_at)
+    with pytest.raises(Interrupted) as stopped:
+        w2vfast.train(corpus, checkpoint=checkpoint, checkpoint_every=every, **EXACT)
+    failure = f"stopped by SIGINT, but the run could not be saved (cannot write {checkpoint}: File too large)"
+    if kept:
+        assert str(stopped.value) == f"{failure}; {checkpoint} keeps it as of its last save"
+        assert load_checkpoint(checkpoint).header["sentence"] > 0
+    else:
+        assert str(stopped.value) == failure and not os.path.exists(checkpoint)
+    assert stopped.value.exit_status == 130
 
 
 def test_a_failed_save_says_whether_a_checkpoint_is_kept(tmp_path):

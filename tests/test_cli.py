@@ -88,6 +88,14 @@ BAD_TRAINING = [
     (["{corpus}", "-o", "{tmp}/v.bin", "--save-vocab", "{tmp}/v.bin"],
      "--save-vocab {tmp}/v.bin is also -o: one would overwrite the other"),
     (["{corpus}", "-o", "{tmp}/new/"], "cannot write {tmp}/new/: it names a directory"),
+    (["{corpus}", "-o", "{twice_vocab}", "--phrases", "{twice_vocab}"],
+     "-o {twice_vocab} is the --phrases table: the run would overwrite it"),
+    (["{corpus}", "--save-vocab", "{broken_vocab}", "--read-vocab", "{broken_vocab}"],
+     "--save-vocab {broken_vocab} is the --read-vocab file: the run would overwrite it"),
+    (["{corpus}", "--checkpoint", "{one_word}", "--init", "{one_word}"],
+     "--checkpoint {one_word} is the --init file: the run would overwrite it"),
+    (["{one_word}", "--hs", "--save-vocab", "{tmp}/vocab.txt"],  # a refused run writes no vocabulary either
+     "hierarchical softmax needs at least 2 words in the vocabulary"),
     (["{corpus}", "--read-vocab", "{huge_vocab}"], "{huge_vocab}: the counts add up to 10,000,000,000,000,000,000,"
                                                    "005, more than the 4,611,686,018,427,387,904 words a corpus "
                                                    "may have"),

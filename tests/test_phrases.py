@@ -231,8 +231,11 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     (["--threads", "99999999999999999999"], "--threads must lie between 1 and 1024"),
     (["-o", "LOOP"], "Too many levels of symbolic links"),
     (["--apply", "MANY_PASSES"], "is damaged near line 1"),
-    (["--save-phrases", "CORPUS"], "is a corpus file: the table would overwrite it"),
-    (["--save-phrases", "OUT"], "is the output (-o): the table would overwrite it"),
+    (["--save-phrases", "CORPUS"], "is a corpus file: the run would overwrite it"),
+    (["--save-phrases", "OUT"], "is also -o: one would overwrite the other"),
+    (["-o", "CORPUS"], "is a corpus file: the run would overwrite it"),
+    (["-o", "HARD_LINK"], "is a corpus file: the run would overwrite it"),
+    (["-o", "TABLE", "--apply", "TABLE"], "is the --apply table: the run would overwrite it"),
     (["--delimiter", " "], "--delimiter must be"),
     (["--apply", "TABLE", "--threshold", "3"], "--threshold cannot be given with --apply"),
     (["--apply", "CORPUS"], "is not a w2vfast phrase table"),
@@ -249,15 +252,16 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
     many_passes = tmp_path / "many.txt"
     many_passes.write_bytes(table.read_bytes().replace(b"passes=1", b"passes=100000000", 1))
     out = tmp_path / "out.txt"
+    os.link(corpus, tmp_path / "hard.txt")
     os.symlink(tmp_path / "loop2", tmp_path / "loop1")
     os.symlink(tmp_path / "loop1", tmp_path / "loop2")
     names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "MANY_PASSES": str(many_passes),
-             "OUT": str(out), "LOOP": str(tmp_path / "loop1")}
+             "OUT": str(out), "LOOP": str(tmp_path / "loop1"), "HARD_LINK": str(tmp_path / "hard.txt")}
     args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
-    text = open(corpus, "rb").read()
+    text, saved = open(corpus, "rb").read(), table.read_bytes()
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(out), *args])
     assert result.exit_code == 1 and message in result.output and len(result.output.splitlines()) == 1
-    assert not out.exists() and open(corpus, "rb").read() == text
+    assert not out.exists() and open(corpus, "rb").read() == text and table.read_bytes() == saved
 
 
 def test_the_table_and_the_text_are_never_written_to_one_stream(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 
 import w2vfast
 from w2vfast import TrainConfig, trainer
+from w2vfast.errors import W2VError
 from w2vfast.vocab import Vocab
 from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
 
@@ -131,3 +132,26 @@ def test_corpus_on_disk_trains_exactly_like_in_memory(planted_file, tmp_path):
     on_disk = w2vfast.train(planted_file, disk_corpus=str(tmp_path), **{**FAST, "threads": 1})
     np.testing.assert_array_equal(in_memory.vectors, on_disk.vectors)
     assert list(tmp_path.iterdir()) == [tmp_path / "planted.txt"]  # the mapped file has no name
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(resume=0), TypeError, "resume must be a path, not 0"),  # was opened as standard input, and closed
+    (dict(init=2), TypeError, "init must be a path, not 2"),
+    (dict(output=b"v.bin"), TypeError, "output must be a path, not b'v.bin'"),
+    (dict(dimension=5), TypeError, "train() has no option 'dimension'"),
+    (dict(hs="no"), W2VError, "--hs must be True or False, not 'no'"),
+    (dict(cbow_mean="x"), W2VError, "--cbow-mean must be True or False, not 'x'"),
+    (dict(alpha="0.1"), W2VError, "--alpha must be a number, not '0.1'"),
+    (dict(checkpoint_every="x"), W2VError, "--checkpoint-every must be 0 or more minutes, not 'x'"),
+])
+def test_arguments_of_the_wrong_kind_are_refused_before_reading(tmp_path, arguments, error, message):
+    with pytest.raises(error) as raised:
+        w2vfast.train(str(tmp_path / "not-read.txt"), **arguments)
+    assert isinstance(raised.value, W2VError) and str(raised.value) == message
+    with pytest.raises(TypeError, match=r"^the corpus must be paths or an iterable of token lists, not 5$"):
+        w2vfast.train(5)
+
+
+def test_gensim_switches_of_0_and_1_are_taken():
+    assert (TrainConfig(hs=1, cbow_mean=0).hs, TrainConfig(hs=1, cbow_mean=0).cbow_mean) == (True, False)
+    assert TrainConfig(hs=np.bool_(True)).hs is True  # kept as a bool: the checkpoint's header is JSON

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import numbers
 import os
 import time
 import zipfile
@@ -25,7 +26,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .config import CHECKPOINT_MINUTES, TrainConfig
+from .config import CHECKPOINT_MINUTES, MOST_WORDS, TrainConfig
 from .corpus import EncodedCorpus
 from .counting import holds_whitespace
 from .errors import DamagedFile, W2VError, unreadable
@@ -67,6 +68,8 @@ def _opened(path: str) -> Iterator[zipfile.ZipFile]:
     try:
         with handle, zipfile.ZipFile(handle) as archive:
             yield archive
+    except DamagedFile:  # says what it is already: another version
+        raise
     except (_Damaged, OSError, *_DAMAGE) as exc:
         raise DamagedFile(f"{path} is not a w2vfast checkpoint, or it is damaged: "
                           f"{str(exc) or type(exc).__name__}") from None
@@ -93,6 +96,8 @@ def _read_array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, out: n
             piece = block if block.flags.c_contiguous else np.empty_like(block)
             if member.readinto(memoryview(piece.reshape(-1).view(np.uint8))) != piece.nbytes:
                 raise _Damaged(f"{name} ends early")
+            if array.dtype.kind == "f" and not np.isfinite(piece).all():  # as a vectors file's are refused
+                raise _Damaged(f"{name} holds NaN or infinity")
             if piece is not block:
                 block[...] = piece
         if member.read(1):
@@ -145,8 +150,7 @@ class Checkpoint:
     @property
     def finished(self) -> bool:
         """Whether the run it keeps trained its last epoch to the end."""
-        header = self.header
-        return header["epoch"] == header["options"]["epochs"] - 1 and header["sentence"] == header["corpus_sentences"]
+        return _finished(self.header)
 
     def restore(self, trainer) -> tuple[int, int]:
         """Read the weights and random states into ``trainer``; returns the position to go on from."""
@@ -175,8 +179,8 @@ def _check_header(header) -> None:
         config = TrainConfig(**options)
     except W2VError as exc:
         raise _Damaged(f"the options are invalid ({exc})") from None
-    numbers = ("vocab_size", "corpus_words", "corpus_sentences", "corpus_crc32", "epoch", "sentence")
-    if not all(type(header[key]) is int and header[key] >= 0 for key in numbers) \
+    counted = ("vocab_size", "corpus_words", "corpus_sentences", "corpus_crc32", "epoch", "sentence")
+    if not all(type(header[key]) is int and header[key] >= 0 for key in counted) \
             or header["epoch"] >= config.epochs or header["sentence"] > header["corpus_sentences"]:
         raise _Damaged("the position or corpus size is invalid")
     if not isinstance(header["checkpoint_every"], (int, float)) or not header["checkpoint_every"] >= 0:
@@ -202,6 +206,25 @@ def resumed_output(header: dict, path: str | None, binary: bool | None) -> tuple
     return saved["path"], saved["binary"] if binary is None else binary
 
 
+def _finished(header: dict) -> bool:
+    return header["epoch"] == header["options"]["epochs"] - 1 and header["sentence"] == header["corpus_sentences"]
+
+
+def refuse_unfinished(path: str) -> None:
+    """Refuse a new run whose checkpoint would replace that of a run stopped before its end: the
+    first command run again, where ``--resume`` was meant, would lose what that run had trained."""
+    if not os.path.isfile(path):
+        return
+    try:
+        header = read_header(path)
+    except W2VError:  # not a checkpoint, or a damaged one: there is no run to go on with
+        return
+    if not _finished(header):
+        raise W2VError(f"--checkpoint {path} keeps a run stopped in epoch {header['epoch'] + 1} of "
+                       f"{header['options']['epochs']}: go on with it (w2vfast train --resume {path}), or remove "
+                       f"the file to start again")
+
+
 def read_header(path: str) -> dict:
     """A checkpoint's header alone, checked: what the run was, without its vocabulary or weights."""
     with _opened(path) as archive:
@@ -211,8 +234,9 @@ def read_header(path: str) -> dict:
 def _read_header(archive: zipfile.ZipFile, path: str) -> dict:
     header = json.loads(_read_array(archive, "header", np.uint8, (None,)).tobytes())
     if isinstance(header, dict) and header.get("format") == FORMAT and header.get("version") != VERSION:
-        raise DamagedFile(f"{path} is a version {header.get('version')} checkpoint; "
-                          f"this w2vfast reads version {VERSION}")
+        if type(header.get("version")) is not int:
+            raise _Damaged("its version is not a number")
+        raise DamagedFile(f"{path} is a version {header['version']} checkpoint; this w2vfast reads version {VERSION}")
     _check_header(header)
     return header
 
@@ -231,6 +255,8 @@ def load_checkpoint(path: str) -> Checkpoint:
         counts = _read_array(archive, "vocab_counts", np.int64, (size,))
         if (counts < 1).any():
             raise _Damaged("the vocabulary has a word counted less than once")
+        if counts.sum(dtype=float) > MOST_WORDS:
+            raise _Damaged("the vocabulary's counts add up to more words than a corpus may have")
     ends = np.cumsum(lengths).tolist()
     words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
     return Checkpoint(path, header, Vocab(words, counts))
@@ -238,8 +264,8 @@ def load_checkpoint(path: str) -> Checkpoint:
 
 def check_interval(minutes: float) -> None:
     """Refuse an interval between checkpoints that is not a number of minutes, 0 or more."""
-    if not minutes >= 0:  # NaN fails too
-        raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes}")
+    if isinstance(minutes, bool) or not isinstance(minutes, numbers.Real) or not minutes >= 0:  # NaN fails too
+        raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes!r:.40}")
 
 
 class Checkpointer:

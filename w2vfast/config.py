@@ -27,6 +27,8 @@ MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
 MOST_EPOCHS = 1_000_000  # epochs times the corpus's words count in int64
 FLOAT32_LEAST, FLOAT32_MOST = 1.401298464324817e-45, 3.4028234663852886e38  # the kernels' learning rate
 _INTEGERS = ("dim", "window", "negative", "min_count", "max_vocab", "epochs", "threads", "seed")
+_NUMBERS = ("alpha", "min_alpha", "sample")
+_SWITCHES = ("hs", "cbow_mean")
 
 
 @dataclasses.dataclass
@@ -52,6 +54,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise W2VError(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r}")
+        for name in _NUMBERS:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise W2VError(f"--{name.replace('_', '-')} must be a number, not {value!r:.40}")
         if self.alpha is None:
             self.alpha = DEFAULT_ALPHA[self.model]
         if self.min_alpha is None:
@@ -62,6 +68,11 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
                 raise W2VError(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
+        for name in _SWITCHES:  # "false" would count as true; 0 and 1 are gensim's
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Integral) and value in (0, 1) or getattr(value, "dtype", None) == bool):
+                raise W2VError(f"--{name.replace('_', '-')} must be True or False, not {value!r:.40}")
+            setattr(self, name, bool(value))
         for name in ("dim", "window", "epochs", "threads"):
             if getattr(self, name) <= 0:
                 raise W2VError(f"--{name} must be a positive integer, not {getattr(self, name)}")

@@ -86,15 +86,17 @@ class WorkerLost(W2VError):
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped the tool; ``checkpoint`` is where the run was saved, if it was, and
-    the caller may set ``resume_command`` to say how to go on.
+    the caller may set ``resume_command`` to say how to go on. ``unsaved`` says why the save at the
+    stop failed, if it did: ``checkpoint`` then keeps the run as of its last save, if there was one.
 
     A ``KeyboardInterrupt``, so callers that already handle Ctrl-C handle this too.
     """
 
-    def __init__(self, signum: int, checkpoint: str | None = None) -> None:
+    def __init__(self, signum: int, checkpoint: str | None = None, unsaved: str | None = None) -> None:
         super().__init__(signum, checkpoint)
         self.signum = signum
         self.checkpoint = checkpoint
+        self.unsaved = unsaved
         self.resume_command: str | None = None
 
     @property
@@ -103,8 +105,13 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
     def __str__(self) -> str:
-        name = signal.Signals(self.signum).name
+        stopped = f"stopped by {signal.Signals(self.signum).name}"
+        if self.unsaved is not None:
+            stopped += f", but the run could not be saved ({self.unsaved})"
         if self.checkpoint is None:
-            return f"stopped by {name}"
-        saved = f"stopped by {name}; the run so far is saved in {self.checkpoint}"
+            return stopped
+        if self.unsaved is None:
+            saved = f"{stopped}; the run so far is saved in {self.checkpoint}"
+        else:
+            saved = f"{stopped}; {self.checkpoint} keeps it as of its last save"
         return saved if self.resume_command is None else f"{saved}; go on with: {self.resume_command}"

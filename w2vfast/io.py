@@ -79,10 +79,11 @@ def allocate(handle, size: int) -> None:
         handle.truncate(size)
 
 
-def check_apart(outputs: dict[str, str | None], corpus: list[str] | None) -> None:
-    """Refuse an output (``{flag: path}``) that names a corpus file or another output, through links
-    too: the corpus would be lost, or one output overwrite the other (vectors written over the
-    checkpoint leave no run to resume)."""
+def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
+                inputs: dict[str, str | None] | None = None) -> None:
+    """Refuse an output (``{flag: path}``) that names a corpus file, another input (``{what it is:
+    path}``, such as ``"the --phrases table"``) or another output, through links too: the input would be
+    lost, or one output overwrite the other (vectors written over the checkpoint leave no run to resume)."""
     owners = {}
     for source in corpus or ():
         try:
@@ -90,19 +91,16 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None) -> Non
         except OSError:  # an unreadable directory, which reading the corpus reports
             inside = []
         owners.update((_identity(path), "a corpus file") for path in inside if path != "-")
+    owners.update((_identity(path), what) for what, path in (inputs or {}).items() if path not in (None, "-"))
+    read = set(owners.values())
     for flag, path in outputs.items():
         if path is None or path == "-":
             continue
         owner = owners.setdefault(_identity(path), flag)
-        if owner == "a corpus file":
-            raise W2VError(f"{flag} {path} is a corpus file: the run would overwrite it")
+        if owner in read:
+            raise W2VError(f"{flag} {path} is {owner}: the run would overwrite it")
         if owner != flag:
             raise W2VError(f"{flag} {path} is also {owner}: one would overwrite the other")
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether writing ``a`` would write ``b``: the same file through links, or the same path to be."""
-    return _identity(a) == _identity(b)
 
 
 def _identity(path: str) -> tuple:

@@ -47,7 +47,7 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
 from .errors import W2VError, unreadable
-from .io import allocate, atomic_write, check_writable, is_special, same_file
+from .io import allocate, atomic_write, check_apart, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks, standard_input
@@ -190,8 +190,9 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         if path is not None and path != "-":
             check_writable(path)
     files = corpus_files(corpus)
-    if save_phrases is not None:
-        _check_table_path(save_phrases, output, files)
+    if save_phrases == "-" and output == "-":
+        raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
+    check_apart({"-o": output, "--save-phrases": save_phrases}, files, {"the --apply table": apply})
     given = PhraseTable.load(apply) if apply is not None else None
     text_bytes = plain_text_bytes(files)
     needed = {"pair tables": PAIR_TABLE_BYTES}
@@ -220,18 +221,6 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         table.save(save_phrases)
         progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
     return table
-
-
-def _check_table_path(table: str, output: str, files: list[str]) -> None:
-    """Refuse a ``--save-phrases`` that would overwrite the text or a corpus file."""
-    if table == "-" or output == "-":
-        if table == output:
-            raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
-        return
-    for other in (output, *files):
-        if other != "-" and same_file(other, table):
-            what = "the output (-o)" if other == output else "a corpus file"
-            raise W2VError(f"--save-phrases {table} is {what}: the table would overwrite it")
 
 
 def _load_kernels() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 from .checkpoint import Checkpointer
@@ -43,7 +44,7 @@ class SafePoint:
                 self.keeper.save(self.trainer, self.encoded, position)
             except W2VError as exc:
                 if stopping:
-                    raise
+                    self._stop(unsaved=str(exc))
                 self.progress.say(self.keeper.failed(exc), even_if_quiet=True)
         if stopping:
             self._stop()
@@ -60,6 +61,9 @@ class SafePoint:
         if self.stop.signum is not None:
             self._stop()
 
-    def _stop(self) -> None:
+    def _stop(self, unsaved: str | None = None) -> None:
+        """Raise the stop; ``unsaved`` says why its save failed, and the checkpoint is named only if
+        one is there (from an earlier save)."""
         self.progress.close()
-        raise Interrupted(self.stop.signum, self.keeper.path if self.keeper else None)
+        kept = self.keeper is not None and (unsaved is None or os.path.exists(self.keeper.path))
+        raise Interrupted(self.stop.signum, self.keeper.path if kept else None, unsaved)

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numba
 import numpy as np
 from numba.core import event as numba_event
 
 from . import kernels
-from .checkpoint import Checkpoint, Checkpointer, check_interval, load_checkpoint, resumed_output
-from .config import CHECKPOINT_MINUTES, MAX_SENTENCE_WORDS, TrainConfig
+from .checkpoint import (Checkpoint, Checkpointer, check_interval, load_checkpoint, refuse_unfinished,
+                         resumed_output)
+from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
-from .errors import OutputFailed, W2VError
+from .errors import OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
 from .io import check_apart, check_writable
 from .memory import ensure_fits, parse_size, training_bytes
@@ -89,6 +91,11 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     skips the memory check. ``client`` (a ``distributed.Client``) trains on its Dask cluster instead
     of this process (see ``cluster``). Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
+    _check_paths(output=output, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
+                 checkpoint=checkpoint, resume=resume, phrases=phrases, init=init)
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise WrongType(f"train() has no option {unknown[0]!r}")
     saved = start = None
     if resume is not None:
         saved = load_checkpoint(resume)
@@ -104,7 +111,12 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
         phrases = saved.header.get("phrases") if phrases is None else phrases
-    check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus))
+    if corpus is not None and corpus_paths(corpus) is None and not isinstance(corpus, Iterable):
+        raise WrongType(f"the corpus must be paths or an iterable of token lists, not {corpus!r:.40}")
+    check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus),
+                {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
+    if checkpoint is not None and resume is None:
+        refuse_unfinished(checkpoint)
     if checkpoint_every is not None:  # checked without --checkpoint too: a typo is not silently ignored
         check_interval(checkpoint_every)
     if client is not None:
@@ -152,6 +164,14 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
 
 
+def _check_paths(**paths) -> None:
+    """Refuse a file argument that is not a path: a whole number would be opened as a file descriptor
+    (and closed after: ``0`` would close standard input)."""
+    for name, path in paths.items():
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise WrongType(f"{name} must be a path, not {path!r:.40}")
+
+
 def output_format(output: str | None, binary: bool | None) -> bool | None:
     """Whether ``output`` is written in the binary format (by default for a ``.bin`` name), once sure
     it can be written: long runs check before they start."""
@@ -192,9 +212,9 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
     stats.corpus_words, stats.vocab_size = encoded.n_words, len(vocab)
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
                  f"read in {stats.read_seconds:.2f} s")
-    if save_vocab is not None:
-        vocab.save(save_vocab)
     trainer = new_trainer(vocab, config, encoded.n_words, force, report_loss)
+    if save_vocab is not None:  # once the run is sure to start: one refused keeps the file there was
+        vocab.save(save_vocab)
     position = saved.restore(trainer) if saved is not None else (0, 0)
     if start is not None:
         progress.say(start.apply(trainer))
