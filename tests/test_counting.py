@@ -14,7 +14,8 @@ import pytest
 from w2vfast import corpus, memory
 from w2vfast.config import TrainConfig
 from w2vfast.corpus import encode, read_corpus
-from w2vfast.counting import count_words
+from w2vfast import counting, sources
+from w2vfast.counting import count_words, sketch_text, whole_tokens
 from w2vfast.errors import W2VError
 from w2vfast.sources import read_ahead
 from w2vfast.vocab import Vocab
@@ -208,3 +209,21 @@ def test_python_sentences_count_and_encode_as_their_text_does(junk_file, monkeyp
     truth = collections.Counter(text.split())
     words, counts, _ = chosen(pruned, 3)
     assert len(words) > 1000 and all(count == truth[word] for word, count in zip(words, counts))
+
+
+def test_tokens_longer_than_a_block_are_joined_once_and_count_whole(tmp_path, monkeypatch):
+    """A block without whitespace only joins the carry: text with no whitespace took quadratic time."""
+    assert whole_tokens((), b"abc", False) == (b"", 0, (b"abc",))
+    assert whole_tokens((b"abc",), b"de f", False) == (b"abcde f", 6, (b"f",))
+    assert whole_tokens((b"ab", b"c"), b"d", True) == (b"abcd", 4, ())
+    long = b"x" * 5000
+    text = b"a " + long + b" b\n" + long + b"\n" + b"c" * 999 + b" a"
+    path = tmp_path / "long.txt"
+    path.write_bytes(text)
+    monkeypatch.setattr(counting, "read_blocks", lambda paths, *args, **kwargs: sources.read_blocks(paths, 64))
+    for threads in (1, 2):
+        counter = count_words([str(path)], threads=threads)
+        counted = dict(zip(counter.words(range(counter.n_words)), counter.counts.tolist()))
+        assert counted == collections.Counter(text.split())
+    sketch = sketch_text(lambda: sources.read_blocks([str(path)], 64), 1 << 10)
+    assert sketch.sum() == sketch_text(lambda: sources.read_blocks([str(path)]), 1 << 10).sum()

@@ -82,7 +82,7 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
                            disk_dir, force, vocab_memory, say)
     if phrases is not None:
         phrases.join(counter, config.threads, disk_dir)
-    if counter.n_words == 0:
+    if counter.n_words == 0 and not (counter.second_reading or counter.pruned_words):
         raise W2VError("the corpus is empty: it holds no words")
     if vocab is None and choose is None:
         order = Vocab.select(counter.counts, config.min_count, config.max_vocab)

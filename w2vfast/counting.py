@@ -134,13 +134,11 @@ def sketch_slots(budget: int, tokens: int) -> int:
 def sketch_text(read: Callable[[], Iterator[tuple[bytes, bool]]], slots: int) -> np.ndarray:
     """The sketch of ``slots`` saturating counters of the text ``read()`` yields (see ``count_once``)."""
     sketch = np.zeros(slots, dtype=np.uint8)
-    carry = b""
+    carry: tuple[bytes, ...] = ()
     blocks = read_ahead(read())
     try:
         for block, ends_file in blocks:
-            data = carry + block if carry else block
-            end = len(data) if ends_file else _last_space(data) + 1
-            carry = b"" if ends_file else data[end:]
+            data, end, carry = whole_tokens(carry, block, ends_file)
             _sketch(np.frombuffer(data, dtype=np.uint8), end, sketch)
     finally:
         blocks.close()
@@ -164,6 +162,22 @@ def _sketch_add(sketch: np.ndarray, words: list[bytes]) -> None:
     if words:
         text = np.frombuffer(b" ".join(words), dtype=np.uint8)
         _saturate(text, sketch)
+
+
+def whole_tokens(carry: tuple[bytes, ...], block: bytes, ends_file: bool) -> tuple[bytes, int, tuple[bytes, ...]]:
+    """The text to scan now (``carry``, what followed the last whitespace of the blocks before, then
+    ``block``), the length of its whole tokens, and the carry for the next block. A block without
+    whitespace only joins the carry, whose pieces are put together once whitespace ends their token:
+    text without whitespace takes linear time to read, not quadratic (a 600 MB token took 39 s)."""
+    if not ends_file:
+        cut = _last_space(block)
+        if cut < 0:
+            return b"", 0, (*carry, block)
+    data = b"".join((*carry, block)) if carry else block
+    if ends_file:
+        return data, len(data), ()
+    end = len(data) - len(block) + cut + 1
+    return data, end, ((data[end:],) if end < len(data) else ())
 
 
 def _last_space(data: bytes) -> int:
@@ -223,7 +237,7 @@ class WordCounter:
                               threshold) if threads > 1 else None
         self._ours = np.empty(0, dtype=np.int32)  # the main scanner's id of each of the part's words
         self._split_bytes = max(split_bytes, 1)
-        self._carry = b""
+        self._carry: tuple[bytes, ...] = ()  # see ``whole_tokens``
 
     def footprint(self) -> int:
         """Bytes held for the distinct words, with the counts ``counts`` will need."""
@@ -341,12 +355,9 @@ class WordCounter:
 
     def _feed(self, block: bytes, ends_file: bool) -> None:
         self._fed += len(block)
-        data = self._carry + block if self._carry else block
-        if ends_file:
-            end, self._carry = len(data), b""
-        else:
-            end = _last_space(data) + 1
-            self._carry = data[end:]
+        data, end, self._carry = whole_tokens(self._carry, block, ends_file)
+        if not data and not ends_file:  # a block inside a token
+            return
         buf = np.frombuffer(data, dtype=np.uint8)
         half = self._half(data, end)
         if half is None:

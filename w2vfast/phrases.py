@@ -45,7 +45,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
-from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background
+from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background, whole_tokens
 from .errors import W2VError, unreadable
 from .io import allocate, atomic_write, check_apart, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
@@ -465,10 +465,10 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
     glue = np.frombuffer(delimiter, dtype=np.uint8)
     joins = _token_joins(marks, disk_dir)
     at = np.zeros(1, dtype=np.int64)
-    carry = b""
+    carry: tuple[bytes, ...] = ()
     open_token = False  # the file before ended inside a token
     for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
-        data = carry + block if carry else block
+        data, _, carry = whole_tokens(carry, block, ends_file)
         if not data:
             continue
         if open_token:
@@ -477,7 +477,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
         used, pieces = _rewritten(data, ends_file, joins, at, glue, threads)
         for piece in pieces:
             out(piece)
-        carry = data[used:]
+        carry = (data[used:],) if used < len(data) else ()
         if ends_file:
             open_token = data[-1] not in WHITESPACE
     if at[0] != joins.shape[0] - 1:
