@@ -431,6 +431,25 @@ def test_unwritable_directory_is_refused_before_training(planted_file, tmp_path)
     assert result.stderr == f"w2vfast: error: cannot write in {locked}: permission denied\n"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops Linux capabilities when run as root")
+@pytest.mark.parametrize("command_name", ["train", "phrases"])
+def test_a_corpus_directory_that_cannot_be_read_is_one_line(planted_file, tmp_path, command_name):
+    """os.listdir's PermissionError was a traceback, and a file in it was 'not found'."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "c.txt").write_bytes(open(planted_file, "rb").read())
+    locked.chmod(0)
+    try:
+        for corpus in (locked, locked / "c.txt"):
+            result = subprocess.run(command(command_name, corpus, "-o", tmp_path / "out"), cwd=ROOT,
+                                    capture_output=True, text=True, preexec_fn=as_an_ordinary_user)
+            assert (result.returncode, result.stderr) == (1, f"w2vfast: error: cannot read corpus {corpus}: "
+                                                             "Permission denied\n")
+    finally:
+        locked.chmod(0o755)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 def test_a_directory_where_no_file_can_be_made_is_refused_before_training(planted_file):
     """Root may write /proc by its permissions, but no file can be made there: tried, not taken on trust."""

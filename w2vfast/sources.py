@@ -15,6 +15,7 @@ import lzma
 import os
 import queue
 import re
+import stat
 import sys
 import threading
 import zlib
@@ -38,13 +39,18 @@ def corpus_files(sources: list[str]) -> list[str]:
     for source in sources:
         if source == "-":
             files.append(source)
-        elif os.path.isdir(source):
-            inside = sorted(os.path.join(source, name) for name in os.listdir(source))
-            files.extend(path for path in inside if os.path.isfile(path))
-        elif not os.path.exists(source):
-            raise W2VError(f"corpus not found: {source}")
-        else:
+            continue
+        try:
+            is_directory = stat.S_ISDIR(os.stat(source).st_mode)
+            inside = sorted(os.path.join(source, name) for name in os.listdir(source)) if is_directory else None
+        except FileNotFoundError:
+            raise W2VError(f"corpus not found: {source}") from None
+        except OSError as exc:  # a directory on the way that may not be searched, say
+            raise W2VError(f"cannot read corpus {source}: {exc.strerror or exc}") from None
+        if inside is None:
             files.append(source)
+        else:
+            files.extend(path for path in inside if os.path.isfile(path))
     if not files:
         raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}")
     for path in files:
