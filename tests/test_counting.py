@@ -227,3 +227,20 @@ def test_tokens_longer_than_a_block_are_joined_once_and_count_whole(tmp_path, mo
         assert counted == collections.Counter(text.split())
     sketch = sketch_text(lambda: sources.read_blocks([str(path)], 64), 1 << 10)
     assert sketch.sum() == sketch_text(lambda: sources.read_blocks([str(path)]), 1 << 10).sum()
+
+
+def test_a_file_that_changes_between_its_two_readings_is_refused(tmp_path, monkeypatch):
+    """The second reading counted the new text behind the old text's sketch: words went missing, exit 0."""
+    path = tmp_path / "junk.txt"
+    path.write_bytes(junk_text(seed=3))
+    first_reading = counting.sketch_text
+
+    def sketch_then_edit(*args):
+        sketch = first_reading(*args)
+        time.sleep(0.02)  # past the clock tick of the file's last write
+        path.write_bytes(path.read_bytes().replace(b"w1 ", b"w9 "))  # the same length
+        return sketch
+
+    monkeypatch.setattr(counting, "sketch_text", sketch_then_edit)
+    with pytest.raises(W2VError, match=f"^the corpus changed while it was read twice: {path} is not what it was$"):
+        count_words([str(path)], budget=BUDGET, min_count=3)

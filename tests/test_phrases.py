@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from collections import Counter
 
 import numpy as np
@@ -22,6 +23,7 @@ from w2vfast import phrases
 from w2vfast.checkpoint import read_header
 from w2vfast.cli import main
 from w2vfast.counting import WordCounter
+from w2vfast.errors import W2VError
 from w2vfast.phrases import PhraseConfig, PhraseTable, phrase_corpus
 
 PLANTED = [("new", "york"), ("los", "angeles"), ("prime", "minister")]
@@ -370,3 +372,21 @@ def test_a_text_too_large_for_memory_is_refused_before_reading(tmp_path, monkeyp
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(tmp_path / "out.txt"),
                                        "--disk-corpus", str(folder)])
     assert result.exit_code == 1 and "of memory (pair tables 256.0 MiB) but" in result.output
+
+
+def test_a_corpus_edited_between_counting_and_writing_leaves_no_output(tmp_path, monkeypatch):
+    """Tokens replaced by others of their length were written out unnoticed, old text and new mixed."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    counted = phrases.join_passes
+
+    def join_then_edit(*args, **kwargs):
+        joined = counted(*args, **kwargs)
+        time.sleep(0.02)  # past the clock tick of the file's last write
+        text = pathlib.Path(corpus).read_bytes()
+        pathlib.Path(corpus).write_bytes(text.replace(text[:2], text[1:2] + text[:1], 1))
+        return joined
+
+    monkeypatch.setattr(phrases, "join_passes", join_then_edit)
+    with pytest.raises(W2VError, match="^the corpus changed between its two readings"):
+        phrase_corpus([corpus], str(tmp_path / "out.txt"), PhraseConfig(threshold=10))
+    assert not (tmp_path / "out.txt").exists()

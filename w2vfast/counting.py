@@ -36,7 +36,7 @@ from numba import njit
 from .errors import W2VError
 from .io import allocate
 from .memory import TEXT_BYTES_PER_WORD, size_text
-from .sources import plain_text_bytes, read_ahead, read_blocks
+from .sources import changed_file, file_states, plain_text_bytes, read_ahead, read_blocks
 
 SENTENCE_END = -1
 WHITESPACE = b" \t\n\v\f\r"  # what separates words: the bytes ``_is_space`` takes, for Python code that cuts text
@@ -74,6 +74,7 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
     """
     once_only = "-" in paths or not all(os.path.isfile(path) for path in paths)
     text_bytes = plain_text_bytes(paths)
+    before = file_states(paths)
 
     def read():
         return read_blocks(paths)
@@ -93,6 +94,9 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
         counter = count_once(read, text_bytes, disk_dir, threads, budget, sketch, threshold)
     except BudgetReached:
         raise not_fitting(min_count, budget) from None
+    changed = changed_file(paths, before)
+    if changed is not None:  # the readings' counts would not add up to the text's
+        raise W2VError(f"the corpus changed while it was read twice: {changed} is not what it was")
     counter.second_reading = True
     return counter
 

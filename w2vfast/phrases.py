@@ -50,7 +50,8 @@ from .errors import W2VError, unreadable
 from .io import allocate, atomic_write, check_apart, check_writable, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
-from .sources import corpus_files, plain_text_bytes, read_ahead, read_blocks, standard_input
+from .sources import (changed_file, corpus_files, file_states, plain_text_bytes, read_ahead, read_blocks,
+                      standard_input)
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
@@ -200,6 +201,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         needed.update(corpus_bytes(text_bytes), marks=2 * (text_bytes // TEXT_BYTES_PER_WORD))
     ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)
     with _readable_twice(files) as (files, stdin):
+        before = file_states(files)
         start = time.perf_counter()
         loaded = in_background(_load_kernels)
         counter = WordCounter(text_bytes, disk_dir, config.threads)
@@ -215,6 +217,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         sync = output != "-" and not is_special(output)
         with _output(output) as out, _written_behind(out, sync) as write:
             _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
+            if changed_file(files, before) is not None:  # one token for another of its length, say
+                raise W2VError(_CHANGED)
         if output != "-":
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
     if save_phrases is not None:  # after the text: a run that fails keeps the table there was

@@ -59,6 +59,25 @@ def corpus_files(sources: list[str]) -> list[str]:
     return files
 
 
+def file_states(paths: list[str]) -> list[tuple | None]:
+    """What shows that a corpus file changed: its inode, size, and modification and change times (the
+    change time is set by every write, and cannot be set back). ``None`` for what is not a regular file."""
+    states: list[tuple | None] = []
+    for path in paths:
+        try:
+            info = os.stat(path) if path != "-" else None
+        except OSError:
+            info = None
+        regular = info is not None and stat.S_ISREG(info.st_mode)
+        states.append((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns) if regular else None)
+    return states
+
+
+def changed_file(paths: list[str], before: list[tuple | None]) -> str | None:
+    """The first of ``paths`` that is not as ``file_states`` found it, if one is not."""
+    return next((path for path, was, now in zip(paths, before, file_states(paths)) if was != now), None)
+
+
 def standard_input() -> BinaryIO:
     """Standard input's bytes; a process started with it closed (``<&-``) has none."""
     if sys.stdin is None:
