@@ -244,3 +244,13 @@ def test_a_file_that_changes_between_its_two_readings_is_refused(tmp_path, monke
     monkeypatch.setattr(counting, "sketch_text", sketch_then_edit)
     with pytest.raises(W2VError, match=f"^the corpus changed while it was read twice: {path} is not what it was$"):
         count_words([str(path)], budget=BUDGET, min_count=3)
+
+
+def test_a_given_vocabulary_lets_few_other_words_through_its_sketch(junk_file):
+    """The sketch of a given vocabulary was sized by the vocabulary: a sixth of the junk passed, and
+    the counting outgrew a budget that the same text fits in when counted from scratch."""
+    vocab = [word for word in set(open(junk_file, "rb").read().split()) if word.startswith(b"w")]
+    counter = count_words([junk_file], threads=2, budget=BUDGET, keep=vocab, keep_only=True)
+    assert counter.second_reading
+    passed = counter.n_words - len(vocab)
+    assert 0 <= passed < 0.03 * 300_000  # of the 300,000 junk tokens

@@ -84,15 +84,21 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
                           prune=once_only)
     except BudgetReached:
         pass
+    # As many counters as the text's words would want, even for a given vocabulary: a word outside it
+    # passes where it shares a vocabulary word's counter, so few counters let too many pass.
+    slots = sketch_slots(budget, text_bytes // TEXT_BYTES_PER_WORD)
     if keep_only:
-        sketch, threshold = _sketch_of(keep, sketch_slots(budget, len(keep or ()))), 1
+        sketch, threshold = _sketch_of(keep, slots), 1
     else:
-        sketch = sketch_text(read, sketch_slots(budget, text_bytes // TEXT_BYTES_PER_WORD))
+        sketch = sketch_text(read, slots)
         _sketch_add(sketch, keep or [])
         threshold = min(min_count, _SATURATED)
     try:
         counter = count_once(read, text_bytes, disk_dir, threads, budget, sketch, threshold)
     except BudgetReached:
+        if keep_only:
+            raise W2VError(f"the words of the given vocabulary do not fit in --vocab-memory ({size_text(budget)}): "
+                           "raise it") from None
         raise not_fitting(min_count, budget) from None
     changed = changed_file(paths, before)
     if changed is not None:  # the readings' counts would not add up to the text's
