@@ -100,6 +100,9 @@ BAD_TRAINING = [
                                                    "005, more than the 4,611,686,018,427,387,904 words a corpus "
                                                    "may have"),
     (["{bzh}"], "the vocabulary is empty: no word occurs --min-count 5 times or more"),
+    (["{zstd}"], "cannot read corpus {zstd}: it is zstd-compressed, which w2vfast does not unpack: give it as text "
+                 "(zstd -dc {zstd} | w2vfast train -)"),  # was trained on as text
+    (["{corpus}", "--disk-corpus", "{corpus}"], "directory for the on-disk corpus is not a directory: {corpus}"),
     (["{corpus}", "--alpha", "0.05", "--min-alpha", "0.1"],
      "--min-alpha must lie between 0 and --alpha (0.05), not 0.1"),
     (["{corpus}", "--seed", "-1"], "--seed must be between 0 and 2**63-1, not -1"),
@@ -124,11 +127,13 @@ def test_bad_input_is_one_line_and_status_1(tmp_path, planted_file, args, messag
     values = dict(corpus=planted_file, tmp=tmp_path, missing_dir=tmp_path / "nowhere",
                   empty=tmp_path / "empty.txt", one_word=tmp_path / "one-word.txt",
                   broken_vocab=tmp_path / "broken.txt", twice_vocab=tmp_path / "twice.txt",
-                  corpus_link=tmp_path / "link.txt", huge_vocab=tmp_path / "huge.txt", bzh=tmp_path / "bzh.txt")
+                  corpus_link=tmp_path / "link.txt", huge_vocab=tmp_path / "huge.txt", bzh=tmp_path / "bzh.txt",
+                  zstd=tmp_path / "c.txt.zst")
     values["corpus_link"].symlink_to(planted_file)
     values["huge_vocab"].write_text("c0_w0 10000000000000000000000\nc0_w1 5\n")
     values["bzh"].write_text("BZh1 is text, not bzip2\n")  # read as text: too few words, none 5 times
     values["empty"].write_text("  \n\n")
+    values["zstd"].write_bytes(b"\x28\xb5\x2f\xfd" + bytes(range(40)))  # zstd's magic number, then anything
     values["one_word"].write_text("only " * 5 + "\n")
     values["broken_vocab"].write_text("c0_w0 9\nbroken\n")
     values["twice_vocab"].write_text("c0_w1 9\nc0_w0 5\nc0_w1 4\n")

@@ -390,3 +390,14 @@ def test_a_corpus_edited_between_counting_and_writing_leaves_no_output(tmp_path,
     with pytest.raises(W2VError, match="^the corpus changed between its two readings"):
         phrase_corpus([corpus], str(tmp_path / "out.txt"), PhraseConfig(threshold=10))
     assert not (tmp_path / "out.txt").exists()
+
+
+@pytest.mark.parametrize("text", [b"", b"  \n\n"])
+def test_an_empty_corpus_is_refused_and_keeps_the_output_there_was(tmp_path, text):
+    """It wrote the empty text over the output, with exit 0."""
+    corpus, out = tmp_path / "c.txt", tmp_path / "out.txt"
+    corpus.write_bytes(text)
+    out.write_bytes(b"an earlier output\n")
+    result = CliRunner().invoke(main, ["phrases", str(corpus), "-o", str(out)])
+    assert (result.exit_code, result.output) == (1, "w2vfast: error: the corpus is empty: it holds no words\n")
+    assert out.read_bytes() == b"an earlier output\n"

@@ -198,7 +198,8 @@ def _last_space(data: bytes) -> int:
 def _unlinked_file(directory: str):
     """A scratch file that has no name, so nothing is left behind however the process ends."""
     if not os.path.isdir(directory):
-        raise W2VError(f"directory for the on-disk corpus does not exist: {directory}")
+        there = "is not a directory" if os.path.exists(directory) else "does not exist"
+        raise W2VError(f"directory for the on-disk corpus {there}: {directory}")
     try:
         return tempfile.TemporaryFile(dir=directory, prefix="w2vfast-corpus-")
     except OSError as exc:

@@ -208,6 +208,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
             counter.feed(block, ends_file)
         loaded()
+        if counter.n_words == 0:  # as train says: an empty output would replace the one there was
+            raise W2VError("the corpus is empty: it holds no words")
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
         table, marks, _, _ = join_passes(counter, config, given, progress, disk_dir)

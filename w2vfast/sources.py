@@ -29,6 +29,8 @@ BLOCK_BYTES = 1 << 24
 _MAGIC = ((re.compile(b"\x1f\x8b"), gzip.open), (re.compile(b"BZh[1-9](1AY&SY|\x17rE8P\x90)"), bz2.open),
           (re.compile(b"\xfd7zXZ\x00"), lzma.open))
 HEAD_BYTES = 10  # as many as the longest of them
+# Formats read as text would be trained on as garbage: how each starts, what it is, what unpacks it.
+_UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed", "zstd -dc"), (b"PK\x03\x04", "a zip archive", "unzip -p"))
 # What a cut or garbled compressed stream raises besides OSError (which bz2 and gzip headers raise).
 DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
@@ -97,7 +99,12 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
         raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
     try:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
-        opener = compression_opener(peekable.peek(HEAD_BYTES)[:HEAD_BYTES])
+        head = peekable.peek(HEAD_BYTES)[:HEAD_BYTES]
+        for magic, what, unpacker in _UNREAD:
+            if head.startswith(magic):
+                raise W2VError(f"cannot read corpus {path}: it is {what}, which w2vfast does not unpack: give it "
+                               f"as text ({unpacker} {path} | w2vfast train -)")
+        opener = compression_opener(head)
         yield peekable if opener is None else opener(peekable, "rb")
     except (OSError, *DECOMPRESSION_ERRORS) as exc:
         raise W2VError(f"cannot read corpus {path}: {exc}") from None
