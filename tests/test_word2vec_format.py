@@ -274,3 +274,13 @@ def test_what_the_format_cannot_hold_is_refused_before_writing(tmp_path, word, v
         with pytest.raises(ValueError, match="cannot be written"):
             KeyedVectors(["ok", word], np.float32([[1, 2, 3], [1, 2, value]])).save(str(path), binary=binary)
     assert path.read_bytes() == b"kept"
+
+
+@pytest.mark.parametrize("line", [b"the\t0.5 -1 2 0.25\n", b"the\t0.5\t-1\t2\t0.25\n"])
+def test_a_tab_after_the_word_separates_it_as_in_the_c_tool(tmp_path, line):
+    """It was taken for a binary file and reported as truncated."""
+    path = tmp_path / "tabs.txt"
+    path.write_bytes(b"2 4\n" + line + b"of 1 2 3 4\n")
+    read = read_word2vec(str(path))
+    assert read.words == ["the", "of"] and not read.binary
+    np.testing.assert_array_equal(read.vectors, [[0.5, -1, 2, 0.25], [1, 2, 3, 4]])

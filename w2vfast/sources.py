@@ -100,10 +100,11 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
     try:
         peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
         head = peekable.peek(HEAD_BYTES)[:HEAD_BYTES]
-        for magic, what, unpacker in _UNREAD:
-            if head.startswith(magic):
-                raise W2VError(f"cannot read corpus {path}: it is {what}, which w2vfast does not unpack: give it "
-                               f"as text ({unpacker} {path} | w2vfast train -)")
+        unread = unread_format(head)
+        if unread is not None:
+            what, unpacker = unread
+            raise W2VError(f"cannot read corpus {path}: it is {what}, which w2vfast does not unpack: give it "
+                           f"as text ({unpacker} {path} | w2vfast train -)")
         opener = compression_opener(head)
         yield peekable if opener is None else opener(peekable, "rb")
     except (OSError, *DECOMPRESSION_ERRORS) as exc:
@@ -111,6 +112,12 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
     finally:
         if shared is None:
             raw.close()
+
+
+def unread_format(head: bytes) -> tuple[str, str] | None:
+    """What a file whose first bytes are ``head`` is, and what unpacks it, if it is a format w2vfast
+    would otherwise read as text."""
+    return next(((what, unpacker) for magic, what, unpacker in _UNREAD if head.startswith(magic)), None)
 
 
 def compression_opener(head: bytes):

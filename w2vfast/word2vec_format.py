@@ -30,7 +30,7 @@ _OTHER_FORMATS = (
               "save_word2vec_format() writes one"),
     (b"PK\x03\x04", "a zip file, not a word2vec file: w2vfast's Word2Vec.save() and checkpoints are zip "
                     "files, which Word2Vec.load() and train --init read"))
-_NEWLINE, _SPACE = 10, 32
+_NEWLINE, _SPACE, _TAB = 10, 32, 9
 _OK, _ENDS, _TRUNCATED, _WORD_HAS_NEWLINE, _TOO_FEW, _TOO_MANY = range(6)
 # The fast path below is exact only for a mantissa below 2**53 and a power of ten that a float64
 # holds exactly (10**0 .. 10**22): one correctly rounded product or quotient (Clinger).
@@ -229,7 +229,7 @@ def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     on, so that a bad number (``0,5``) is reported as one: 16 float bytes are all printable about once
     in a million rows."""
     window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
-    space = window.find(b" ")
+    space = min((at for at in (window.find(b" "), window.find(b"\t")) if at >= 0), default=-1)  # GloVe's tab too
     if space < 0:
         return True
     values = window[space + 1:space + 1 + 4 * dim]
@@ -404,8 +404,8 @@ def _scan_text(data, pos, rows, dim, vectors, starts, ends, slow_rows):
         if pos == size:
             return row, pos, _ENDS, n_slow
         line_start = pos
-        while pos < size and data[pos] != _SPACE and data[pos] != _NEWLINE:
-            pos += 1
+        while pos < size and data[pos] != _SPACE and data[pos] != _TAB and data[pos] != _NEWLINE:
+            pos += 1  # a tab ends the word too, as in the C tool's reading (fscanf's %s)
         starts[row] = line_start
         ends[row] = pos
         count = 0
