@@ -157,6 +157,8 @@ def saved_run(corpus_and_reference, tmp_path):
     ({"dim": 32}, "--dim 32 differs from the checkpoint's --dim 12"),
     ({"model": "cbow"}, "--model cbow differs"),
     ({"epochs": 4}, "--epochs 4 differs"),
+    ({"cbow_mean": False}, "^--cbow-sum differs from the checkpoint's --cbow-mean: "),  # was "--cbow-mean False"
+    ({"hs": True, "negative": 5}, "^--hs differs from the checkpoint's --no-hs: "),
     ({"read_vocab": "vocab.txt"}, "--read-vocab and --resume exclude each other"),
     ({"checkpoint_every": -1}, "--checkpoint-every must be 0 or more"),
 ])

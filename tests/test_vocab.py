@@ -24,6 +24,13 @@ def test_bad_vocab_file_says_which_line(tmp_path):
         Vocab.read(str(path))
 
 
+def test_a_byte_order_mark_does_not_join_the_first_word(tmp_path):
+    """An editor's BOM made the first word b'\\xef\\xbb\\xbfthe', so the corpus's 'the' was left out."""
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(b"\xef\xbb\xbfthe 9\r\nof 5\r\n")
+    assert Vocab.read(str(path)).words == [b"the", b"of"]
+
+
 def test_keep_probability_follows_the_c_formula():
     counts = np.array([1000, 10, 1])
     keep = keep_probabilities(counts, 1e-2)

@@ -127,9 +127,9 @@ class Checkpoint:
         resumed = dataclasses.asdict(TrainConfig(**{**saved, **given}))
         for name, value in given.items():
             if name in FIXED_OPTIONS and resumed[name] != saved[name]:
-                flag = "--" + name.replace("_", "-")
-                raise W2VError(f"{flag} {value} differs from the checkpoint's {flag} {saved[name]}: "
-                               f"a resumed run keeps the options it started with (only --threads may change)")
+                raise W2VError(f"{_as_flag(name, resumed[name])} differs from the checkpoint's "
+                               f"{_as_flag(name, saved[name])}: a resumed run keeps the options it started with "
+                               f"(only --threads may change)")
         return resumed
 
     @property
@@ -204,6 +204,14 @@ def resumed_output(header: dict, path: str | None, binary: bool | None) -> tuple
     if path is not None or saved is None:
         return path, binary
     return saved["path"], saved["binary"] if binary is None else binary
+
+
+def _as_flag(name: str, value) -> str:
+    """An option as the command line gives it: ``--dim 9``, and a switch by its own flag (``--cbow-sum``)."""
+    switches = {"hs": ("--no-hs", "--hs"), "cbow_mean": ("--cbow-sum", "--cbow-mean")}
+    if name in switches:
+        return switches[name][bool(value)]
+    return f"--{name.replace('_', '-')} {value}"
 
 
 def _finished(header: dict) -> bool:

@@ -57,9 +57,11 @@ class Vocab:
         """Read a ``word count`` file (C tool ``-read-vocab``), applying ``min_count``/``max_vocab``."""
         try:
             with open(path, "rb") as handle:
-                lines = handle.read().split(b"\n")
+                text = handle.read()
         except OSError as exc:
             raise unreadable(f"cannot read vocabulary {path}: {exc.strerror or exc}", exc) from None
+        # An editor's byte order mark would join the first word and drop it, often the most frequent.
+        lines = text.removeprefix(b"\xef\xbb\xbf").split(b"\n")
         words, counts, seen = [], [], set()
         for number, line in enumerate(lines, 1):
             parts = line.split()
