@@ -243,12 +243,13 @@ def _group(leader: int) -> dict[int, str]:
     return members
 
 
-def _run_in_own_group(*args, interrupt_at=None, signum=signal.SIGINT):
+def _run_in_own_group(*args, interrupt_at=None, signum=signal.SIGINT, first=""):
     """``w2vfast ARGS`` in a process group of its own; returns its exit status, its stderr, the workers it
     started (processes spawned by multiprocessing) and those of them still alive once it ended.
     ``interrupt_at`` sends the group ``signum`` once a line of stderr starts so: Ctrl-C, as a terminal
-    does, or SIGTERM, as a batch system or ``timeout`` does."""
-    process = subprocess.Popen([sys.executable, "-m", "w2vfast.cli", *map(str, args)], cwd=ROOT,
+    does, or SIGTERM, as a batch system or ``timeout`` does. ``first`` is Python code run before the tool."""
+    run_cli = "import sys\nfrom w2vfast.cli import main\nsys.argv[0] = 'w2vfast'\nmain()\n"
+    process = subprocess.Popen([sys.executable, "-c", first + run_cli, *map(str, args)], cwd=ROOT,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
@@ -304,6 +305,27 @@ def test_a_local_cluster_started_for_a_run_is_gone_after_it(planted_file, tmp_pa
     else:  # the workers end at once, and the driver stops with what the run had
         assert status == 143 and lines[-1].startswith("w2vfast: stopped by SIGTERM"), stderr
         assert not output.exists()
+
+
+CTRL_C_AS_THE_CLUSTER_STARTS = """
+import os, signal
+import distributed
+start = distributed.LocalCluster.__init__
+def start_and_press_ctrl_c(self, *args, **kwargs):
+    start(self, *args, **kwargs)
+    os.killpg(0, signal.SIGINT)  # to the workers too, as a terminal sends it
+distributed.LocalCluster.__init__ = start_and_press_ctrl_c
+"""
+
+
+def test_ctrl_c_while_a_local_cluster_starts_stops_the_run(planted_file, tmp_path):
+    """The driver ignored Ctrl-C while its workers started, as they must: the run went on."""
+    output = tmp_path / "vectors.txt"
+    status, stderr, workers, left = _run_in_own_group(
+        "train", planted_file, "-o", output, "--dask", "local:2", "--dim", "8", "--epochs", 1, "--min-count", "1",
+        first=CTRL_C_AS_THE_CLUSTER_STARTS)
+    assert (status, stderr.strip().splitlines()[-1:]) == (130, ["w2vfast: stopped by SIGINT"]), stderr
+    assert len(workers) >= 2 and left == set() and not output.exists()
 
 
 def test_workers_that_run_another_w2vfast_are_refused(client, planted_file):

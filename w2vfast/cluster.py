@@ -114,15 +114,13 @@ def connect(address: str, quiet: bool = False) -> Iterator:
     distributed = _distributed()
     import dask  # installed with distributed
 
-    # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's). The workers
-    # start with Ctrl-C ignored, as a shell starts background jobs: pressed at a terminal it
-    # reaches them too, and it is the driver that stops the run, at a safe point, and then the workers.
-    # The driver ignores it while they start, and so misses one pressed then (Linux drops an ignored
-    # signal, and blocking it instead does not keep it: the threads NumPy and Dask start take it).
-    with _ctrl_c_ignored(), dask.config.set(LOCAL_CLUSTER_CONFIG):
+    # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's).
+    with _ctrl_c_held() as pressed, dask.config.set(LOCAL_CLUSTER_CONFIG):
         cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
                                            dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
     try:
+        if pressed:
+            raise Interrupted(pressed[0])
         with distributed.Client(cluster, direct_to_workers=True) as client:
             yield client
     finally:
@@ -223,14 +221,29 @@ def _distributed():
 
 
 @contextlib.contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def _ctrl_c_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C back while a local cluster starts; yields the list it is noted in if pressed.
+
+    The worker processes start with it blocked, since they inherit the mask of the thread that starts
+    them, so that one pressed at a terminal, which reaches them too, never stops them: as a shell
+    starts background jobs ignoring it, and it is the driver that stops the run, at a safe point, and
+    then the workers. The driver blocks it in the threads that start them (its own and those it
+    starts meanwhile), and notes one that comes in another thread or is pending when it is unblocked.
+    multiprocessing's resource tracker is started first: started by Dask's thread, it unblocks Ctrl-C there.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield []  # a background job's Ctrl-C is ignored already, and with it the workers'
         return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    pressed: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        yield
+        yield pressed
     finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one is noted before it returns
         signal.signal(signal.SIGINT, before)
 
 
