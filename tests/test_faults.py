@@ -229,6 +229,8 @@ def test_the_same_signal_again_at_once_is_the_first_one_s_echo():
 @pytest.mark.parametrize("closed, args, status, message", [
     (">&-", ["train", "CORPUS", "-o", "OUT", *QUICK], 0, ""),
     ("2>&-", ["train", "CORPUS", "-o", "OUT", *QUICK], 0, ""),
+    ("2>&-", ["train", "CORPUS", "-o", "OUT", *QUICK[:-1]], 0, ""),  # its progress lines failed: exit 1, no file
+    ("2>&-", ["phrases", "CORPUS", "-o", "OUT"], 0, ""),
     ("<&-", ["train", "-", "-o", "OUT", *QUICK], 1, "w2vfast: error: standard input is closed\n"),
 ])
 def test_a_closed_standard_stream_is_no_traceback(planted_file, tmp_path, closed, args, status, message):

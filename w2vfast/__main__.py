@@ -8,7 +8,8 @@ def run() -> None:
     try:
         from .cli import run as command_line
     except KeyboardInterrupt:
-        sys.stderr.write("w2vfast: stopped by SIGINT\n")
+        if sys.stderr is not None:
+            sys.stderr.write("w2vfast: stopped by SIGINT\n")
         sys.exit(130)
     command_line()
 

@@ -90,7 +90,7 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     if not isinstance(code, int):
-        if code is not None:
+        if code is not None and sys.stderr is not None:
             print(code, file=sys.stderr)
         code = 0 if code is None else 1
     exit_now(code)

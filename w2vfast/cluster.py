@@ -161,7 +161,7 @@ def _joined(distributed, address: str, quiet: bool):
     maker.start()
     waited = START_SECONDS + CONNECT_MARGIN_SECONDS
     maker.join(CONNECT_NOTICE_SECONDS)
-    if not made and not quiet:
+    if not made and not quiet and sys.stderr is not None:
         print(f"waiting for the Dask scheduler at {address} to answer (up to {START_SECONDS:.0f} s)", file=sys.stderr,
               flush=True)
     maker.join(waited - CONNECT_NOTICE_SECONDS)

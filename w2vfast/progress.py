@@ -20,7 +20,7 @@ class Progress:
         self.total = max(total, 1)
         self.done_before = done
         self.stream = stream if stream is not None else sys.stderr
-        self.quiet = quiet
+        self.quiet = quiet or self.stream is None  # standard error closed when the process started (2>&-)
         self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.interval = 0.5 if self.interactive else 10.0
         self.start = time.perf_counter()
@@ -48,6 +48,6 @@ class Progress:
             self.stream.flush()
 
     def say(self, message: str, even_if_quiet: bool = False) -> None:
-        if even_if_quiet or not self.quiet:
+        if self.stream is not None and (even_if_quiet or not self.quiet):
             self.stream.write(message + "\n")
             self.stream.flush()
