@@ -220,6 +220,22 @@ def test_ctrl_c_while_python_imports_the_tool_is_one_line_too():
     assert (result.returncode, result.stderr) == (130, "w2vfast: stopped by SIGINT\n")
 
 
+def test_sigterm_while_python_imports_the_tool_is_one_line_too():
+    """It ended the process at once with status 143 and said nothing."""
+    code = ("import builtins, os, signal, time\n"
+            "real_import = builtins.__import__\n"
+            "def sigterm_at_numba(name, *args, **kwargs):\n"
+            "    if name == 'numba':\n"
+            "        os.kill(os.getpid(), signal.SIGTERM)\n"
+            "        time.sleep(5)\n"
+            "    return real_import(name, *args, **kwargs)\n"
+            "import w2vfast.__main__\n"
+            "builtins.__import__ = sigterm_at_numba\n"
+            "w2vfast.__main__.run()\n")
+    result = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (143, "w2vfast: stopped by SIGTERM\n")
+
+
 def test_python_dash_m_runs_the_command_line(tmp_path):
     version = subprocess.run([sys.executable, "-m", "w2vfast", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and "version" in version.stdout

@@ -1,17 +1,29 @@
 """``python -m w2vfast`` and the ``w2vfast`` console script: the command line (``cli.py``), with a
-Ctrl-C pressed while Python still imports it (NumPy, Numba: about 0.3 s) ending it in one line too."""
+Ctrl-C or SIGTERM that comes while Python still imports it (NumPy, Numba: about 0.3 s) ending it in
+one line too."""
 
+import signal
 import sys
+
+from .errors import Interrupted
+
+
+def _stop(signum: int, frame) -> None:
+    raise Interrupted(signum)
 
 
 def run() -> None:
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # one started ignoring it keeps ignoring it
+        signal.signal(signal.SIGTERM, _stop)  # the command installs its own once it runs
     try:
         from .cli import run as command_line
-    except KeyboardInterrupt:
+
+        command_line()
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as ``Interrupted``, before the command's handlers
+        signum = getattr(stop, "signum", signal.SIGINT)
         if sys.stderr is not None:
-            sys.stderr.write("w2vfast: stopped by SIGINT\n")
-        sys.exit(130)
-    command_line()
+            sys.stderr.write(f"w2vfast: stopped by {signal.Signals(signum).name}\n")
+        sys.exit(128 + signum)
 
 
 if __name__ == "__main__":
