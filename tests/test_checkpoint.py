@@ -171,7 +171,7 @@ def test_options_that_shape_the_run_cannot_change(saved_run, options, message):
 def test_resuming_on_another_corpus_is_refused(saved_run, tmp_path):
     _, checkpoint = saved_run
     shorter = write_corpus(tmp_path / "shorter.txt", planted_sentences(1000))
-    with pytest.raises(W2VError, match="it has 12,000 vocabulary words, the checkpoint's run had 18,000"):
+    with pytest.raises(W2VError, match="it holds 12,000 occurrences of the run's vocabulary, where the run's held 18,000"):
         w2vfast.train(shorter, resume=checkpoint)
     same_size = write_corpus(tmp_path / "other.txt", planted_sentences(seed=5))
     with pytest.raises(W2VError, match="as many words but not the same text"):

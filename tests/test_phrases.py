@@ -5,6 +5,7 @@ import gzip
 import math
 import os
 import pathlib
+import shlex
 import shutil
 import stat
 import subprocess
@@ -401,3 +402,12 @@ def test_an_empty_corpus_is_refused_and_keeps_the_output_there_was(tmp_path, tex
     result = CliRunner().invoke(main, ["phrases", str(corpus), "-o", str(out)])
     assert (result.exit_code, result.output) == (1, "w2vfast: error: the corpus is empty: it holds no words\n")
     assert out.read_bytes() == b"an earlier output\n"
+
+
+def test_standard_output_closed_is_refused_before_the_run(tmp_path):
+    """It was refused only once the text had been counted and its phrases found."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    command = f"exec {shlex.quote(sys.executable)} -m w2vfast phrases {shlex.quote(corpus)} -o - >&-"
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert (done.returncode, done.stderr) == (1, "w2vfast: error: standard output is closed: give -o a file\n")

@@ -140,8 +140,8 @@ class Checkpoint:
         """Refuse a corpus other than the one the run was trained on."""
         now = fingerprint(encoded)
         if now["corpus_words"] != self.header["corpus_words"]:
-            raise W2VError(f"the corpus does not match the checkpoint {self.path}: it has "
-                           f"{now['corpus_words']:,} vocabulary words, the checkpoint's run had "
+            raise W2VError(f"the corpus does not match the checkpoint {self.path}: it holds "
+                           f"{now['corpus_words']:,} occurrences of the run's vocabulary, where the run's held "
                            f"{self.header['corpus_words']:,}")
         if now != {key: self.header[key] for key in now}:
             raise W2VError(f"the corpus does not match the checkpoint {self.path}: "

@@ -120,7 +120,7 @@ def training_options(command):
     alphas = ", ".join(f"{alpha} for {model}" for model, alpha in DEFAULT_ALPHA.items())
     options = [
         click.option("-o", "--output", default=DEFAULT_OUTPUT,
-                     show_default=f"{DEFAULT_OUTPUT}, or with --resume the run's own",
+                     show_default=f"{DEFAULT_OUTPUT}, or with train --resume the run's own",
                      help="Vectors file to write (.bin: binary format, else text)."),
         click.option("--binary/--text", "binary", default=None,
                      help="Output format; default from the output file's extension."),
@@ -269,7 +269,7 @@ def demo(**options):
 @click.option("--delimiter", default=PHRASE_DELIMITER.decode(), show_default=True,
               help="What joins the words of a phrase.")
 @click.option("--save-phrases", type=click.Path(dir_okay=False),
-              help="Write the phrases found (phrase, count, score, pass) to this file.")
+              help="Write the phrases found (phrase, count, score, pass, left-bytes) to this file.")
 @click.option("--apply", "apply_table", type=click.Path(dir_okay=False),
               help="Join the phrases of a table saved by --save-phrases instead of counting.")
 @click.option("--threads", type=int, default=None, show_default="all cores", help="Worker threads.")

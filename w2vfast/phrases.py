@@ -190,6 +190,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     for path in (output, save_phrases):
         if path is not None and path != "-":
             check_writable(path)
+    if "-" in (output, save_phrases) and sys.stdout is None:  # before the run, not after its counting
+        raise W2VError("standard output is closed: give -o a file")
     files = corpus_files(corpus)
     if save_phrases == "-" and output == "-":
         raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
