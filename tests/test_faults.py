@@ -5,6 +5,7 @@ import os
 import random
 import resource
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import w2vfast
+from w2vfast import KeyedVectors
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.cli import main
 from w2vfast.errors import Interrupted, W2VError
@@ -450,6 +452,31 @@ def test_a_corpus_directory_that_cannot_be_read_is_one_line(planted_file, tmp_pa
     finally:
         locked.chmod(0o755)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops Linux capabilities when run as root")
+def test_a_package_and_a_home_that_cannot_be_written_still_run(tmp_path):
+    """Numba found no place for its cache and every command, --version too, ended in a traceback."""
+    package = tmp_path / "installed" / "w2vfast"
+    shutil.copytree(os.path.join(ROOT, "w2vfast"), package, ignore=shutil.ignore_patterns("__pycache__"))
+    home, temporary = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    temporary.mkdir()
+    KeyedVectors(["a", "b", "c"], np.eye(3, dtype=np.float32) + 0.1).save(str(tmp_path / "v.txt"))
+    for path in (home, *package.parent.rglob("*")):
+        path.chmod(path.stat().st_mode & ~0o222)
+    environment = {key: value for key, value in os.environ.items() if key not in ("XDG_CACHE_HOME", "NUMBA_CACHE_DIR")}
+    environment.update(HOME=str(home), TMPDIR=str(temporary), PYTHONPATH=str(package.parent))
+    try:
+        result = subprocess.run([sys.executable, "-m", "w2vfast", "similar", "a", "-v", tmp_path / "v.txt", "-n", "1",
+                                 "--no-cache"], cwd=home, env=environment, capture_output=True, text=True,
+                                preexec_fn=as_an_ordinary_user)
+    finally:
+        for path in package.parent.rglob("*"):
+            path.chmod(path.stat().st_mode | 0o200)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.split()[2] in ("b", "c")
+    assert [path.name for path in temporary.iterdir()] == [f"w2vfast-numba-cache-{os.getuid()}"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
