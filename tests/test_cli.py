@@ -203,37 +203,25 @@ def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
     assert [line.split()[0] for line in answer.stdout.splitlines()] == ["word", "w1", "w2"]
 
 
-def test_ctrl_c_while_python_imports_the_tool_is_one_line_too():
-    """The package imports no NumPy or Numba, so the console script catches a Ctrl-C that comes while
-    they load (simulated here by the import of Numba raising it)."""
-    code = ("import builtins\n"
+@pytest.mark.parametrize("stop, status, name", [
+    ("raise KeyboardInterrupt", 130, "SIGINT"),
+    ("os.kill(os.getpid(), signal.SIGTERM); time.sleep(5)", 143, "SIGTERM"),  # ended at once, saying nothing
+])
+def test_a_stop_while_python_imports_the_tool_is_one_line_too(stop, status, name):
+    """The package imports no NumPy or Numba, so the console script catches a Ctrl-C or SIGTERM that
+    comes while they load (simulated here by the import of Numba)."""
+    code = ("import builtins, os, signal, sys, time\n"
             "real_import = builtins.__import__\n"
-            "def ctrl_c_at_numba(name, *args, **kwargs):\n"
+            "def stop_at_numba(name, *args, **kwargs):\n"
             "    if name == 'numba':\n"
-            "        raise KeyboardInterrupt\n"
-            "    return real_import(name, *args, **kwargs)\n"
-            "import w2vfast.__main__, sys\n"
-            "assert 'numpy' not in sys.modules and 'numba' not in sys.modules\n"
-            "builtins.__import__ = ctrl_c_at_numba\n"
-            "w2vfast.__main__.run()\n")
-    result = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True)
-    assert (result.returncode, result.stderr) == (130, "w2vfast: stopped by SIGINT\n")
-
-
-def test_sigterm_while_python_imports_the_tool_is_one_line_too():
-    """It ended the process at once with status 143 and said nothing."""
-    code = ("import builtins, os, signal, time\n"
-            "real_import = builtins.__import__\n"
-            "def sigterm_at_numba(name, *args, **kwargs):\n"
-            "    if name == 'numba':\n"
-            "        os.kill(os.getpid(), signal.SIGTERM)\n"
-            "        time.sleep(5)\n"
+            f"        {stop}\n"
             "    return real_import(name, *args, **kwargs)\n"
             "import w2vfast.__main__\n"
-            "builtins.__import__ = sigterm_at_numba\n"
+            "assert 'numpy' not in sys.modules and 'numba' not in sys.modules\n"
+            "builtins.__import__ = stop_at_numba\n"
             "w2vfast.__main__.run()\n")
     result = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True)
-    assert (result.returncode, result.stderr) == (143, "w2vfast: stopped by SIGTERM\n")
+    assert (result.returncode, result.stderr) == (status, f"w2vfast: stopped by {name}\n")
 
 
 def test_python_dash_m_runs_the_command_line(tmp_path):
