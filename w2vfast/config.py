@@ -70,7 +70,8 @@ class TrainConfig:
                 raise W2VError(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
         for name in _SWITCHES:  # "false" would count as true; 0 and 1 are gensim's
             value = getattr(self, name)
-            if not (isinstance(value, numbers.Integral) and value in (0, 1) or getattr(value, "dtype", None) == bool):
+            numpy_bool = getattr(value, "dtype", None) == bool and getattr(value, "shape", None) == ()
+            if not (isinstance(value, numbers.Integral) and value in (0, 1) or numpy_bool):
                 raise W2VError(f"--{name.replace('_', '-')} must be True or False, not {value!r:.40}")
             setattr(self, name, bool(value))
         for name in ("dim", "window", "epochs", "threads"):

@@ -229,7 +229,7 @@ def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     on, so that a bad number (``0,5``) is reported as one: 16 float bytes are all printable about once
     in a million rows."""
     window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
-    space = min((at for at in (window.find(b" "), window.find(b"\t")) if at >= 0), default=-1)  # GloVe's tab too
+    space = min((at for at in (window.find(b" "), window.find(b"\t")) if at >= 0), default=-1)  # or a tab
     if space < 0:
         return True
     values = window[space + 1:space + 1 + 4 * dim]
