@@ -67,7 +67,33 @@ def friendly_errors(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """click's own errors in one line as well, as the tool's are (``w2vfast: error: ...``; exit 2 for
+    a usage error): click prints them after the command's usage and a hint, in four."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # the help, not an error
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = " ".join(["w2vfast", *(exc.ctx.command_path.split()[1:] if exc.ctx is not None else [])])
+            _fail(f"{exc.format_message().removesuffix('.')}; see {where} --help", exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort as exc:  # Ctrl-C, or SIGTERM, while click reads the arguments
+            if not isinstance(exc.__cause__, KeyboardInterrupt):
+                _fail("aborted")
+            signum = getattr(exc.__cause__, "signum", signal.SIGINT)
+            click.echo(f"w2vfast: stopped by {signal.Signals(signum).name}", err=True)
+            sys.exit(128 + signum)
+        sys.exit(done if isinstance(done, int) else 0)  # an exit status (--help, --version), or a command's end
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="w2vfast")
 def main() -> None:
     """Train word2vec embeddings fast on CPUs, and query and evaluate them."""
