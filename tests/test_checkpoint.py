@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import signal
 import zipfile
 
@@ -235,6 +236,13 @@ def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_referenc
                                        rf"with it \(w2vfast train --resume {checkpoint}\), or remove the file"):
         w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)
     assert open(checkpoint, "rb").read() == kept
+    on_cluster = str(tmp_path / "cluster.ckpt")  # a cluster run's is resumed with --dask, which the hint says
+    shutil.copy(checkpoint, on_cluster)
+    header = json.loads(np.load(on_cluster, allow_pickle=False)["header"].tobytes())
+    rewrite_member(on_cluster, "header.npy", npy_bytes(np.frombuffer(json.dumps(dict(header, cluster={})).encode(),
+                                                                     np.uint8)))
+    with pytest.raises(W2VError, match=rf"\(w2vfast train --resume {on_cluster} --dask ADDRESS\)"):
+        w2vfast.train(corpus, checkpoint=on_cluster, **EXACT)
     w2vfast.train(corpus, checkpoint=checkpoint, resume=checkpoint, **EXACT)
     w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)  # a finished run's may be replaced
 

@@ -19,7 +19,7 @@ import pytest
 import w2vfast
 from w2vfast import cluster, memory
 from w2vfast.checkpoint import load_checkpoint
-from w2vfast.errors import W2VError, WorkerLost
+from w2vfast.errors import Interrupted, W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard, resumed_shards
 from w2vfast.config import TrainConfig
 from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, plan_sync,
@@ -225,6 +225,33 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
     assert vectors.stats.words_trained == 18_000 - header["words_done"] > 0  # the rounds from the fourth on
     with pytest.raises(W2VError, match="trained on a Dask cluster: resume it with --dask"):
         w2vfast.train(resume=str(checkpoint))
+
+
+def test_a_stop_does_not_wait_for_a_frozen_worker(client, planted_file, tmp_path, monkeypatch, rounds_of):
+    """A worker stopped (SIGSTOP) mid-run held a Ctrl-C back for the round's 300 s."""
+    rounds_of(3000)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[1]
+    synchronise, rounds = cluster._ClusterRun._synchronise, itertools.count(1)
+
+    def freeze_and_stop_after_round_three(self, *args):
+        if next(rounds) == 3:
+            os.kill(pids[victim], signal.SIGSTOP)
+            os.kill(os.getpid(), signal.SIGINT)
+        return synchronise(self, *args)
+
+    monkeypatch.setattr(cluster._ClusterRun, "_synchronise", freeze_and_stop_after_round_three)
+    monkeypatch.setattr(cluster, "STOP_SECONDS", 1.0)
+    checkpoint = tmp_path / "run.ckpt"
+    began = time.monotonic()
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            w2vfast.train(planted_file, client=client, checkpoint=str(checkpoint), **OPTIONS)
+    finally:
+        os.kill(pids[victim], signal.SIGCONT)
+    assert time.monotonic() - began < 60
+    assert stopped.value.signum == signal.SIGINT and stopped.value.checkpoint == str(checkpoint)
+    assert load_checkpoint(str(checkpoint)).header["cluster"]["round"] == 3
 
 
 def _group(leader: int) -> dict[int, str]:

@@ -228,8 +228,9 @@ def refuse_unfinished(path: str) -> None:
     except W2VError:  # not a checkpoint, or a damaged one: there is no run to go on with
         return
     if not _finished(header):
+        on = " --dask ADDRESS" if "cluster" in header else ""
         raise W2VError(f"--checkpoint {path} keeps a run stopped in epoch {header['epoch'] + 1} of "
-                       f"{header['options']['epochs']}: go on with it (w2vfast train --resume {path}), or remove "
+                       f"{header['options']['epochs']}: go on with it (w2vfast train --resume {path}{on}), or remove "
                        f"the file to start again")
 
 

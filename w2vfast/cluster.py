@@ -33,6 +33,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Iterator
@@ -44,7 +45,7 @@ from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import corpus_paths, encode, vocab_ids
 from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text
 from .errors import Interrupted, W2VError, WorkerLost, WrongType
-from .interrupt import stop_at_safe_point
+from .interrupt import StopRequest, stop_at_safe_point
 from .io import is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_fits, parse_size
 from .progress import Progress
@@ -59,6 +60,7 @@ START_SECONDS = 60.0  # for a worker to take on its replica, or a scheduler to a
 SETUP_SECONDS = 900.0  # for a worker to build its replica and load (or compile) the kernels
 READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this is taken as stuck
 ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
+STOP_SECONDS = 10.0  # once a stop is asked for, a worker silent this long is taken as lost (frozen, say)
 CLOSE_SECONDS = 30.0
 CONNECT_MARGIN_SECONDS = 10.0  # past START_SECONDS, for a scheduler that accepts and never answers
 CONNECT_NOTICE_SECONDS = 3.0  # a connection slower than this is said on stderr, so a wrong address is no silent minute
@@ -69,6 +71,9 @@ CONNECT_NOTICE_SECONDS = 3.0  # a connection slower than this is said on stderr,
 # second instead of 50 times: the event loops then took half as much CPU again.
 LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.interval": "60s",
                         "distributed.admin.tick.interval": "1s"}
+# An actor call given up on at a stop or a lost worker is never awaited, and Python says so when it is
+# collected; that is no news to the user.
+warnings.filterwarnings("ignore", message="coroutine 'ActorFuture._result' was never awaited", category=RuntimeWarning)
 # What merging a distinct word of a shard takes on the driver besides its count and bytes: a slot of
 # the union's hash table at 70% load (twice that just after it grows), its offset and length, its id.
 MERGE_BYTES_PER_WORD = 40
@@ -116,15 +121,19 @@ def connect(address: str, quiet: bool = False) -> Iterator:
 
     # Its web server takes a free port (the dashboard's usual 8787 may be another cluster's).
     with _ctrl_c_held() as pressed, dask.config.set(LOCAL_CLUSTER_CONFIG):
-        cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
-    try:
-        if pressed:
-            raise Interrupted(pressed[0])
-        with distributed.Client(cluster, direct_to_workers=True) as client:
-            yield client
-    finally:
-        _close(cluster)
+        try:
+            cluster = distributed.LocalCluster(n_workers=int(local.group(1)), threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", memory_limit=0, silence_logs=logging.CRITICAL)
+        except (RuntimeError, OSError, TimeoutError) as exc:  # a worker process that died as it started, say
+            raise W2VError(f"the local Dask cluster did not start: {exc}") from None
+    with _dask_logs_silenced():  # its closing too, which a SIGTERM that reached the workers makes noisy
+        try:
+            if pressed:
+                raise Interrupted(pressed[0])
+            with distributed.Client(cluster, direct_to_workers=True) as client:
+                yield client
+        finally:
+            _close(cluster)
 
 
 @contextlib.contextmanager
@@ -485,9 +494,10 @@ class _ClusterRun:
             self.client.cancel(self.futures, force=True)
 
     def call(self, method: str, arguments: list[tuple], what: str, patience: float,
-             replicas: list[int] | None = None) -> list:
+             replicas: list[int] | None = None, stop: StopRequest | None = None) -> list:
         """Call ``method`` of the replicas (by default all of them), replica i with ``arguments[i]``, all at
-        once; returns their answers once all have come, within ``patience`` seconds each."""
+        once; returns their answers once all have come, within ``patience`` seconds each, or within
+        ``STOP_SECONDS`` of the ``stop`` asked for, if one is."""
         replicas = list(range(len(self.replicas))) if replicas is None else replicas
         futures = []
         for i in replicas:
@@ -495,9 +505,9 @@ class _ClusterRun:
                 futures.append(getattr(self.replicas[i], method)(*arguments[i]))
             except RuntimeError as exc:  # what Dask raises at once when it knows the replica's worker is gone
                 raise self._lost(self.addresses[i], f"before {what} ({exc})") from None
-        return [self._wait(future, self.addresses[i], what, patience) for future, i in zip(futures, replicas)]
+        return [self._wait(future, self.addresses[i], what, patience, stop) for future, i in zip(futures, replicas)]
 
-    def _wait(self, future, address: str, what: str, patience: float):
+    def _wait(self, future, address: str, what: str, patience: float, stop: StopRequest | None = None):
         waited = 0.0
         while True:
             try:
@@ -506,6 +516,9 @@ class _ClusterRun:
                 waited += POLL_SECONDS
                 if address not in self._workers():
                     raise self._lost(address, f"while {what}") from None
+                if stop is not None and stop.signum is not None and time.monotonic() - stop.at > STOP_SECONDS:
+                    raise WorkerLost(f"worker {address} did not answer within {STOP_SECONDS:.0f} s of the stop while "
+                                     f"{what}", worker=address) from None
                 if waited > patience:
                     raise WorkerLost(f"worker {address} did not answer within {patience:.0f} s while {what}",
                                      worker=address) from None
@@ -653,7 +666,7 @@ class _ClusterRun:
                 try:
                     answers = self.call("step", [step] * len(self.replicas),
                                         f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
-                                        max(ROUND_SECONDS, 20 * slowest))
+                                        max(ROUND_SECONDS, 20 * slowest), stop=stop)
                 except WorkerLost as lost:
                     lost = self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run)
                     if stop.signum is not None:  # the signal reached the workers too (a batch system's SIGTERM)

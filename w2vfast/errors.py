@@ -79,7 +79,7 @@ class WorkerLost(W2VError):
 
     def __str__(self) -> str:
         if self.checkpoint is None:
-            return f"{self.reason}; no checkpoint was kept (--checkpoint FILE keeps one)"
+            return f"{self.reason}; no checkpoint was kept"  # none before training, or none could be written
         saved = f"{self.reason}; the run so far is saved in {self.checkpoint}"
         return saved if self.resume_command is None else f"{saved}; go on with: {self.resume_command}"
 
