@@ -191,19 +191,26 @@ def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch,
     assert len(alone.read_bytes().splitlines()) > 1000
 
 
-def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
-        client, planted_file, tmp_path, monkeypatch, rounds_of):
-    rounds_of(3000)
+def _after_round_three(client, monkeypatch, act) -> tuple[str, int]:
+    """Call ``act`` with the process id of one worker once the driver has synchronised round 3;
+    returns that worker's address and process id."""
     pids = client.run(os.getpid)
     victim = sorted(pids)[1]
     synchronise, rounds = cluster._ClusterRun._synchronise, itertools.count(1)
 
-    def kill_after_round_three(self, *args):
+    def acting_after_round_three(self, *args):
         if next(rounds) == 3:
-            os.kill(pids[victim], signal.SIGKILL)
+            act(pids[victim])
         return synchronise(self, *args)
 
-    monkeypatch.setattr(cluster._ClusterRun, "_synchronise", kill_after_round_three)
+    monkeypatch.setattr(cluster._ClusterRun, "_synchronise", acting_after_round_three)
+    return victim, pids[victim]
+
+
+def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
+        client, planted_file, tmp_path, monkeypatch, rounds_of):
+    rounds_of(3000)
+    victim, _ = _after_round_three(client, monkeypatch, lambda pid: os.kill(pid, signal.SIGKILL))
     output, checkpoint = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
     with pytest.raises(WorkerLost) as lost:
         w2vfast.train(planted_file, client=client, output=str(output), checkpoint=str(checkpoint), **OPTIONS)
@@ -230,17 +237,12 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
 def test_a_stop_does_not_wait_for_a_frozen_worker(client, planted_file, tmp_path, monkeypatch, rounds_of):
     """A worker stopped (SIGSTOP) mid-run held a Ctrl-C back for the round's 300 s."""
     rounds_of(3000)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[1]
-    synchronise, rounds = cluster._ClusterRun._synchronise, itertools.count(1)
 
-    def freeze_and_stop_after_round_three(self, *args):
-        if next(rounds) == 3:
-            os.kill(pids[victim], signal.SIGSTOP)
-            os.kill(os.getpid(), signal.SIGINT)
-        return synchronise(self, *args)
+    def freeze_it_and_press_ctrl_c(pid):
+        os.kill(pid, signal.SIGSTOP)
+        os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(cluster._ClusterRun, "_synchronise", freeze_and_stop_after_round_three)
+    _, frozen = _after_round_three(client, monkeypatch, freeze_it_and_press_ctrl_c)
     monkeypatch.setattr(cluster, "STOP_SECONDS", 1.0)
     checkpoint = tmp_path / "run.ckpt"
     began = time.monotonic()
@@ -248,7 +250,7 @@ def test_a_stop_does_not_wait_for_a_frozen_worker(client, planted_file, tmp_path
         with pytest.raises(Interrupted) as stopped:
             w2vfast.train(planted_file, client=client, checkpoint=str(checkpoint), **OPTIONS)
     finally:
-        os.kill(pids[victim], signal.SIGCONT)
+        os.kill(frozen, signal.SIGCONT)
     assert time.monotonic() - began < 60
     assert stopped.value.signum == signal.SIGINT and stopped.value.checkpoint == str(checkpoint)
     assert load_checkpoint(str(checkpoint)).header["cluster"]["round"] == 3
