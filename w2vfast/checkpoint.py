@@ -295,9 +295,14 @@ class Checkpointer:
                     "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
 
+    @property
+    def kept(self) -> bool:
+        """Whether ``path`` holds a checkpoint: a save that failed leaves the one before, if there was one."""
+        return os.path.exists(self.path)
+
     def failed(self, error: W2VError) -> str:
         """The warning for a save that failed while the run goes on, true to what ``path`` holds."""
-        kept = "the previous checkpoint is kept" if os.path.exists(self.path) else "no checkpoint is kept"
+        kept = "the previous checkpoint is kept" if self.kept else "no checkpoint is kept"
         return f"w2vfast: warning: {error}; the run goes on, and {kept}"
 
     def due(self) -> bool:

@@ -35,6 +35,14 @@ def is_special(path: str) -> bool:
 
 def check_writable(path: str) -> str:
     """The directory of ``path``, once sure ``path`` can be written: long runs check before they start."""
+    directory = _output_directory(path)
+    if not is_special(path):
+        _probe(directory, path)
+    return directory
+
+
+def _output_directory(path: str) -> str:
+    """The directory of ``path``, once what can be told without writing says ``path`` can be written."""
     if is_special(path):
         if not os.access(path, os.W_OK):
             raise W2VError(f"cannot write {path}: permission denied")
@@ -54,7 +62,6 @@ def check_writable(path: str) -> str:
         raise W2VError(f"cannot write in {directory}: permission denied")
     if os.path.isdir(path):
         raise W2VError(f"cannot write {path}: it is a directory")
-    _probe(directory, path)
     return directory
 
 
@@ -157,7 +164,7 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
             yield out
         return
     path = os.path.realpath(path)
-    directory = check_writable(path)
+    directory = _output_directory(path)  # the temporary made next is the probe
     _remove_abandoned(directory, path)
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Callable
 
 from .checkpoint import Checkpointer
@@ -65,5 +64,5 @@ class SafePoint:
         """Raise the stop; ``unsaved`` says why its save failed, and the checkpoint is named only if
         one is there (from an earlier save)."""
         self.progress.close()
-        kept = self.keeper is not None and (unsaved is None or os.path.exists(self.keeper.path))
+        kept = self.keeper is not None and (unsaved is None or self.keeper.kept)
         raise Interrupted(self.stop.signum, self.keeper.path if kept else None, unsaved)
