@@ -61,6 +61,23 @@ def test_save_and_read_vocab(planted_file, tmp_path):
     assert KeyedVectors.load(str(tmp_path / "b.bin")).index_to_key == [line.split()[0] for line in lines[:5]]
 
 
+def test_dash_writes_the_vectors_or_the_vocabulary_to_standard_output(planted_file, tmp_path):
+    """As ``-`` reads the corpus from standard input; it wrote a file named ``-``."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+
+    def train(*args):
+        return subprocess.run([sys.executable, "-m", "w2vfast", "train", planted_file, *args, *QUICK],
+                              capture_output=True, cwd=folder, check=True).stdout
+
+    vectors = train("-o", "-")
+    assert vectors.startswith(b"40 8\n") and vectors.count(b"\n") == 41
+    assert train("-o", "-", "--binary").startswith(b"40 8\n") and vectors != train("-o", "-", "--binary")
+    vocabulary = train("-o", "v.bin", "--save-vocab", "-").decode().splitlines()
+    assert len(vocabulary) == 40 and all(line.split()[1].isdecimal() for line in vocabulary)
+    assert os.listdir(folder) == ["v.bin"]
+
+
 BAD_TRAINING = [
     (["missing.txt"], "corpus not found: missing.txt"),
     (["{empty}"], "the corpus is empty: it holds no words"),
@@ -87,6 +104,9 @@ BAD_TRAINING = [
      "--checkpoint {tmp}/v.bin is also -o: one would overwrite the other"),
     (["{corpus}", "-o", "{tmp}/v.bin", "--save-vocab", "{tmp}/v.bin"],
      "--save-vocab {tmp}/v.bin is also -o: one would overwrite the other"),
+    (["{corpus}", "-o", "-", "--save-vocab", "-"],
+     "-o - and --save-vocab - would both write to standard output: give one of them a file"),
+    (["{corpus}", "--checkpoint", "-"], "--checkpoint needs a file, not -: a stopped run goes on from it"),
     (["{corpus}", "-o", "{tmp}/new/"], "cannot write {tmp}/new/: it names a directory"),
     (["{corpus}", "-o", "{twice_vocab}", "--phrases", "{twice_vocab}"],
      "-o {twice_vocab} is the --phrases table: the run would overwrite it"),
@@ -178,6 +198,9 @@ def test_demo_trains_on_the_bundled_corpus(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("king: ")
     assert len(KeyedVectors.load(str(out))) > 20000
+    refused = run("demo", "-o", "-")  # its vectors and its neighbours would mix
+    assert (refused.exit_code, refused.output) == (1, "w2vfast: error: demo shows the neighbours on standard "
+                                                      "output: give -o a file\n")
 
 
 def console_script() -> str:

@@ -435,6 +435,27 @@ def test_unwritable_directory_is_refused_before_training(planted_file, tmp_path)
     assert result.stderr == f"w2vfast: error: cannot write in {locked}: permission denied\n"
 
 
+@pytest.fixture
+def read_only_directory(tmp_path):
+    """An empty directory on a read-only file system (a tmpfs mounted so), where root may mount."""
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1M", "tmpfs", directory], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("mounting a read-only tmpfs needs root")
+    yield directory
+    subprocess.run(["umount", directory], check=True)
+
+
+@pytest.mark.parametrize("command_name", ["train", "phrases"])
+def test_a_read_only_file_system_is_named(planted_file, read_only_directory, command_name):
+    """It was 'permission denied', which root does not expect to meet."""
+    result = subprocess.run(command(command_name, planted_file, "-o", read_only_directory / "out"), cwd=ROOT,
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (1, f"w2vfast: error: cannot write in {read_only_directory}: "
+                                                     "it is on a read-only file system\n")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops Linux capabilities when run as root")
 @pytest.mark.parametrize("command_name", ["train", "phrases"])
 def test_a_corpus_directory_that_cannot_be_read_is_one_line(planted_file, tmp_path, command_name):

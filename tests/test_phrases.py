@@ -270,7 +270,7 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
 def test_the_table_and_the_text_are_never_written_to_one_stream(tmp_path):
     corpus = write(tmp_path / "c.txt", planted_lines(50))
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", "-", "--save-phrases", "-"])
-    assert result.exit_code == 1 and "would mix the table into the text" in result.output
+    assert result.exit_code == 1 and "would both write to standard output" in result.output
 
 
 def test_a_failed_run_keeps_the_table_there_was(tmp_path, monkeypatch):
@@ -410,4 +410,4 @@ def test_standard_output_closed_is_refused_before_the_run(tmp_path):
     command = f"exec {shlex.quote(sys.executable)} -m w2vfast phrases {shlex.quote(corpus)} -o - >&-"
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert (done.returncode, done.stderr) == (1, "w2vfast: error: standard output is closed: give -o a file\n")
+    assert (done.returncode, done.stderr) == (1, "w2vfast: error: standard output is closed: give a file instead of -\n")

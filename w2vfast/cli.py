@@ -147,7 +147,7 @@ def training_options(command):
     options = [
         click.option("-o", "--output", default=DEFAULT_OUTPUT,
                      show_default=f"{DEFAULT_OUTPUT}, or with train --resume the run's own",
-                     help="Vectors file to write (.bin: binary format, else text)."),
+                     help="Vectors file to write (.bin: binary format, else text); - for standard output."),
         click.option("--binary/--text", "binary", default=None,
                      help="Output format; default from the output file's extension."),
         click.option("--model", type=click.Choice(MODELS), **_default("model"),
@@ -239,7 +239,8 @@ def _run_training(corpus: list[str] | None, options: dict):
 @main.command("train")
 @click.argument("corpus", nargs=-1)
 @training_options
-@click.option("--save-vocab", type=click.Path(dir_okay=False), help="Write 'word count' lines here.")
+@click.option("--save-vocab", type=click.Path(dir_okay=False),
+              help="Write 'word count' lines here; - for standard output.")
 @click.option("--read-vocab", type=click.Path(dir_okay=False),
               help="Take the vocabulary (and counts) from this 'word count' file.")
 @click.option("--disk-corpus", metavar="DIR",
@@ -270,6 +271,8 @@ def train_command(corpus, **options):
 @friendly_errors
 def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
+    if options["output"] == "-":
+        raise W2VError("demo shows the neighbours on standard output: give -o a file")
     source = resources.files("w2vfast") / "data" / "wiki-slice.txt.xz"
     with resources.as_file(source) as path:
         vectors = _run_training([str(path)], options)

@@ -1,7 +1,8 @@
 """Atomic file output: write beside the target, then rename, so a reader never sees half a file.
 
 A symbolic link is written through, not replaced; a FIFO, a device (``/dev/null``) or a socket is
-written in place, as there is no file to replace (and renaming over it would put a file there).
+written in place, as there is no file to replace (and renaming over it would put a file there);
+``-`` is standard output, as it is the standard input among the inputs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import errno
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from typing import BinaryIO, Iterator
@@ -33,19 +35,25 @@ def is_special(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def check_writable(path: str) -> str:
-    """The directory of ``path``, once sure ``path`` can be written: long runs check before they start."""
+STANDARD_OUTPUT = "-"
+
+
+def check_writable(path: str) -> None:
+    """Refuse ``path`` unless it can be written: long runs check before they start."""
+    if path == STANDARD_OUTPUT:
+        if sys.stdout is None:  # the process was started with it closed (>&-)
+            raise W2VError("standard output is closed: give a file instead of -")
+        return
     directory = _output_directory(path)
     if not is_special(path):
         _probe(directory, path)
-    return directory
 
 
 def _output_directory(path: str) -> str:
     """The directory of ``path``, once what can be told without writing says ``path`` can be written."""
     if is_special(path):
         if not os.access(path, os.W_OK):
-            raise W2VError(f"cannot write {path}: permission denied")
+            raise W2VError(f"cannot write {path}: {_why_not_writable(path)}")
         return os.path.dirname(os.path.abspath(path))
     try:
         os.stat(path)
@@ -59,10 +67,19 @@ def _output_directory(path: str) -> str:
     if not os.path.isdir(directory):
         raise W2VError(f"output directory does not exist: {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise W2VError(f"cannot write in {directory}: permission denied")
+        raise W2VError(f"cannot write in {directory}: {_why_not_writable(directory)}")
     if os.path.isdir(path):
         raise W2VError(f"cannot write {path}: it is a directory")
     return directory
+
+
+def _why_not_writable(path: str) -> str:
+    """What ``os.access`` meant by no: a read-only file system refuses root too."""
+    try:
+        read_only = os.statvfs(path).f_flag & os.ST_RDONLY
+    except OSError:
+        read_only = False
+    return "it is on a read-only file system" if read_only else "permission denied"
 
 
 def _probe(directory: str, path: str) -> None:
@@ -90,7 +107,8 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
                 inputs: dict[str, str | None] | None = None) -> None:
     """Refuse an output (``{flag: path}``) that names a corpus file, another input (``{what it is:
     path}``, such as ``"the --phrases table"``) or another output, through links too: the input would be
-    lost, or one output overwrite the other (vectors written over the checkpoint leave no run to resume)."""
+    lost, or one output overwrite the other (vectors written over the checkpoint leave no run to resume),
+    or two outputs mix on standard output (``-``)."""
     owners = {}
     for source in corpus or ():
         try:
@@ -101,9 +119,11 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
     owners.update((_identity(path), what) for what, path in (inputs or {}).items() if path not in (None, "-"))
     read = set(owners.values())
     for flag, path in outputs.items():
-        if path is None or path == "-":
+        if path is None:
             continue
-        owner = owners.setdefault(_identity(path), flag)
+        owner = owners.setdefault(("standard output",) if path == STANDARD_OUTPUT else _identity(path), flag)
+        if path == STANDARD_OUTPUT and owner != flag:
+            raise W2VError(f"{owner} - and {flag} - would both write to standard output: give one of them a file")
         if owner in read:
             raise W2VError(f"{flag} {path} is {owner}: the run would overwrite it")
         if owner != flag:
@@ -159,6 +179,10 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
 
     The temporary beside it is named after this process, so that a later write of ``path`` can
     remove one that a killed writer left behind."""
+    if path == STANDARD_OUTPUT:
+        with _standard_output() as out:
+            yield out
+        return
     if is_special(path):
         with _in_place(path) as out:
             yield out
@@ -183,6 +207,16 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
         if isinstance(exc, OSError):
             raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+@contextlib.contextmanager
+def _standard_output() -> Iterator[BinaryIO]:
+    check_writable(STANDARD_OUTPUT)
+    try:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise W2VError("standard output was closed before everything was written to it") from None
 
 
 @contextlib.contextmanager

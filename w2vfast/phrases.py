@@ -31,7 +31,6 @@ import contextlib
 import math
 import os
 import queue
-import sys
 import tempfile
 import threading
 import time
@@ -136,7 +135,7 @@ class PhraseTable:
     def save(self, path: str) -> None:
         """Plain text: a header, then a line per phrase, ``phrase count score pass left-bytes``, the
         last field saying where the phrase splits (its tokens may hold the delimiter too)."""
-        with _output(path) as out:
+        with atomic_write(path) as out:
             out.write(TABLE_MAGIC + b" delimiter=" + self.delimiter.hex().encode() +
                       f" passes={len(self.passes)}\n".encode())
             out.write(b"# phrase\tcount\tscore\tpass\tleft-bytes\n")
@@ -188,13 +187,9 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     config = config or PhraseConfig()
     progress = Progress(0, quiet=quiet)
     for path in (output, save_phrases):
-        if path is not None and path != "-":
+        if path is not None:
             check_writable(path)
-    if "-" in (output, save_phrases) and sys.stdout is None:  # before the run, not after its counting
-        raise W2VError("standard output is closed: give -o a file")
     files = corpus_files(corpus)
-    if save_phrases == "-" and output == "-":
-        raise W2VError("-o - and --save-phrases - would mix the table into the text: save the table to a file")
     check_apart({"-o": output, "--save-phrases": save_phrases}, files, {"the --apply table": apply})
     given = PhraseTable.load(apply) if apply is not None else None
     text_bytes = plain_text_bytes(files)
@@ -219,7 +214,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             stdin.seek(0)
         start = time.perf_counter()
         sync = output != "-" and not is_special(output)
-        with _output(output) as out, _written_behind(out, sync) as write:
+        with atomic_write(output) as out, _written_behind(out, sync) as write:
             _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
             if changed_file(files, before) is not None:  # one token for another of its length, say
                 raise W2VError(_CHANGED)
@@ -227,7 +222,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
     if save_phrases is not None:  # after the text: a run that fails keeps the table there was
         table.save(save_phrases)
-        progress.say(f"wrote {len(table):,} phrases to {save_phrases}")
+        progress.say(f"wrote {len(table):,} phrases to {'standard output' if save_phrases == '-' else save_phrases}")
     return table
 
 
@@ -411,22 +406,6 @@ def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
             copy.write(chunk)
     except OSError as exc:
         raise W2VError(f"cannot keep {name} for the second reading: {exc.strerror or exc}") from None
-
-
-@contextlib.contextmanager
-def _output(path: str) -> Iterator[BinaryIO]:
-    """``path`` written atomically, or standard output for ``-``."""
-    if path == "-":
-        if sys.stdout is None:
-            raise W2VError("standard output is closed: give -o a file")
-        try:
-            yield sys.stdout.buffer
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:
-            raise W2VError("standard output was closed before the phrased text was written") from None
-        return
-    with atomic_write(path) as out:
-        yield out
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfi
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
-from .io import check_apart, check_writable
+from .io import STANDARD_OUTPUT, check_apart, check_writable
 from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -113,6 +113,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         phrases = saved.header.get("phrases") if phrases is None else phrases
     if corpus is not None and corpus_paths(corpus) is None and not isinstance(corpus, Iterable):
         raise WrongType(f"the corpus must be paths or an iterable of token lists, not {corpus!r:.40}")
+    if checkpoint == STANDARD_OUTPUT:
+        raise W2VError("--checkpoint needs a file, not -: a stopped run goes on from it")
     check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus),
                 {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
     if checkpoint is not None and resume is None:
@@ -194,7 +196,8 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
             if keeper is None:
                 raise
             raise OutputFailed(str(failed), keeper.path) from None
-        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output}")
+        shown = "standard output" if output == STANDARD_OUTPUT else output
+        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {shown}")
     return vectors
 
 

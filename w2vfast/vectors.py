@@ -291,7 +291,7 @@ class KeyedVectors:
         return (result.pearson, float("nan")), (result.spearman, float("nan")), result.oov_percent
 
     def save(self, path: str, binary: bool = True) -> None:
-        """Write the word2vec format (``binary`` float32 rows, else text) atomically."""
+        """Write the word2vec format (``binary`` float32 rows, else text) atomically; ``-`` is standard output."""
         write_word2vec(path, self.index_to_key, self.vectors, binary)
 
     @classmethod
