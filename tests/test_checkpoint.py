@@ -105,6 +105,8 @@ def test_a_resumed_run_writes_the_output_its_checkpoint_names(corpus_and_referen
         finished.vectors.tobytes() == reference.vectors.tobytes()
     w2vfast.train(resume=checkpoint, output=str(text))  # another output, in its own format
     assert KeyedVectors.load(str(text)).index_to_key == reference.index_to_key and b"\0" not in text.read_bytes()
+    # standard output stays standard output, not a file named - in the first run's directory
+    assert stop_once(corpus, checkpoint, 25, output="-", **EXACT)["output"]["path"] == "-"
 
 
 def test_a_signal_during_the_last_save_still_stops_the_run(corpus_and_reference, tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ from .config import CHECKPOINT_MINUTES, MOST_WORDS, TrainConfig
 from .corpus import EncodedCorpus
 from .counting import holds_whitespace
 from .errors import DamagedFile, W2VError, unreadable
-from .io import atomic_write, check_writable
+from .io import STANDARD_OUTPUT, atomic_write, check_writable
 from .vocab import Vocab
 
 FORMAT = "w2vfast checkpoint"
@@ -290,7 +290,9 @@ class Checkpointer:
         self.path = path
         self.interval = 60.0 * minutes
         files = None if corpus is None or "-" in corpus else [os.path.abspath(p) for p in corpus]
-        kept_output = None if output is None else {"path": os.path.abspath(output), "binary": bool(binary)}
+        if output not in (None, STANDARD_OUTPUT):
+            output = os.path.abspath(output)
+        kept_output = None if output is None else {"path": output, "binary": bool(binary)}
         self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output,
                     "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
