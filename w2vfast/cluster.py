@@ -46,7 +46,7 @@ from .corpus import corpus_paths, encode, vocab_ids
 from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text
 from .errors import Interrupted, W2VError, WorkerLost, WrongType
 from .interrupt import StopRequest, stop_at_safe_point
-from .io import is_special
+from .io import STANDARD_OUTPUT, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_fits, parse_size
 from .progress import Progress
 from .shards import merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
@@ -743,7 +743,7 @@ class _ClusterRun:
         synchronisation and write a checkpoint at ``position``, the round under way, which a resumed run
         trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
         paths, output, binary = run
-        if keeper is None and output is not None:
+        if keeper is None and output not in (None, STANDARD_OUTPUT):  # standard output has no place beside it
             keeper = Checkpointer(output + ".ckpt", CHECKPOINT_MINUTES, paths, output, binary)
             keeper.run.update(self._corpus_print())
         others = [i for i, address in enumerate(self.addresses) if address != lost.worker]
