@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -378,6 +379,11 @@ def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
     with pytest.raises(W2VError, match=f"^no Dask scheduler file at {tmp_path / 'missing.json'}$"):
         with cluster.connect(str(tmp_path / "missing.json")):
             pass
+    for wrong, message in ((tmp_path, f"--dask {tmp_path} is a directory, not a Dask scheduler file"),
+                           ("", "--dask needs an address: tcp://host:8786, a scheduler file or local:N")):
+        with pytest.raises(W2VError, match=f"^{re.escape(message)}$"):  # a directory was 'no ... file at'
+            with cluster.connect(str(wrong)):
+                pass
     for damaged in ("{}", "[1]", "not json"):
         scheduler_file.write_text(damaged)
         with pytest.raises(W2VError, match=f"^{scheduler_file} is not a Dask scheduler file: no scheduler address"):

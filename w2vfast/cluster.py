@@ -96,9 +96,13 @@ def connect(address: str, quiet: bool = False) -> Iterator:
     batch jobs on SLURM or PBS), or for ``local:N`` of a ``LocalCluster`` of N one-thread worker
     processes started here and shut down on leaving, however it is left. Unless ``quiet``, a scheduler
     that has not answered within ``CONNECT_NOTICE_SECONDS`` is said to be waited for, on stderr."""
+    if not address.strip():
+        raise W2VError("--dask needs an address: tcp://host:8786, a scheduler file or local:N")
     local = re.fullmatch(r"local:(.*)", address)
     if local is None:
         distributed = _distributed()
+        if os.path.isdir(address):
+            raise W2VError(f"--dask {address} is a directory, not a Dask scheduler file")
         if os.path.isfile(address):
             address = _scheduler_in(address)
         elif "://" not in address and (address.endswith(".json") or os.sep in address):
