@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import w2vfast
-from w2vfast import cluster, memory
+from w2vfast import KeyedVectors, cluster, memory
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import Interrupted, W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard, resumed_shards
@@ -356,6 +356,30 @@ def test_ctrl_c_while_a_local_cluster_starts_stops_the_run(planted_file, tmp_pat
         first=CTRL_C_AS_THE_CLUSTER_STARTS)
     assert (status, stderr.strip().splitlines()[-1:]) == (130, ["w2vfast: stopped by SIGINT"]), stderr
     assert len(workers) >= 2 and left == set() and not output.exists()
+
+
+CTRL_C_AS_THE_CLUSTER_CLOSES = """
+import os, signal
+from w2vfast import cluster
+close = cluster._close
+def press_ctrl_c_and_close(local_cluster):
+    os.killpg(0, signal.SIGINT)
+    close(local_cluster)
+cluster._close = press_ctrl_c_and_close
+"""
+
+
+def test_ctrl_c_once_the_vectors_are_written_closes_the_cluster_and_says_they_are_complete(planted_file, tmp_path):
+    """It stopped the closing cluster midway: Python's resource tracker then warned of leaked semaphores,
+    and the one line said only 'stopped by SIGINT', as if the vectors were lost."""
+    output = tmp_path / "vectors.txt"
+    status, stderr, workers, left = _run_in_own_group(
+        "train", planted_file, "-o", output, "--dask", "local:2", "--dim", "8", "--epochs", 1, "--min-count", "1",
+        first=CTRL_C_AS_THE_CLUSTER_CLOSES)
+    lines = stderr.strip().splitlines()
+    assert (status, lines[-2][:6], lines[-1]) == (130, "wrote ", f"w2vfast: stopped by SIGINT once the run had "
+                                                               f"ended: {output} is complete"), stderr
+    assert len(workers) >= 2 and left == set() and len(KeyedVectors.load(str(output))) == 40
 
 
 def test_workers_that_run_another_w2vfast_are_refused(client, planted_file):

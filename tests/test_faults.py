@@ -191,6 +191,21 @@ def test_a_second_signal_stops_even_inside_numba():
     assert stopped.value.signum == signal.SIGTERM
 
 
+def test_a_signal_inside_a_finaliser_stops_once_it_returns(capsys):
+    """Raised inside ``__del__`` (Dask's futures have one), the stop was printed as 'Exception ignored'
+    with a traceback, and lost."""
+    class Finalised:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(10000))  # the handler runs here, inside __del__
+
+    with pytest.raises(Interrupted) as stopped:
+        with stop_at_once():
+            Finalised()  # dropped at once, so its __del__ runs
+            time.sleep(10)  # interrupted: the stop comes once __del__ has returned
+    assert stopped.value.signum == signal.SIGINT and capsys.readouterr().err == ""
+
+
 def test_a_stop_deferred_while_numba_compiles_is_the_training_run_s_first(monkeypatch):
     """Ctrl-C while the kernels compiled (20 s on a first run) was lost once training began: the run
     finished and wrote its vectors."""

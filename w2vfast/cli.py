@@ -223,15 +223,19 @@ def _run_training(corpus: list[str] | None, options: dict):
 
     given = _given(options)
     dask = given.pop("dask", None)
+    finished = None
     try:
         if dask is None:
             return train(corpus, **given)
         from .cluster import connect
 
         with connect(dask, quiet=given.get("quiet", False)) as client:
-            return train(corpus, client=client, **given)
+            finished = train(corpus, client=client, **given)
+        return finished
     except (Interrupted, OutputFailed, WorkerLost) as stopped:
-        if stopped.checkpoint is not None:
+        if finished is not None:  # a stop while the cluster closed, after the output was written
+            stopped.written = "standard output" if given["output"] == "-" else given["output"]
+        elif stopped.checkpoint is not None:
             stopped.resume_command = _resume_command(stopped.checkpoint, corpus, dict(given, dask=dask))
         raise
 

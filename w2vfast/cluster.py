@@ -136,8 +136,13 @@ def connect(address: str, quiet: bool = False) -> Iterator:
                 raise Interrupted(pressed[0])
             with distributed.Client(cluster, direct_to_workers=True) as client:
                 yield client
-        finally:
+        except BaseException:
             _close(cluster)
+            raise
+        with stop_at_safe_point() as stop:  # a run that ended closes its cluster whole, then stops
+            _close(cluster)
+        if stop.signum is not None:
+            raise Interrupted(stop.signum)
 
 
 @contextlib.contextmanager

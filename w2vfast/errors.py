@@ -58,6 +58,7 @@ class OutputFailed(W2VError):
         self.reason = reason
         self.checkpoint = checkpoint
         self.resume_command: str | None = None
+        self.written: str | None = None
 
     def __str__(self) -> str:
         how = self.resume_command or "resuming it"
@@ -76,6 +77,7 @@ class WorkerLost(W2VError):
         self.checkpoint = checkpoint
         self.worker = worker
         self.resume_command: str | None = None
+        self.written: str | None = None
 
     def __str__(self) -> str:
         if self.checkpoint is None:
@@ -88,6 +90,8 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped the tool; ``checkpoint`` is where the run was saved, if it was, and
     the caller may set ``resume_command`` to say how to go on. ``unsaved`` says why the save at the
     stop failed, if it did: ``checkpoint`` then keeps the run as of its last save, if there was one.
+    The caller sets ``written`` to the output of a run that had ended and written it, when the stop
+    came while the tool closed (a local Dask cluster, say).
 
     A ``KeyboardInterrupt``, so callers that already handle Ctrl-C handle this too.
     """
@@ -98,6 +102,7 @@ class Interrupted(KeyboardInterrupt):
         self.checkpoint = checkpoint
         self.unsaved = unsaved
         self.resume_command: str | None = None
+        self.written: str | None = None
 
     @property
     def exit_status(self) -> int:
@@ -106,6 +111,8 @@ class Interrupted(KeyboardInterrupt):
 
     def __str__(self) -> str:
         stopped = f"stopped by {signal.Signals(self.signum).name}"
+        if self.written is not None:
+            return f"{stopped} once the run had ended: {self.written} is complete"
         if self.unsaved is not None:
             stopped += f", but the run could not be saved ({self.unsaved})"
         if self.checkpoint is None:

@@ -7,8 +7,10 @@ where the weights and random states form a consistent state that a checkpoint ca
 
 Anywhere but inside Numba or llvmlite: an exception raised in their Python code (loading a compiled
 function from the cache, say) can leave their compiler lock held, and the next compiled call, in any
-thread, then waits forever; or it reaches a dispatcher's C code as a ``SystemError``. There the stop
-waits until the main thread is back in other code; a second signal stops at once.
+thread, then waits forever; or it reaches a dispatcher's C code as a ``SystemError``. Nor inside a
+finaliser (``__del__``, which Dask's futures have): Python prints what it raises as "Exception
+ignored", with a traceback, and drops it. There the stop waits until the main thread is back in
+other code; a second signal stops at once.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class _Raiser:
 
     def __call__(self, signum: int, frame) -> None:
         retry, self.retrying = self.retrying, False
-        if (retry or not self.waiting) and _inside(frame, _UNSAFE_TO_RAISE_IN):
+        if (retry or not self.waiting) and _unsafe_to_raise_in(frame):
             self.waiting, self.signum = True, signum
             _Raiser.deferred = self
             self.timer = threading.Timer(_RETRY_SECONDS, self._again, (signum,))
@@ -87,9 +89,10 @@ class _Raiser:
             _Raiser.deferred = None
 
 
-def _inside(frame, packages: tuple[str, ...]) -> bool:
+def _unsafe_to_raise_in(frame) -> bool:
     while frame is not None:
-        if frame.f_globals.get("__name__", "").partition(".")[0] in packages:
+        package = frame.f_globals.get("__name__", "").partition(".")[0]
+        if package in _UNSAFE_TO_RAISE_IN or frame.f_code.co_name == "__del__":
             return True
         frame = frame.f_back
     return False
