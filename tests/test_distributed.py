@@ -235,6 +235,24 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
         w2vfast.train(resume=str(checkpoint))
 
 
+def test_a_stop_in_the_last_round_stops_the_run_as_one_process_does(client, planted_file, tmp_path, monkeypatch):
+    """It was noted and forgotten: the run wrote its vectors and ended as if never asked to stop."""
+    end_epoch = cluster._ClusterRun._end_epoch
+
+    def end_epoch_with_ctrl_c(self, *args):
+        os.kill(os.getpid(), signal.SIGINT)  # after the last round's step, before its save
+        end_epoch(self, *args)
+
+    monkeypatch.setattr(cluster._ClusterRun, "_end_epoch", end_epoch_with_ctrl_c)
+    output, checkpoint = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
+    with pytest.raises(Interrupted) as stopped:
+        w2vfast.train(planted_file, client=client, output=str(output), checkpoint=str(checkpoint), **OPTIONS)
+    assert (stopped.value.signum, stopped.value.checkpoint, output.exists()) == (signal.SIGINT, str(checkpoint), False)
+    monkeypatch.undo()
+    finished = w2vfast.train(client=client, resume=str(checkpoint))  # the run was done: only its vectors are left
+    assert finished.stats.words_trained == 0 and len(KeyedVectors.load(str(output))) == 40
+
+
 def test_a_stop_does_not_wait_for_a_frozen_worker(client, planted_file, tmp_path, monkeypatch, rounds_of):
     """A worker stopped (SIGSTOP) mid-run held a Ctrl-C back for the round's 300 s."""
     rounds_of(3000)

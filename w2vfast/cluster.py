@@ -699,6 +699,9 @@ class _ClusterRun:
                     self._save(model, keeper, (epoch, round_in_epoch), done, checked=last)
                 if round_in_epoch == rounds:
                     epoch, round_in_epoch = epoch + 1, 0
+            if stop.signum is not None:  # it came in the last round or its save: the checkpoint holds the run done
+                progress.close()
+                raise Interrupted(stop.signum, None if keeper is None else keeper.path)
         progress.close()
 
     def _end_epoch(self, model, epoch: int, words: int, answers: list, stats: ClusterStats,
