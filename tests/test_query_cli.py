@@ -83,6 +83,10 @@ def test_unknown_word_is_one_line_that_suggests_spellings(vectors_file):
     assert result.stderr.count("\n") == 1 and result.stdout == ""
     assert "'Woman' is not in the vocabulary; did you mean woman" in run("analogy", "man", "king", "Woman",
                                                                          "-v", vectors_file).stderr
+    # bytes that are not UTF-8 as the bytes, not as the surrogates Python keeps them in ('\udcff')
+    odd = os.fsdecode(b"caf\xe9's\n\xff")
+    shown = "'caf\\xe9\\'s\\n\\xff'"
+    assert run("similar", odd, "-v", vectors_file).stderr == f"w2vfast: error: {shown} is not in the vocabulary\n"
 
 
 def test_prompt_answers_line_by_line_until_exit(vectors_file):

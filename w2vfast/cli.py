@@ -393,7 +393,14 @@ def _check_known(vectors, words) -> None:
             close = vectors.similar_spellings(word)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             cut = "..." if len(word) > _SHOWN_WORD else ""
-            raise W2VError(f"{word[:_SHOWN_WORD]!r}{cut} is not in the vocabulary{hint}")
+            raise W2VError(f"{_quoted(word[:_SHOWN_WORD])}{cut} is not in the vocabulary{hint}")
+
+
+def _quoted(word: str) -> str:
+    """``word`` quoted as ``repr`` quotes it, but for a byte that is not UTF-8, which Python keeps as a
+    surrogate (U+DC80 to U+DCFF) and ``repr`` would show as one: shown as the byte, ``\\xff``."""
+    return "'" + "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else
+                         "\\'" if c == "'" else repr(c)[1:-1] for c in word) + "'"
 
 
 def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add") -> None:
