@@ -11,6 +11,7 @@ import pytest
 
 from w2vfast import KeyedVectors
 from w2vfast.errors import W2VError
+from conftest import ROYAL_VECTORS, ROYAL_WORDS
 
 WORDS = ["king", "queen", "caf\u00e9", b"\xff\xfeodd".decode("utf-8", "surrogateescape")]
 VECTORS = np.array([[1, 0, 0.5], [0.9, 0.1, 0.5], [0, 1, -1], [-0.25, 0.125, 3]], dtype=np.float32)
@@ -111,15 +112,28 @@ def test_a_long_unknown_word_is_not_spelled_out_edit_by_edit(royals, monkeypatch
     assert royals.similar_spellings("kign") and edited == ["kign"]
 
 
-def test_weighted_query_terms_as_in_gensim(royals):
-    """gensim's ``(word, weight)`` terms: the tuple was looked up as a word."""
-    weighted = royals.most_similar([("king", 2.0), "woman"], negative=[("man", 0.5)], topn=3)
-    query = 2 * royals.get_vector("king", norm=True) + royals.get_vector("woman", norm=True) \
-        - 0.5 * royals.get_vector("man", norm=True)
-    by_hand = royals.most_similar([query], topn=6)
-    assert weighted == [pair for pair in by_hand if pair[0] not in ("king", "woman", "man")][:3]
+def test_weighted_terms_and_vectors_are_queried_as_gensim_queries_them(royals):
+    """A pair's weight is the weight, in ``negative`` too (``("man", -1.0)`` is ``"man"``; it was turned
+    into +1), and a vector is taken as given (it was scaled to length 1), in 3CosMul too (refused)."""
+    gensim_models = pytest.importorskip("gensim.models")
+    theirs = gensim_models.KeyedVectors(ROYAL_VECTORS.shape[1])
+    theirs.add_vectors(ROYAL_WORDS, ROYAL_VECTORS)
+    vector = 3 * royals["queen"] - royals["man"]
+    queries = [dict(positive=[("king", 2.0), "woman"], negative=[("man", -0.5)]),
+               dict(positive=["king"], negative=[("man", -1.0), ("woman", 0.5)]),
+               dict(positive=[vector, "woman"]), dict(positive=["king"], negative=[vector])]
+    for query in queries:
+        ours, expected = royals.most_similar(**query, topn=4), theirs.most_similar(**query, topn=4)
+        assert [word for word, _ in ours] == [word for word, _ in expected], query
+        assert [score for _, score in ours] == pytest.approx([score for _, score in expected], abs=1e-5)
+    for query in queries[2:]:
+        ours, expected = royals.most_similar_cosmul(**query, topn=4), theirs.most_similar_cosmul(**query, topn=4)
+        assert [word for word, _ in ours] == [word for word, _ in expected], query
+        assert [score for _, score in ours] == pytest.approx([score for _, score in expected], abs=1e-5)
     with pytest.raises(ValueError, match="weight must be a number"):
         royals.most_similar([("king", [1])])
+    with pytest.raises(ValueError, match=f"^a query vector must have {royals.vector_size} values, not shape"):
+        royals.most_similar([np.ones(3)])
 
 
 def test_3cosmul_with_topn_none_gives_every_score(royals):
@@ -195,3 +209,32 @@ def test_words_that_are_not_utf8_follow_unicode_errors(tmp_path):
         KeyedVectors.load_word2vec_format(str(path))
     assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace").index_to_key == ["caf\ufffd", "ok"]
     assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="ignore").index_to_key == ["caf", "ok"]
+
+
+def test_whole_numbers_are_rows_and_other_keys_a_type_error_as_in_gensim(royals):
+    assert royals.get_index(3) == 3 and 3 in royals and np.array_equal(royals[0], royals[royals.index_to_key[0]])
+    assert len(royals) not in royals and -1 not in royals and True not in royals
+    with pytest.raises(TypeError, match="^a word must be a string, not list$"):  # was 'unhashable type'
+        royals.similarity(["king"], ["queen"])
+
+
+def test_a_file_argument_that_is_not_a_path_is_a_type_error(tmp_path):
+    """A whole number was opened as a file descriptor, read, and closed (0: standard input)."""
+    path = tmp_path / "v.txt"
+    KeyedVectors(WORDS, VECTORS).save(str(path), binary=False)
+    for wrong in (0, None, 2.5):
+        with pytest.raises(TypeError, match="^path must be a path"):
+            KeyedVectors.load(wrong)
+    for limit in (1.5, "3", True):
+        with pytest.raises(TypeError, match="^limit must be a whole number or None"):
+            KeyedVectors.load(str(path), limit=limit)
+    assert os.fstat(0) is not None and len(KeyedVectors.load(path)) == len(WORDS)  # a PathLike is a path
+
+
+def test_an_unwritable_fvocab_leaves_the_vectors_file_as_it_was(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("precious\n")
+    kv = KeyedVectors(WORDS, VECTORS, counts=np.arange(len(WORDS))[::-1] + 1)
+    with pytest.raises(W2VError, match="output directory does not exist"):
+        kv.save_word2vec_format(str(path), fvocab=str(tmp_path / "nowhere" / "vocab.txt"))
+    assert path.read_text() == "precious\n"

@@ -8,14 +8,17 @@ copy of the matrix, so a large (or memory-mapped) file costs no second matrix.
 from __future__ import annotations
 
 import difflib
+import numbers
+import os
 import warnings
 
 import numpy as np
 
 from . import cache as vectors_cache
-from .errors import InvalidArgument, W2VError, check_defaults
+from .errors import InvalidArgument, W2VError, WrongType, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .vocab import Vocab
+from .io import check_writable
 from .word2vec_format import encode_words, read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
@@ -35,8 +38,9 @@ def _as_list(words) -> list:
 
 
 def _weighted(items: list, sign: float) -> list[tuple]:
-    """gensim's query terms as ``(word or vector, weight)``: a bare term weighs ``sign``, and a
-    ``(term, weight)`` pair's weight is multiplied by it."""
+    """gensim's query terms as ``(word or vector, weight)``: a bare term weighs ``sign`` (1 for a
+    positive term, -1 for a negative one), and a ``(term, weight)`` pair weighs what it says, as in
+    gensim, where ``negative=[("man", -1.0)]`` is ``negative=["man"]``."""
     terms = []
     for item in items:
         if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[1], str):
@@ -45,7 +49,7 @@ def _weighted(items: list, sign: float) -> list[tuple]:
                 weight = float(weight)
             except (TypeError, ValueError):
                 raise InvalidArgument(f"a query term's weight must be a number, not {weight!r:.40}") from None
-            terms.append((item, sign * weight))
+            terms.append((item, weight))
         else:
             terms.append((item, sign))
     return terms
@@ -83,7 +87,7 @@ class KeyedVectors:
         row is kept, as gensim does, and a warning says so."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
-            raise ValueError(f"{len(keys)} keys but vectors of shape {vectors.shape}")
+            raise InvalidArgument(f"{len(keys)} keys but vectors of shape {vectors.shape}")
         self.index_to_key = list(keys)
         self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
         if len(self.key_to_index) < len(keys):
@@ -114,10 +118,10 @@ class KeyedVectors:
         return len(self.index_to_key)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.key_to_index
+        return self.has_index_for(key)
 
     def has_index_for(self, key: str) -> bool:
-        return key in self.key_to_index
+        return self.get_index(key, -1) >= 0
 
     def __getitem__(self, key_or_keys) -> np.ndarray:
         """A word's vector, or for a list of words the matrix of theirs (gensim's ``wv[["a", "b"]]``)."""
@@ -135,12 +139,17 @@ class KeyedVectors:
         return int(self.vectors.shape[1])
 
     def get_index(self, key: str, default: int | None = None) -> int:
+        """The row of the word ``key``; as in gensim, a whole number in range is a row already."""
         try:
             return self.key_to_index[key]
         except KeyError:
+            if isinstance(key, numbers.Integral) and not isinstance(key, bool) and 0 <= key < len(self):
+                return int(key)
             if default is not None:
                 return default
             raise KeyError(f"word {key!r} not in vocabulary") from None
+        except TypeError:  # unhashable: a list where a word was meant, say
+            raise WrongType(f"a word must be a string, not {type(key).__name__}") from None
 
     def get_vecattr(self, key: str, attr: str) -> int:
         """gensim's per-word attributes; w2vfast keeps one, ``count``, for the vectors of a model."""
@@ -184,18 +193,26 @@ class KeyedVectors:
         return [(self.index_to_key[i], float(scores[i])) for i in best]
 
     def _query(self, positive, negative) -> tuple[np.ndarray, list[int]]:
-        """The unit-length normalised sum of ``positive`` minus ``negative`` (words or vectors, each
-        alone or as gensim's ``(item, weight)``), and the indices of the words among them (left out of
-        the answers)."""
+        """The unit-length weighted sum of ``positive`` and ``negative`` (words or vectors, each alone
+        or as gensim's ``(item, weight)``), and the indices of the words among them (left out of the
+        answers). As in gensim, a word counts by its unit vector and a vector as it is given."""
         terms = _weighted(_as_list(positive), 1.0) + _weighted(_as_list(negative), -1.0)
         if not terms:
             raise ValueError("most_similar needs at least one word")
-        indices = [self.get_index(item) for item, _ in terms if not isinstance(item, np.ndarray)]
-        units = iter(self.unit_rows(indices))
-        rows = [_unit(item) if isinstance(item, np.ndarray) else next(units) for item, _ in terms]
-        total = np.array([weight for _, weight in terms]) @ np.array(rows)
+        total = np.array([weight for _, weight in terms]) @ self._term_rows([item for item, _ in terms])
         length = np.linalg.norm(total)
+        indices = [self.get_index(item) for item, _ in terms if not isinstance(item, np.ndarray)]
         return (total / length if length > 0 else total).astype(np.float32), indices
+
+    def _term_rows(self, items: list) -> np.ndarray:
+        """A query's terms as rows (float64): a word's unit vector, or a vector as it is given, which
+        must have the vectors' size."""
+        for item in items:
+            if isinstance(item, np.ndarray) and item.shape != (self.vector_size,):
+                raise InvalidArgument(f"a query vector must have {self.vector_size} values, not shape {item.shape}")
+        indices = [self.get_index(item) for item in items if not isinstance(item, np.ndarray)]
+        units = iter(self.unit_rows(indices))
+        return np.array([item.astype(np.float64) if isinstance(item, np.ndarray) else next(units) for item in items])
 
     def most_similar(self, positive=None, negative=None, topn: int | None = 10,
                      restrict_vocab: int | None = None):
@@ -223,9 +240,8 @@ class KeyedVectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
-        indices = [self.get_index(w) for w in positive + negative]
-        units = self.unit_rows(indices).astype(np.float32)
-        shifted = (1 + self.cosines(units, restrict_vocab)) / 2
+        indices = [self.get_index(w) for w in positive + negative if not isinstance(w, np.ndarray)]
+        shifted = (1 + self.cosines(self._term_rows(positive + negative).astype(np.float32), restrict_vocab)) / 2
         scores = shifted[:len(positive)].prod(axis=0) / (shifted[len(positive):].prod(axis=0) + 1e-6)
         return scores if topn is None else self._ranked(scores, topn, indices)
 
@@ -303,9 +319,14 @@ class KeyedVectors:
         ``mmap='r'`` asks for the same."""
         if mmap not in (None, "r"):
             raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
+        if not isinstance(path, (str, os.PathLike)):  # a whole number would be read, and closed, as a descriptor
+            raise WrongType(f"path must be a path, not {path!r:.40}")
+        path = os.fspath(path)
         cache = cache or mmap == "r"
+        if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool)):
+            raise WrongType(f"limit must be a whole number or None, not {limit!r:.40}")
         if limit is not None and limit < 0:
-            raise W2VError(f"limit must be 0 or more, not {limit}")
+            raise InvalidArgument(f"limit must be 0 or more, not {limit}")
         cached = vectors_cache.load_cache(path, binary, limit) if cache else None
         if cached is not None:
             data, norms = cached
@@ -331,6 +352,8 @@ class KeyedVectors:
                        prefix=(prefix, ""), append=(append, False), sort_attr=(sort_attr, "count"))
         if fvocab is not None and self.counts is None:
             raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
+        if fvocab is not None:  # before the vectors replace what there was
+            check_writable(fvocab)
         self.save(fname, binary=bool(binary))
         if fvocab is not None:
             Vocab(encode_words(self.index_to_key), self.counts).save(fvocab)
