@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import w2vfast
-from w2vfast import CallbackAny2Vec, KeyedVectors, W2VError, Word2Vec, trainer
+from w2vfast import CallbackAny2Vec, KeyedVectors, W2VError, Word2Vec, memory, trainer
 from conftest import neighbours_in_own_cluster, planted_sentences, signal_at_call, write_corpus
 
 # gensim.test.utils.common_texts, written out so that these tests need no gensim.
@@ -408,6 +408,27 @@ def test_a_setting_changed_after_construction_is_checked_too(planted):
     model.ns_exponent = 1.0
     with pytest.raises(ValueError, match="ns_exponent=1.0 is not supported"):
         model.train(planted, total_examples=600, epochs=1)
+
+
+def test_vectors_changed_by_hand_to_another_shape_are_refused(planted, tmp_path):
+    """save() wrote zeros in their place, and train() started from other weights without a word."""
+    model = Word2Vec(planted, **SMALL)
+    model.vector_size = SMALL["vector_size"] * 2
+    with pytest.raises(ValueError, match=r"but wv.vectors has shape \(40, 16\): build_vocab\(\) again"):
+        model.save(str(tmp_path / "model"))
+    model.vector_size = SMALL["vector_size"]
+    model.wv.vectors = model.wv.vectors[:30]
+    with pytest.raises(ValueError, match=r"the vocabulary 40 words, but wv.vectors has shape \(30, 16\)"):
+        model.train(planted, total_examples=600, epochs=1)
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_model_too_large_for_memory_is_refused_before_its_weights_are_made(monkeypatch):
+    """Its vectors were made and filled first, and the process was killed for memory."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 << 20)
+    with pytest.raises(W2VError, match="^training this model needs about .* is available: a smaller vector_size, "
+                                       "a larger min_count or a smaller max_final_vocab needs less$"):
+        Word2Vec([["a", "b", "c"]] * 10, vector_size=100_000, min_count=1, workers=1)
 
 
 def test_damaged_or_foreign_model_files_are_clear_errors(planted, tmp_path):

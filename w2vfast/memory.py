@@ -117,12 +117,14 @@ def size_text(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
 
 
-def ensure_fits(what: str, parts: dict[str, int], remedy: str, force: bool = False) -> None:
-    """Stop, saying what is needed and what needs less, unless ``parts`` fit or ``force`` is set."""
+def ensure_fits(what: str, parts: dict[str, int], remedy: str, force: bool = False,
+                anyway: str | None = "--force tries anyway") -> None:
+    """Stop, saying what is needed and what needs less (and ``anyway``, how to try all the same),
+    unless ``parts`` fit or ``force`` is set."""
     needed = sum(parts.values())
     available = None if force else available_bytes()
     if available is None or needed <= available:
         return
     detail = ", ".join(f"{name} {size_text(n)}" for name, n in parts.items())
     raise W2VError(f"{what} needs about {size_text(needed)} of memory ({detail}) but only {size_text(available)} "
-                   f"is available: {remedy}, or --force tries anyway")
+                   f"is available: {remedy}" + (f", or {anyway}" if anyway else ""))

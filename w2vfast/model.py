@@ -38,6 +38,7 @@ from .continued import carry_rows, merge_vocab
 from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
 from .errors import InvalidArgument, W2VError, WrongType, check_defaults
+from .memory import ensure_fits, training_bytes
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
 from .vectors import KeyedVectors
 from .vocab import Vocab
@@ -222,6 +223,10 @@ class Word2Vec:
         """Take ``vocab`` with new weights: the first vectors random, as ``w2vfast.train`` draws them from
         the seed, the output weights zero; with ``source`` (an update) the old words keep their rows of
         ``syn0`` and ``syn1neg``, and the new words' vectors come from the seed and the old vocabulary's size."""
+        needed = training_bytes(len(vocab), config)  # the trainer's, then the model's copy of the weights
+        needed["the model's weights"] = needed["weights"]
+        ensure_fits("training this model", needed, "a smaller vector_size, a larger min_count or a smaller "
+                    "max_final_vocab needs less", anyway=None)
         rows = weight_rows(len(vocab), config)
         syn0 = np.empty((len(vocab), config.dim), dtype=np.float32)
         syn1neg = np.zeros((rows.syn1neg, config.dim), dtype=np.float32) if config.negative else None
@@ -269,9 +274,7 @@ class Word2Vec:
         _check_loss(compute_loss)
         callbacks = _callbacks(callbacks)
         config = self._config(epochs, start_alpha or self.alpha, end_alpha or self.min_alpha)
-        if config.dim != self.wv.vector_size:
-            raise InvalidArgument(f"vector_size is {config.dim} but the vocabulary was built with "
-                                  f"{self.wv.vector_size}: build_vocab() again")
+        self._check_vectors(config)
         corpus = self._corpus(corpus_iterable, corpus_file)
         if self._read_to_end is not None and self._read_to_end() is corpus:
             raise WrongType(_READ_ONCE.format(what="build_vocab() has read it to its end"))
@@ -316,6 +319,13 @@ class Word2Vec:
         _call(callbacks, "on_epoch_end", self)
         if epoch + 1 < epochs:
             _call(callbacks, "on_epoch_begin", self)
+
+    def _check_vectors(self, config: TrainConfig) -> None:
+        """Refuse vectors changed by hand to another shape than the vocabulary and ``vector_size``
+        make: training would start from other weights, and a save would keep none of them."""
+        if self.wv.vectors.shape != (len(self._vocab), config.dim):
+            raise InvalidArgument(f"vector_size is {config.dim} and the vocabulary {len(self._vocab):,} words, but "
+                                  f"wv.vectors has shape {self.wv.vectors.shape}: build_vocab() again")
 
     def _start(self, trainer: Trainer) -> None:
         """Start the trainer from the model's weights and random states."""
@@ -425,6 +435,7 @@ class Word2Vec:
         if not len(self._vocab):
             raise W2VError("nothing to save: build the vocabulary first")
         config = self._config(self.epochs)
+        self._check_vectors(config)
         rows = weight_rows(len(self._vocab), config)
         matrices = {}
         for name, ours in (("syn0", self.wv.vectors), ("syn1neg", self.syn1neg), ("syn1", self.syn1)):
