@@ -273,6 +273,18 @@ def test_the_table_and_the_text_are_never_written_to_one_stream(tmp_path):
     assert result.exit_code == 1 and "would both write to standard output" in result.output
 
 
+@pytest.mark.parametrize("outputs", [["-o", "-", "--save-phrases", "/dev/stdout"],
+                                     ["-o", "/dev/stdout", "--save-phrases", "-"]])
+def test_standard_output_by_its_other_name_is_one_output_too(tmp_path, outputs):
+    """Only two - were refused: the table and the text went to one file, one over the other, exit 0."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    with open(tmp_path / "out.txt", "wb") as out:
+        done = subprocess.run([sys.executable, "-m", "w2vfast", "phrases", corpus, *outputs], stdout=out,
+                              stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 1 and done.stderr.endswith(" is also -o: one would overwrite the other\n")
+    assert (tmp_path / "out.txt").read_bytes() == b""
+
+
 def test_a_failed_run_keeps_the_table_there_was(tmp_path, monkeypatch):
     corpus = write(tmp_path / "c.txt", planted_lines(50))
     table = tmp_path / "table.txt"
@@ -285,6 +297,24 @@ def test_a_failed_run_keeps_the_table_there_was(tmp_path, monkeypatch):
     with pytest.raises(w2vfast.W2VError):
         phrase_corpus([corpus], str(tmp_path / "out.txt"), PhraseConfig(threshold=10), save_phrases=str(table))
     assert table.read_bytes() == b"the table of an earlier run"
+
+
+def test_a_table_that_cannot_be_written_keeps_the_text_there_was(tmp_path, monkeypatch):
+    """The text was renamed into place first: a failed table left a new text beside an old table,
+    which a later train --phrases would take for the text's."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    out, table = tmp_path / "out.txt", tmp_path / "table.txt"
+    out.write_bytes(b"the text of an earlier run")
+    table.write_bytes(b"the table of an earlier run")
+
+    def fails(self, path):
+        raise w2vfast.W2VError("the disk is full")
+
+    monkeypatch.setattr(phrases.PhraseTable, "save", fails)
+    with pytest.raises(w2vfast.W2VError):
+        phrase_corpus([corpus], str(out), PhraseConfig(threshold=10), save_phrases=str(table))
+    assert (out.read_bytes(), table.read_bytes()) == (b"the text of an earlier run", b"the table of an earlier run")
+    assert sorted(os.listdir(tmp_path)) == ["c.txt", "out.txt", "table.txt"]
 
 
 def test_a_phrase_that_starts_with_a_hash_survives_its_table(tmp_path):

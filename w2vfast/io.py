@@ -121,13 +121,22 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
     for flag, path in outputs.items():
         if path is None:
             continue
-        owner = owners.setdefault(("standard output",) if path == STANDARD_OUTPUT else _identity(path), flag)
-        if path == STANDARD_OUTPUT and owner != flag:
+        owner = owners.setdefault(_standard_output_identity() if path == STANDARD_OUTPUT else _identity(path), flag)
+        if path == STANDARD_OUTPUT and owner != flag and outputs.get(owner) == STANDARD_OUTPUT:
             raise W2VError(f"{owner} - and {flag} - would both write to standard output: give one of them a file")
         if owner in read:
             raise W2VError(f"{flag} {path} is {owner}: the run would overwrite it")
         if owner != flag:
             raise W2VError(f"{flag} {path} is also {owner}: one would overwrite the other")
+
+
+def _standard_output_identity() -> tuple:
+    """The file standard output leads to, which ``/dev/stdout`` names too."""
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # closed, or not a file (a test's capture)
+        return ("standard output",)
+    return ("file", info.st_dev, info.st_ino)
 
 
 def _identity(path: str) -> tuple:

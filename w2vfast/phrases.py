@@ -214,14 +214,17 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             stdin.seek(0)
         start = time.perf_counter()
         sync = output != "-" and not is_special(output)
-        with atomic_write(output) as out, _written_behind(out, sync) as write:
-            _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
-            if changed_file(files, before) is not None:  # one token for another of its length, say
-                raise W2VError(_CHANGED)
+        with atomic_write(output) as out:
+            with _written_behind(out, sync) as write:
+                _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
+                if changed_file(files, before) is not None:  # one token for another of its length, say
+                    raise W2VError(_CHANGED)
+            written = time.perf_counter() - start
+            if save_phrases is not None:  # before the text is renamed into place: a run that fails keeps both
+                table.save(save_phrases)  # files there were, not a new text beside an old table
         if output != "-":
-            progress.say(f"wrote {output} in {time.perf_counter() - start:.2f} s")
-    if save_phrases is not None:  # after the text: a run that fails keeps the table there was
-        table.save(save_phrases)
+            progress.say(f"wrote {output} in {written:.2f} s")
+    if save_phrases is not None:
         progress.say(f"wrote {len(table):,} phrases to {'standard output' if save_phrases == '-' else save_phrases}")
     return table
 
