@@ -125,6 +125,10 @@ def test_line_breaks_never_join_and_files_do_not_run_together(tmp_path):
     out = str(tmp_path / "both.txt")
     phrase_corpus([first, second], out, PhraseConfig(threshold=10))
     assert open(out, "rb").read().split(b"\n")[99].endswith(b" new")
+    spaced = write(tmp_path / "c.txt", lines[:100], end=" new ")  # ends in a space, not a newline
+    phrase_corpus([spaced, second], out, PhraseConfig(threshold=10))
+    last, first_of_second = open(out, "rb").read().split(b"\n")[99:101]
+    assert last.endswith(b" new ") and first_of_second == b"york"  # they ran into one line
     alone = str(tmp_path / "alone.txt")  # the last file gains no newline
     phrase_corpus([first], alone, PhraseConfig(threshold=10))
     assert open(alone, "rb").read().endswith(b" new") and len(open(alone, "rb").read()) == os.path.getsize(first)

@@ -450,26 +450,27 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
 def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
                   out, threads: int = 1, disk_dir: str | None = None) -> None:
     """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
-    before by ``delimiter``. A file that does not end in whitespace is followed by a newline if
-    another file's text follows, so that its last token does not run into the next file's first."""
+    before by ``delimiter``. A file that does not end in a newline is followed by one if another
+    file's text follows: a file ends a line where it was counted (``WordCounter``), and its last
+    line must not run into the next file's first."""
     glue = np.frombuffer(delimiter, dtype=np.uint8)
     joins = _token_joins(marks, disk_dir)
     at = np.zeros(1, dtype=np.int64)
     carry: tuple[bytes, ...] = ()
-    open_token = False  # the file before ended inside a token
+    open_line = False  # the file before ended inside a line
     for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
         data, _, carry = whole_tokens(carry, block, ends_file)
         if not data:
             continue
-        if open_token:
+        if open_line:
             out(b"\n")
-            open_token = False
+            open_line = False
         used, pieces = _rewritten(data, ends_file, joins, at, glue, threads)
         for piece in pieces:
             out(piece)
         carry = (data[used:],) if used < len(data) else ()
         if ends_file:
-            open_token = data[-1] not in WHITESPACE
+            open_line = data[-1] != ord("\n")
     if at[0] != joins.shape[0] - 1:
         raise W2VError(_CHANGED)
 
