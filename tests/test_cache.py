@@ -72,6 +72,39 @@ def test_a_changed_source_is_parsed_again(tmp_path):
     assert_parsed_then_cached(path, replacement)
 
 
+def test_an_edit_whose_modification_time_was_set_back_is_parsed_again(tmp_path):
+    """Size and modification time were all the cache checked: the file's change time tells."""
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    KeyedVectors.load(str(path), cache=True)
+    stat = os.stat(path)
+    replacement = save(path, 2)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert_parsed_then_cached(path, replacement)
+
+
+def test_a_file_with_a_repeated_word_gets_no_cache_as_a_limit_counts_its_rows(tmp_path):
+    """A limit counts the file's rows (gensim's too); the cache kept the words left once repeats were dropped."""
+    path = tmp_path / "v.txt"
+    path.write_text("4 2\na 1 0\nb 0 1\na 1 1\nc 1 1\n")
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="left out a row that repeats"):
+            assert KeyedVectors.load(str(path), cache=True).index_to_key == ["a", "b", "c"]
+        with pytest.warns(UserWarning, match="left out a row that repeats"):
+            assert KeyedVectors.load(str(path), cache=True, limit=3).index_to_key == ["a", "b"]
+    assert not os.path.exists(cache_path(str(path)))
+
+
+def test_a_deeply_nested_header_is_a_damaged_cache(tmp_path):
+    path = tmp_path / "v.bin"
+    expected = save(path, 1)
+    KeyedVectors.load(str(path), cache=True)
+    lines = open(cache_path(str(path)), "rb").read().split(b"\n", 2)
+    with open(cache_path(str(path)), "wb") as handle:  # was a RecursionError traceback
+        handle.write(b"\n".join([lines[0], b"[" * 30000 + b"]" * 30000, lines[2]]))
+    assert_parsed_then_cached(path, expected)
+
+
 def test_a_forced_format_other_than_the_cached_one_parses(tmp_path):
     path = tmp_path / "v.txt"
     save(path, 1, binary=False)
@@ -99,3 +132,19 @@ def test_a_cache_that_cannot_be_written_is_skipped_silently(tmp_path):
         assert not came_from_cache(vectors)
         np.testing.assert_array_equal(vectors.vectors, expected)
     assert sorted(os.listdir(tmp_path)) == ["v.bin", "v.bin.w2vcache"]
+
+
+def test_a_file_named_in_dev_gets_no_cache(tmp_path):
+    """/dev/stdin, redirected from a file, is a regular file to stat: its cache went into /dev."""
+    import subprocess
+    import sys
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    load = "from w2vfast import KeyedVectors; print(len(KeyedVectors.load('/dev/stdin', cache=True)))"
+    try:
+        with open(path, "rb") as stdin:
+            done = subprocess.run([sys.executable, "-c", load], stdin=stdin, capture_output=True, text=True)
+        assert done.stdout == f"{len(WORDS)}\n" and not os.path.exists("/dev/stdin" + ".w2vcache")
+    finally:
+        if os.path.exists("/dev/stdin.w2vcache"):
+            os.unlink("/dev/stdin.w2vcache")

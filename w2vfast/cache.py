@@ -1,7 +1,7 @@
 """A memory-mapped copy of a parsed vectors file, kept beside it so repeated loads skip the parse.
 
 ``vectors.bin`` gets ``vectors.bin.w2vcache``: a line naming the format, a JSON header (the
-source's size and modification time, the shape, the source's format), then the float32 rows, their
+source's size, modification and change times and inode, the shape, the source's format), then the float32 rows, their
 norms and the words separated by newlines. Loading maps the rows instead of reading them and only
 trusts a cache whose header matches the source as it is now and whose length matches its header.
 Nothing in it is executed (no pickle). A cache that cannot be written is simply not written.
@@ -34,15 +34,20 @@ def _data_start(header: bytes) -> int:
 
 
 def source_stamp(source: str) -> dict | None:
-    """What must not have changed since the cache was made: the source's size and modification time
-    (``None`` if the source cannot be read, or is a pipe or a device, which has no cache)."""
+    """What must not have changed since the cache was made: the source's size, times and inode (the
+    change time, which no one can set back, catches an edit whose modification time was restored);
+    ``None`` if the source cannot be read, or is a pipe or a device, which has no cache, or is named
+    in ``/dev`` or ``/proc`` (``/dev/stdin`` is the file that standard input was redirected from)."""
+    if os.path.abspath(source).startswith(("/dev/", "/proc/")):
+        return None
     try:
         info = os.stat(source)
     except OSError:
         return None
     if not stat.S_ISREG(info.st_mode):
         return None
-    return {"source_size": info.st_size, "source_mtime_ns": info.st_mtime_ns}
+    return {"source_size": info.st_size, "source_mtime_ns": info.st_mtime_ns, "source_ctime_ns": info.st_ctime_ns,
+            "source_inode": [info.st_dev, info.st_ino]}
 
 
 def load_cache(source: str, binary: bool | None, limit: int | None):
@@ -70,7 +75,7 @@ def load_cache(source: str, binary: bool | None, limit: int | None):
             handle.seek(words_at)
             words = decode_words(handle.read(header["word_bytes"]), total_words)
         vectors = np.memmap(path, dtype="<f4", mode="r", offset=start, shape=(total_words, dim))[:n]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested deep
         return None
     if len(words) != total_words:
         return None

@@ -338,8 +338,9 @@ class KeyedVectors:
         vectors = cls.__new__(cls)
         vectors._hold(data.words, data.vectors, None, source=path)
         vectors.stats = None
+        repeats = len(vectors) < len(data.words)  # a limit counts the file's rows, which a cache would not keep
         data.words, data.vectors = vectors.index_to_key, vectors.vectors
-        if cache and data.complete and stamp is not None:
+        if cache and data.complete and stamp is not None and not repeats:
             vectors_cache.write_cache(path, stamp, data, vectors.norms)
         return vectors
 
