@@ -42,6 +42,24 @@ def test_analogies_are_answered_skipped_and_counted_per_section(royals, question
     assert result.total.accuracy == 0.8
 
 
+@pytest.mark.parametrize("packed", ["gzip", "bz2", "lzma", "a byte order mark"])
+def test_compressed_files_and_a_byte_order_mark_read_as_the_plain_file(royals, questions, tmp_path, packed):
+    """Compressed files were read as text (gensim decompresses them), and a byte order mark hid the
+    first section: each was 'a question comes before the first section'."""
+    import bz2
+    import codecs
+    import gzip
+    import lzma
+    plain = open(questions, "rb").read()
+    path = tmp_path / "packed"
+    path.write_bytes(codecs.BOM_UTF8 + plain if packed == "a byte order mark" else
+                     {"gzip": gzip, "bz2": bz2, "lzma": lzma}[packed].compress(plain))
+    assert summary(evaluate_analogies(royals, str(path))) == summary(evaluate_analogies(royals, questions))
+    path.write_bytes(gzip.compress(PAIRS.encode()))
+    vectors = KeyedVectors(PAIR_WORDS, PAIR_VECTORS)
+    assert evaluate_word_pairs(vectors, str(path)).spearman == pytest.approx(0.9 ** 0.5)
+
+
 def test_restriction_and_case_sensitivity_skip_questions(royals, questions):
     restricted = evaluate_analogies(royals, questions, restrict_vocab=7)  # princess is 8th
     assert summary(restricted)[1] == ("youth", 1, 0, 1)

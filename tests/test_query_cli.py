@@ -76,7 +76,7 @@ def test_the_cache_is_written_once_and_announced_once(vectors_file, tmp_path):
     assert second.stderr == "" and second.stdout == first.stdout
 
 
-def test_unknown_word_is_one_line_that_suggests_spellings(vectors_file):
+def test_unknown_word_is_one_line_that_suggests_spellings(vectors_file, tmp_path):
     result = run("similar", "kign", "-v", vectors_file, "--no-cache")
     assert result.exit_code == 1
     assert result.stderr.startswith("w2vfast: error: 'kign' is not in the vocabulary; did you mean king")
@@ -87,6 +87,9 @@ def test_unknown_word_is_one_line_that_suggests_spellings(vectors_file):
     odd = os.fsdecode(b"caf\xe9's\n\xff")
     shown = "'caf\\xe9\\'s\\n\\xff'"
     assert run("similar", odd, "-v", vectors_file).stderr == f"w2vfast: error: {shown} is not in the vocabulary\n"
+    KeyedVectors([os.fsdecode(b"caf\xe9"), "tea"], np.eye(2, dtype=np.float32)).save(str(tmp_path / "odd.bin"))
+    assert run("similar", "caf", "-v", tmp_path / "odd.bin", "--no-cache").stderr == \
+        "w2vfast: error: 'caf' is not in the vocabulary; did you mean caf\\xe9?\n"
 
 
 def test_prompt_answers_line_by_line_until_exit(vectors_file):

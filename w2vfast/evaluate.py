@@ -8,13 +8,16 @@ wins), and a question with an unknown word is skipped and counted, not scored.
 
 from __future__ import annotations
 
+import codecs
+import io
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
-from .errors import W2VError, unreadable
+from .errors import DamagedFile, W2VError, unreadable
+from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
@@ -78,11 +81,19 @@ def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) ->
 
 
 def _read_lines(path: str) -> list[str]:
+    """The file's lines, gzip, bzip2 or xz decompressed (as gensim reads them), without the byte order
+    mark an editor may have put first (it would hide the first line's ': section')."""
     try:
         with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "surrogateescape").split("\n")
+            text = handle.read()
+        opener = compression_opener(text[:HEAD_BYTES])
+        if opener is not None:
+            text = opener(io.BytesIO(text)).read()
     except OSError as exc:
         raise unreadable(f"cannot read {path}: {exc.strerror or exc}", exc) from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise DamagedFile(f"cannot read {path}: {exc}") from None
+    return text.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape").split("\n")
 
 
 def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT_VOCAB,
