@@ -146,7 +146,12 @@ def test_evaluate_analogy_table_and_json(vectors_file, tmp_path):
     rows = table_rows(result.stdout)
     assert rows[0] == ["royal", "1", "2", "1", "50.0%"]
     assert rows[2] == ["Total", "accuracy", "2", "3", "1", "66.7%"]
-    assert "4 questions: 3 answered, 1 skipped (a word outside the first 30,000 words)" in result.stdout
+    assert "4 questions: 3 answered, 1 skipped (a word outside the vocabulary)" in result.stdout
+    # it named the first 30,000 words, of 9 (or of 6 loaded)
+    assert "skipped (a word outside the first 5 words)" in run("evaluate", "analogy", questions, "-v", vectors_file,
+                                                               "--restrict", "5").stdout
+    assert "skipped (a word outside the 6 words loaded)" in run("evaluate", "analogy", questions, "-v", vectors_file,
+                                                                "--limit", "6").stdout
     answer = json.loads(run("evaluate", "analogy", questions, "-v", vectors_file, "--json", "--restrict", "5").stdout)
     assert answer["restrict"] == 5
     assert [(s["section"], s["correct"], s["answered"], s["skipped"]) for s in answer["sections"]] == \
@@ -156,13 +161,14 @@ def test_evaluate_analogy_table_and_json(vectors_file, tmp_path):
 
 def test_evaluate_similarity_over_several_files(vectors_file, tmp_path, royals):
     files = []
-    for name, text in [("one.tsv", "king\tqueen\t8\nman\tboy\t6\napple\tking\t1\n"),
+    for name, text in [("one.tsv", "king\tqueen\t8\nman\tboy\t6\napple\tking\t1\nnot a pair\n"),
                        ("two.tsv", "# pairs\nwoman\tgirl\t9\nprince\tapple\t1\nqueen\tunknown\t3\nman\tking\t4\n")]:
         (tmp_path / name).write_text(text)
         files.append(str(tmp_path / name))
     result = run("evaluate", "similarity", *files, "-v", vectors_file)
     assert result.exit_code == 0, result.output
-    assert [row[:3] for row in table_rows(result.stdout)] == [[files[0], "3", "0.0%"], [files[1], "3", "25.0%"]]
+    assert [row[:3] for row in table_rows(result.stdout)[:2]] == [[files[0], "3", "0.0%"], [files[1], "3", "25.0%"]]
+    assert result.stdout.splitlines()[-1] == f"{files[0]}: 1 lines that are not 'word1 TAB word2 TAB score' ignored"
     answer = json.loads(run("evaluate", "similarity", *files, "-v", vectors_file, "--json").stdout)
     for row, path in zip(answer, files):
         expected = evaluate_word_pairs(royals, path)

@@ -520,7 +520,8 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
            [[s.name, len(s.correct), s.answered, s.skipped,
              "-" if s.accuracy is None else f"{100 * s.accuracy:.1f}%"] for s in sections])
     total = result.total
-    known = f"the first {restrict:,} words" if restrict else "the vocabulary"
+    known = f"the first {restrict:,} words" if restrict and restrict < len(vectors) else \
+        f"the {len(vectors):,} words loaded" if limit is not None else "the vocabulary"
     _say(f"{total.answered + total.skipped:,} questions: {total.answered:,} answered, {total.skipped:,} "
          f"skipped (a word outside {known})"
          + (f"; {result.invalid_lines:,} lines that are not 4 words ignored" if result.invalid_lines else ""))
@@ -547,6 +548,9 @@ def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensit
     _table(["file", "pairs", "oov", "pearson", "spearman"],
            [[path, r.pairs, f"{r.oov_percent:.1f}%", f"{r.pearson:.4f}", f"{r.spearman:.4f}"]
             for path, r in zip(pairs, results)])
+    for path, r in zip(pairs, results):
+        if r.invalid_lines:
+            _say(f"{path}: {r.invalid_lines:,} lines that are not 'word1 TAB word2 TAB score' ignored")
 
 
 if __name__ == "__main__":
