@@ -238,3 +238,13 @@ def test_an_unwritable_fvocab_leaves_the_vectors_file_as_it_was(tmp_path):
     with pytest.raises(W2VError, match="output directory does not exist"):
         kv.save_word2vec_format(str(path), fvocab=str(tmp_path / "nowhere" / "vocab.txt"))
     assert path.read_text() == "precious\n"
+
+
+def test_errors_name_the_output_as_it_was_given(tmp_path, monkeypatch):
+    """They named its absolute path, with links resolved."""
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("taken")
+    os.symlink("taken", "link")
+    for given in ("taken", "link"):
+        with pytest.raises(W2VError, match=f"^cannot write {given}: it is a directory$"):
+            KeyedVectors(WORDS, VECTORS).save(given)

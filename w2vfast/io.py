@@ -62,13 +62,13 @@ def _output_directory(path: str) -> str:
             raise W2VError(f"cannot write {path}: {exc.strerror}") from None
     if path.endswith(os.sep):
         raise W2VError(f"cannot write {path}: it names a directory")
-    path = os.path.realpath(path)
-    directory = os.path.dirname(path)
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise W2VError(f"output directory does not exist: {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise W2VError(f"cannot write in {directory}: {_why_not_writable(directory)}")
-    if os.path.isdir(path):
+    if os.path.isdir(target):
         raise W2VError(f"cannot write {path}: it is a directory")
     return directory
 
@@ -196,11 +196,11 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
         with _in_place(path) as out:
             yield out
         return
-    path = os.path.realpath(path)
     directory = _output_directory(path)  # the temporary made next is the probe
-    _remove_abandoned(directory, path)
+    target = os.path.realpath(path)  # a link is written through
+    _remove_abandoned(directory, target)
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(target)}{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
@@ -209,7 +209,7 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
             yield out
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, path)
+        os.replace(temp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
