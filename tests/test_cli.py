@@ -80,6 +80,7 @@ def test_dash_writes_the_vectors_or_the_vocabulary_to_standard_output(planted_fi
 
 BAD_TRAINING = [
     (["missing.txt"], "corpus not found: missing.txt"),
+    (["-", "{corpus}", "-"], "- is given twice: standard input can be read once"),
     (["{empty}"], "the corpus is empty: it holds no words"),
     (["{corpus}", "--min-count", "100000"],
      "the vocabulary is empty: no word occurs --min-count 100000 times or more"),

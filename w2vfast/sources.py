@@ -37,6 +37,8 @@ DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
 def corpus_files(sources: list[str]) -> list[str]:
     """Expand directories (their regular files, sorted) and check every file can be opened."""
+    if sources.count("-") > 1:  # its text would be read once, and silently only once
+        raise W2VError("- is given twice: standard input can be read once")
     files = []
     for source in sources:
         if source == "-":
