@@ -341,6 +341,10 @@ def test_the_loss_falls_over_epochs_on_planted_data(planted):
     (dict(vector_size="100"), TypeError, "vector_size must be an integer, not a str"),
     (dict(vector_size=0), ValueError, "vector_size must be 1 or more, not 0"),
     (dict(alpha=-1), ValueError, "alpha must be above 0, not -1"),
+    # checked by TrainConfig, whose messages name the command line's flags (--alpha, --dim)
+    (dict(alpha=float("inf")), ValueError, "^alpha must be a positive number that float32 holds, not inf$"),
+    (dict(vector_size=3 * 10**9), ValueError, "^vector_size must be at most 2,147,483,647"),
+    (dict(alpha=0.01, min_alpha=0.1), ValueError, "min_alpha .* must not exceed alpha"),
     (dict(sample=5), ValueError, "sample=5 is not supported"),
     (dict(sg=2), ValueError, "sg must be 0 or 1, not 2"),
     (dict(hs=0, negative=0), ValueError, "nothing is trained"),

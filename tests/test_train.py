@@ -139,9 +139,10 @@ def test_corpus_on_disk_trains_exactly_like_in_memory(planted_file, tmp_path):
     (dict(init=2), TypeError, "init must be a path, not 2"),
     (dict(output=b"v.bin"), TypeError, "output must be a path, not b'v.bin'"),
     (dict(dimension=5), TypeError, "train() has no option 'dimension'"),
-    (dict(hs="no"), W2VError, "--hs must be True or False, not 'no'"),
-    (dict(cbow_mean="x"), W2VError, "--cbow-mean must be True or False, not 'x'"),
-    (dict(alpha="0.1"), W2VError, "--alpha must be a number, not '0.1'"),
+    (dict(hs="no"), TypeError, "--hs must be True or False, not 'no'"),
+    (dict(cbow_mean="x"), TypeError, "--cbow-mean must be True or False, not 'x'"),
+    (dict(alpha="0.1"), TypeError, "--alpha must be a number, not '0.1'"),
+    (dict(dim=0), ValueError, "--dim must be a positive integer, not 0"),  # a W2VError that was not a ValueError
     (dict(checkpoint_every="x"), W2VError, "--checkpoint-every must be 0 or more minutes, not 'x'"),
 ])
 def test_arguments_of_the_wrong_kind_are_refused_before_reading(tmp_path, arguments, error, message):

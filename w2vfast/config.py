@@ -10,7 +10,7 @@ import math
 import numbers
 import os
 
-from .errors import W2VError
+from .errors import InvalidArgument, WrongType
 
 MODELS = ("sg", "cbow")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
@@ -53,11 +53,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
-            raise W2VError(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r}")
+            raise InvalidArgument(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r}")
         for name in _NUMBERS:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-                raise W2VError(f"--{name.replace('_', '-')} must be a number, not {value!r:.40}")
+                raise WrongType(f"--{name.replace('_', '-')} must be a number, not {value!r:.40}")
         if self.alpha is None:
             self.alpha = DEFAULT_ALPHA[self.model]
         if self.min_alpha is None:
@@ -67,36 +67,36 @@ class TrainConfig:
         for name in _INTEGERS:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
-                raise W2VError(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
+                raise WrongType(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
         for name in _SWITCHES:  # "false" would count as true; 0 and 1 are gensim's
             value = getattr(self, name)
             numpy_bool = getattr(value, "dtype", None) == bool and getattr(value, "shape", None) == ()
             if not (isinstance(value, numbers.Integral) and value in (0, 1) or numpy_bool):
-                raise W2VError(f"--{name.replace('_', '-')} must be True or False, not {value!r:.40}")
+                raise WrongType(f"--{name.replace('_', '-')} must be True or False, not {value!r:.40}")
             setattr(self, name, bool(value))
         for name in ("dim", "window", "epochs", "threads"):
             if getattr(self, name) <= 0:
-                raise W2VError(f"--{name} must be a positive integer, not {getattr(self, name)}")
+                raise InvalidArgument(f"--{name} must be a positive integer, not {getattr(self, name)}")
         for name, most in (("dim", MOST_INT32), ("window", MOST_INT32), ("negative", MOST_INT32),
                            ("epochs", MOST_EPOCHS)):
             if getattr(self, name) > most:
-                raise W2VError(f"--{name} must be at most {most:,}, not {getattr(self, name):,}")
+                raise InvalidArgument(f"--{name} must be at most {most:,}, not {getattr(self, name):,}")
         if self.min_count < 1:
-            raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
+            raise InvalidArgument(f"--min-count must be at least 1, not {self.min_count}")
         if self.max_vocab is not None and self.max_vocab <= 0:
-            raise W2VError(f"--max-vocab must be positive, not {self.max_vocab}")
+            raise InvalidArgument(f"--max-vocab must be positive, not {self.max_vocab}")
         if self.negative < 0:
-            raise W2VError(f"--negative must be 0 or more, not {self.negative}")
+            raise InvalidArgument(f"--negative must be 0 or more, not {self.negative}")
         if self.negative == 0 and not self.hs:
-            raise W2VError("nothing to train: --negative 0 needs --hs (hierarchical softmax)")
+            raise InvalidArgument("nothing to train: --negative 0 needs --hs (hierarchical softmax)")
         if not FLOAT32_LEAST <= self.alpha <= FLOAT32_MOST:  # NaN fails too
-            raise W2VError(f"--alpha must be a positive number that float32 holds, not {self.alpha}")
+            raise InvalidArgument(f"--alpha must be a positive number that float32 holds, not {self.alpha}")
         if not 0 <= self.min_alpha <= self.alpha:
-            raise W2VError(f"--min-alpha must lie between 0 and --alpha ({self.alpha}), not {self.min_alpha}")
+            raise InvalidArgument(f"--min-alpha must lie between 0 and --alpha ({self.alpha}), not {self.min_alpha}")
         if not 0 <= self.sample < math.inf:
-            raise W2VError(f"--sample must be a finite number, 0 or more, not {self.sample}")
+            raise InvalidArgument(f"--sample must be a finite number, 0 or more, not {self.sample}")
         if not 0 <= self.seed < 2**63:
-            raise W2VError(f"--seed must be between 0 and 2**63-1, not {self.seed}")
+            raise InvalidArgument(f"--seed must be between 0 and 2**63-1, not {self.seed}")
 
 
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 import time
 import warnings
 import weakref
@@ -412,13 +413,17 @@ class Word2Vec:
             _integer("max_final_vocab", self.max_final_vocab)
         if not isinstance(self.comment, (str, type(None))):
             raise WrongType(f"comment must be a str, not a {type(self.comment).__name__}")
-        return TrainConfig(model="sg" if _flag("sg", self.sg) else "cbow",
-                           dim=_integer("vector_size", self.vector_size), window=_integer("window", self.window),
-                           negative=negative, hs=hs, sample=sample,
-                           min_count=max(_integer("min_count", self.min_count, low=0), 1), alpha=alpha,
-                           min_alpha=min_alpha, epochs=_integer("epochs", epochs),
-                           threads=_integer("workers", self.workers), cbow_mean=_flag("cbow_mean", self.cbow_mean),
-                           seed=seed)
+        try:
+            return TrainConfig(model="sg" if _flag("sg", self.sg) else "cbow",
+                               dim=_integer("vector_size", self.vector_size), window=_integer("window", self.window),
+                               negative=negative, hs=hs, sample=sample,
+                               min_count=max(_integer("min_count", self.min_count, low=0), 1), alpha=alpha,
+                               min_alpha=min_alpha, epochs=_integer("epochs", epochs),
+                               threads=_integer("workers", self.workers), cbow_mean=_flag("cbow_mean", self.cbow_mean),
+                               seed=seed)
+        except W2VError as exc:  # a TrainConfig check, worded for the command line
+            raise type(exc)(_GENSIM_FLAG.sub(lambda flag: _GENSIM_NAMES.get(flag[1], flag[1].replace("-", "_")),
+                                             str(exc))) from None
 
     # -----------------------------------------------------------------------------------------
     # Saving and loading, in the checkpoint format (no pickle)
@@ -471,6 +476,10 @@ class Word2Vec:
         model._rng_states = arrays["rng_states"]
         return model
 
+
+# The command line's names in TrainConfig's messages, and gensim's for them.
+_GENSIM_FLAG = re.compile(r"--([a-z][a-z-]*)")
+_GENSIM_NAMES = {"dim": "vector_size", "threads": "workers", "max-vocab": "max_final_vocab"}
 
 # What ``save`` keeps besides the options and weights, and the kind of each (the checkpoint's own
 # header holds the rest: a ``w2vfast train`` checkpoint has none of these, and they take their defaults).
