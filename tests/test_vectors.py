@@ -248,3 +248,13 @@ def test_errors_name_the_output_as_it_was_given(tmp_path, monkeypatch):
     for given in ("taken", "link"):
         with pytest.raises(W2VError, match=f"^cannot write {given}: it is a directory$"):
             KeyedVectors(WORDS, VECTORS).save(given)
+
+
+def test_a_row_number_alone_is_a_query_and_a_topn_that_is_no_whole_number_a_type_error(royals):
+    """most_similar(5) and topn=1.5 ended in Python's and numpy's own TypeErrors."""
+    assert royals.most_similar(2, topn=3) == royals.most_similar("king", topn=3)
+    for wrong in (1.5, "3"):
+        with pytest.raises(TypeError, match="^topn must be a whole number or None"):
+            royals.most_similar("king", topn=wrong)
+    with pytest.raises(TypeError, match="^a query is words, row numbers or vectors, not float$"):
+        royals.most_similar(2.5)

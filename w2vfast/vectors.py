@@ -32,9 +32,15 @@ def _to_str(word: bytes) -> str:
 
 
 def _as_list(words) -> list:
+    """A query's terms: one word, row number or vector alone, else the terms it holds."""
     if words is None:
         return []
-    return [words] if isinstance(words, str) or (isinstance(words, np.ndarray) and words.ndim == 1) else list(words)
+    if isinstance(words, (str, numbers.Integral)) or (isinstance(words, np.ndarray) and words.ndim == 1):
+        return [words]
+    try:
+        return list(words)
+    except TypeError:
+        raise WrongType(f"a query is words, row numbers or vectors, not {type(words).__name__}") from None
 
 
 def _weighted(items: list, sign: float) -> list[tuple]:
@@ -184,6 +190,8 @@ class KeyedVectors:
 
     def _ranked(self, scores: np.ndarray, topn: int, exclude) -> list[tuple[str, float]]:
         """The ``topn`` best-scoring words, best first, other than those at the ``exclude`` indices."""
+        if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
+            raise WrongType(f"topn must be a whole number or None, not {topn!r:.40}")
         scores[[i for i in exclude if i < len(scores)]] = -np.inf
         topn = min(topn, int(np.count_nonzero(scores > -np.inf)))
         if topn < 1:
