@@ -258,3 +258,21 @@ def test_a_row_number_alone_is_a_query_and_a_topn_that_is_no_whole_number_a_type
             royals.most_similar("king", topn=wrong)
     with pytest.raises(TypeError, match="^a query is words, row numbers or vectors, not float$"):
         royals.most_similar(2.5)
+
+
+def test_gensims_other_query_names_answer_as_gensim_does(royals):
+    gensim_models = pytest.importorskip("gensim.models")
+    theirs = gensim_models.KeyedVectors(ROYAL_VECTORS.shape[1])
+    theirs.add_vectors(ROYAL_WORDS, ROYAL_VECTORS)
+    assert royals.closer_than("king", "girl") == theirs.closer_than("king", "girl")
+    assert [royals.rank("king", w) for w in ROYAL_WORDS] == [theirs.rank("king", w) for w in ROYAL_WORDS]
+    assert royals.most_similar_to_given("king", ["apple", "queen", "boy"]) == \
+        theirs.most_similar_to_given("king", ["apple", "queen", "boy"])
+    royals.fill_norms(force=True)
+    np.testing.assert_allclose(royals.get_normed_vectors(), theirs.get_normed_vectors(), rtol=1e-6)
+    for arguments in (dict(keys=["king", "woman", "nowhere"]), dict(keys=["king", ROYAL_VECTORS[4]], weights=[2, -1]),
+                      dict(keys=["king", "woman"], pre_normalize=False, post_normalize=True)):
+        np.testing.assert_allclose(royals.get_mean_vector(**arguments), theirs.get_mean_vector(**arguments),
+                                   rtol=1e-6, atol=1e-7)
+    with pytest.raises(KeyError):
+        royals.get_mean_vector(["nowhere"], ignore_missing=False)

@@ -269,6 +269,56 @@ class KeyedVectors:
         norms = np.maximum(np.linalg.norm(others, axis=1) * np.linalg.norm(start), _TINY)
         return 1 - (others @ start) / norms
 
+    def closer_than(self, key1, key2) -> list[str]:
+        """The words nearer to ``key1`` than ``key2`` is (gensim's)."""
+        distances = self.distances(self.get_vector(key1))
+        first, second = self.get_index(key1), self.get_index(key2)
+        return [self.index_to_key[i] for i in np.flatnonzero(distances < distances[second]) if i != first]
+
+    def rank(self, key1, key2) -> int:
+        """Where ``key2`` comes among the words nearest to ``key1``, 1 for the nearest (gensim's)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_to_given(self, key1, keys_list):
+        """The one of ``keys_list`` nearest to ``key1`` (gensim's)."""
+        return keys_list[int(np.argmax([self.similarity(key1, key) for key in keys_list]))]
+
+    def fill_norms(self, force: bool = False) -> None:
+        """Compute the rows' lengths now (gensim's; ``norms`` computes them when first asked)."""
+        if force:
+            self._norms = None
+        _ = self.norms
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """Every row scaled to length 1 (zero rows stay zero), a new array."""
+        return self.vectors / np.maximum(self.norms, _TINY)[:, None]
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True, post_normalize: bool = False,
+                        ignore_missing: bool = True) -> np.ndarray:
+        """gensim's weighted mean of words (their unit vectors with ``pre_normalize``) and vectors,
+        divided by the sum of the absolute weights; missing words are left out unless not ``ignore_missing``."""
+        if not len(keys):
+            raise InvalidArgument("cannot compute mean with no input")
+        weights = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(keys),):
+            raise InvalidArgument("keys and weights array must have same number of elements")
+        total, weight_sum = np.zeros(self.vector_size), 0.0
+        for key, weight in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                row = key
+            elif key in self:
+                row = self.get_vector(key, norm=pre_normalize)
+            elif ignore_missing:
+                continue
+            else:
+                raise KeyError(f"word {key!r} not in vocabulary")
+            total += weight * row
+            weight_sum += abs(weight)
+        mean = total / weight_sum if weight_sum > 0 else total
+        if post_normalize:
+            mean = mean / max(np.linalg.norm(mean), _TINY)
+        return mean.astype(np.float32)
+
     def n_similarity(self, first, second) -> float:
         """Cosine between the means of two lists of words' vectors (gensim's ``n_similarity``)."""
         if not len(first) or not len(second):
