@@ -178,12 +178,15 @@ def test_evaluate_similarity_over_several_files(vectors_file, tmp_path, royals):
 
 @pytest.mark.parametrize("data,message", [
     (b"3 2\nking 0.1 0.2\nqueen 0.3\n", ":3: expected a word and 2 numbers, found fewer numbers"),
+    # the first row's count wrong, in few dimensions: it was taken for a truncated binary file
+    (b"2 3\na 1 0\nb 0 1\n", ":2: expected a word and 3 numbers, found fewer numbers"),
+    (b"2 2\na 1 0 5\nb 0 1\n", ":2: expected a word and 2 numbers, found more numbers"),
     (b"99999999999 300\nking 0.1\n",
      ":1: 99,999,999,999 words of 300 dimensions cannot fit in the 9 bytes that follow"),
     (b"", ": the file is empty"),
     (b"king 0.1 0.2 0.3\n", ":1: the first line must be 'words dimensions', not 'king 0.1 0.2 0.3' (a file "
                             "without that line, like GloVe's, needs one added)"),
-], ids=["short-row", "header-too-large", "empty", "glove"])
+], ids=["short-row", "first-row-short", "first-row-long", "header-too-large", "empty", "glove"])
 def test_a_bad_vectors_file_is_one_line(tmp_path, data, message):
     path = tmp_path / "broken.bin"
     path.write_bytes(data)

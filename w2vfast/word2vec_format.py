@@ -224,7 +224,8 @@ def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
 def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     """Text if the bytes after the first word, as far as a binary row would reach or to the line's
     end, are all characters of numbers, and a line that ends sooner holds ``dim`` of them: about one
-    binary row in 2,000 starts with a digit or two and a newline byte, which is not a text line.
+    binary row in 2,000 starts with a digit or two and a newline byte, which is not a text line, but
+    one of two numbers or more is text whose count is wrong.
     Any printable text counts in a line of ``dim`` fields from 2 dimensions on, and anywhere from 4
     on, so that a bad number (``0,5``) is reported as one: 16 float bytes are all printable about once
     in a million rows."""
@@ -237,8 +238,9 @@ def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     whole_line = line_end >= 0
     if whole_line:
         values = values[:line_end]
-        if len(values.split()) != dim:
-            return True
+        if len(values.split()) != dim:  # text with a wrong count, if two numbers or more: a row's bytes
+            return len(values.split()) < 2 or not _TEXT_BYTES.issuperset(values)  # are so about once in 10^6
+
     if not values.strip():
         return True
     loose = dim >= 4 or (whole_line and dim >= 2)
