@@ -1,8 +1,8 @@
 """A memory-mapped copy of a parsed vectors file, kept beside it so repeated loads skip the parse.
 
 ``vectors.bin`` gets ``vectors.bin.w2vcache``: a line naming the format, a JSON header (the
-source's size, modification and change times and inode, the shape, the source's format), then the float32 rows, their
-norms and the words separated by newlines. Loading maps the rows instead of reading them and only
+source's size, modification and change times and inode, the shape, the source's format), then the
+float32 rows, their norms and the words separated by newlines. Loading maps the rows instead of reading them and only
 trusts a cache whose header matches the source as it is now and whose length matches its header.
 Nothing in it is executed (no pickle). A cache that cannot be written is simply not written.
 """

@@ -391,7 +391,7 @@ def _check_known(vectors, words) -> None:
     for word in words:
         if word not in vectors:
             close = vectors.similar_spellings(word)
-            hint = f"; did you mean {', '.join(_quoted(word)[1:-1] for word in close)}?" if close else ""
+            hint = f"; did you mean {', '.join(_quoted(spelling)[1:-1] for spelling in close)}?" if close else ""
             cut = "..." if len(word) > _SHOWN_WORD else ""
             raise W2VError(f"{_quoted(word[:_SHOWN_WORD])}{cut} is not in the vocabulary{hint}")
 

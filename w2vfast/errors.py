@@ -58,7 +58,6 @@ class OutputFailed(W2VError):
         self.reason = reason
         self.checkpoint = checkpoint
         self.resume_command: str | None = None
-        self.written: str | None = None
 
     def __str__(self) -> str:
         how = self.resume_command or "resuming it"
@@ -77,7 +76,6 @@ class WorkerLost(W2VError):
         self.checkpoint = checkpoint
         self.worker = worker
         self.resume_command: str | None = None
-        self.written: str | None = None
 
     def __str__(self) -> str:
         if self.checkpoint is None:
