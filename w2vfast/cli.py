@@ -20,6 +20,7 @@ from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRAC
 from .evaluate import RESTRICT_VOCAB
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
+from .io import STANDARD_OUTPUT, output_name
 from .sources import standard_input
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -234,7 +235,7 @@ def _run_training(corpus: list[str] | None, options: dict):
         return finished
     except (Interrupted, OutputFailed, WorkerLost) as stopped:
         if finished is not None:  # a stop while the cluster closed, after the output was written
-            stopped.written = "standard output" if given["output"] == "-" else given["output"]
+            stopped.written = output_name(given["output"])
         elif stopped.checkpoint is not None:
             stopped.resume_command = _resume_command(stopped.checkpoint, corpus, dict(given, dask=dask))
         raise
@@ -275,7 +276,7 @@ def train_command(corpus, **options):
 @friendly_errors
 def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
-    if options["output"] == "-":
+    if options["output"] == STANDARD_OUTPUT:
         raise W2VError("demo shows the neighbours on standard output: give -o a file")
     source = resources.files("w2vfast") / "data" / "wiki-slice.txt.xz"
     with resources.as_file(source) as path:

@@ -9,7 +9,6 @@ wins), and a question with an unknown word is skipped and counted, not scored.
 from __future__ import annotations
 
 import codecs
-import io
 import math
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .errors import DamagedFile, W2VError, unreadable
-from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener
+from .sources import DECOMPRESSION_ERRORS, decompressed
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
@@ -85,10 +84,7 @@ def _read_lines(path: str) -> list[str]:
     mark an editor may have put first (it would hide the first line's ': section')."""
     try:
         with open(path, "rb") as handle:
-            text = handle.read()
-        opener = compression_opener(text[:HEAD_BYTES])
-        if opener is not None:
-            text = opener(io.BytesIO(text)).read()
+            text = decompressed(handle.read())
     except OSError as exc:
         raise unreadable(f"cannot read {path}: {exc.strerror or exc}", exc) from None
     except DECOMPRESSION_ERRORS as exc:

@@ -38,6 +38,11 @@ def is_special(path: str) -> bool:
 STANDARD_OUTPUT = "-"
 
 
+def output_name(path: str) -> str:
+    """``path`` as messages name an output: ``-`` is standard output."""
+    return "standard output" if path == STANDARD_OUTPUT else path
+
+
 def check_writable(path: str) -> None:
     """Refuse ``path`` unless it can be written: long runs check before they start."""
     if path == STANDARD_OUTPUT:

@@ -46,7 +46,7 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background, whole_tokens
 from .errors import W2VError, unreadable
-from .io import allocate, atomic_write, check_apart, check_writable, is_special
+from .io import STANDARD_OUTPUT, allocate, atomic_write, check_apart, check_writable, is_special, output_name
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import (changed_file, corpus_files, file_states, plain_text_bytes, read_ahead, read_blocks,
@@ -213,7 +213,7 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         if stdin is not None:
             stdin.seek(0)
         start = time.perf_counter()
-        sync = output != "-" and not is_special(output)
+        sync = output != STANDARD_OUTPUT and not is_special(output)
         with atomic_write(output) as out:
             with _written_behind(out, sync) as write:
                 _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
@@ -222,10 +222,10 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             written = time.perf_counter() - start
             if save_phrases is not None:  # before the text is renamed into place: a run that fails keeps both
                 table.save(save_phrases)  # files there were, not a new text beside an old table
-        if output != "-":
+        if output != STANDARD_OUTPUT:
             progress.say(f"wrote {output} in {written:.2f} s")
     if save_phrases is not None:
-        progress.say(f"wrote {len(table):,} phrases to {'standard output' if save_phrases == '-' else save_phrases}")
+        progress.say(f"wrote {len(table):,} phrases to {output_name(save_phrases)}")
     return table
 
 

@@ -122,6 +122,12 @@ def unread_format(head: bytes) -> tuple[str, str] | None:
     return next(((what, unpacker) for magic, what, unpacker in _UNREAD if head.startswith(magic)), None)
 
 
+def decompressed(raw: bytes) -> bytes:
+    """``raw``, decompressed when its first bytes say gzip, bzip2 or xz: a file read whole."""
+    opener = compression_opener(raw[:HEAD_BYTES])
+    return raw if opener is None else opener(io.BytesIO(raw)).read()
+
+
 def compression_opener(head: bytes):
     """``gzip.open``, ``bz2.open`` or ``lzma.open`` for a file whose first bytes are ``head``, else ``None``."""
     return next((opener for magic, opener in _MAGIC if magic.match(head)), None)

@@ -25,7 +25,7 @@ from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfi
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
-from .io import STANDARD_OUTPUT, check_apart, check_writable
+from .io import STANDARD_OUTPUT, check_apart, check_writable, output_name
 from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -196,8 +196,7 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
             if keeper is None:
                 raise
             raise OutputFailed(str(failed), keeper.path) from None
-        shown = "standard output" if output == STANDARD_OUTPUT else output
-        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {shown}")
+        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output_name(output)}")
     return vectors
 
 

@@ -8,7 +8,6 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import stat
@@ -20,7 +19,7 @@ from numba import njit
 from .counting import WHITESPACE_BYTES, holds_whitespace
 from .errors import DamagedFile, InvalidArgument, unreadable
 from .io import atomic_write
-from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener
+from .sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener, decompressed
 
 _HEADER_BYTES = 1024
 _MOST_DIMENSIONS = 1 << 31
@@ -181,9 +180,7 @@ def _map_file(path: str) -> np.ndarray:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe (<(zcat v.bin.gz), /dev/stdin): read it whole
             with open(path, "rb") as stream:
-                raw = stream.read()
-            opener = compression_opener(raw[:HEAD_BYTES])
-            data = np.frombuffer(raw if opener is None else opener(io.BytesIO(raw)).read(), dtype=np.uint8)
+                data = np.frombuffer(decompressed(stream.read()), dtype=np.uint8)
         elif os.path.getsize(path) == 0:
             raise DamagedFile(f"{path}: the file is empty")
         else:
