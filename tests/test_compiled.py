@@ -25,11 +25,24 @@ from numba.core.dispatcher import Dispatcher
 import w2vfast
 from w2vfast import corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format
 
-# The training kernels call others compiled apart (train_outputs, draw_negatives), whose signatures
-# show only when the calls are compiled, not when loaded from the cache: compile them afresh here.
-for name, value in vars(kernels).items():
-    if isinstance(value, Dispatcher):
-        value._cache = NullCache()
+# A kernel that calls others compiled apart (train_blocks calls train_outputs, draw_negatives) asks
+# them for its signatures only when it is compiled, not when loaded from the cache: compile such
+# callers afresh here. Their callees may load from the cache, which still records each signature.
+def calls_compiled_apart(dispatcher, through=()):
+    for name in dispatcher.py_func.__code__.co_names:
+        callee = dispatcher.py_func.__globals__.get(name)
+        if isinstance(callee, Dispatcher) and callee not in through:
+            if callee.targetoptions.get("inline") != "always":
+                return True
+            if calls_compiled_apart(callee, through + (dispatcher,)):
+                return True
+    return False
+
+callers = [value for value in vars(kernels).values() if isinstance(value, Dispatcher)
+           and value.targetoptions.get("inline") != "always" and calls_compiled_apart(value)]
+assert kernels.train_blocks in callers, callers
+for caller in callers:
+    caller._cache = NullCache()
 
 folder = tempfile.mkdtemp()
 path = folder + "/corpus.txt"
