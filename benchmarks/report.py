@@ -156,17 +156,18 @@ def preprocessing_lines(results: dict) -> list[str]:
 
 
 def jit_lines(results: dict) -> list[str]:
+    jit = results["jit"]
+    runs = [(f"cold (empty cache), {COMBOS[jit['cold']['combo']].label}", jit["cold"])]
+    runs += [(f"warm, {COMBOS[combo].label}", run) for combo, run in jit["warm"].items()]
     rows = []
-    for combo, runs in results["jit"].items():
-        failed = [run for run in runs.values() if run["exit_code"] != 0]
-        if failed:
-            rows.append([COMBOS[combo].label, f"failed, see {failed[0]['log']}", "", ""])
-            continue
-        cold, warm = runs["cold"], runs["warm"]
-        rows.append([COMBOS[combo].label] + [f"{seconds(cold[key])} / {seconds(warm[key])}"
-                                             for key in ("jit_seconds", "read_seconds", "wall_seconds")])
-    lines = ["## w2vfast compile time: cold (empty Numba cache) / warm (the cache filled), one epoch", ""]
-    header = ["combination", "JIT compilation (w2vfast's stats)", "corpus read", "process wall time"]
+    for label, run in runs:
+        if run["exit_code"] != 0:
+            rows.append([label, f"failed, see {run['log']}", "", ""])
+        else:
+            rows.append([label] + [seconds(run[key]) for key in ("jit_seconds", "read_seconds", "wall_seconds")])
+    lines = ["## w2vfast compile time: one run with an empty Numba cache, then each combination warm, one epoch",
+             ""]
+    header = ["run", "JIT compilation (w2vfast's stats)", "corpus read", "process wall time"]
     return lines + table(header, rows)
 
 
