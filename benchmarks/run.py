@@ -262,8 +262,8 @@ def main(argv: list[str] | None = None) -> dict:
         "quick": args.quick,
         "corpus": {"path": corpus, "source": args.corpus, "bytes": os.path.getsize(corpus),
                    "slice_words": slice_words},
-        "evaluation": None if args.no_eval else {"questions": args.questions, "wordsim": args.wordsim,
-                                                   "analogy_vocab": ANALOGY_VOCAB},
+        "evaluation": None if args.no_eval else {
+            "questions": args.questions, "wordsim": args.wordsim, "analogy_vocab": ANALOGY_VOCAB},
         "settings": dict(settings, combos=args.combos, repeats=args.repeats,
                          quality_epochs=args.quality_epochs, quality_combos=args.quality_combos,
                          scaling_threads=args.scaling_threads),
