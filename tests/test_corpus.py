@@ -82,17 +82,23 @@ def test_compressed_files_read_like_plain_ones(tmp_path, opener, suffix):
     assert a.ids.tolist() == b.ids.tolist()
 
 
-def test_directory_reads_its_files_in_sorted_order(tmp_path):
+def test_directory_reads_its_files_in_sorted_order_and_not_its_hidden_ones(tmp_path):
     (tmp_path / "b.txt").write_text("second\n")
     (tmp_path / "a.txt").write_text("first")
+    (tmp_path / ".a.txt.swp").write_text("swap")
+    (tmp_path / ".vectors.txt.123.abcdefgh.tmp").write_text("half written")
     counter = count_words(corpus_files([str(tmp_path)]))
     assert tokens_of(counter) == [b"first", None, b"second", None]
+    assert corpus_files([str(tmp_path / ".a.txt.swp")]) == [str(tmp_path / ".a.txt.swp")]  # named, it is read
 
 
 def test_missing_and_empty_sources_are_clear_errors(tmp_path):
     with pytest.raises(W2VError, match="not found"):
         corpus_files([str(tmp_path / "nope.txt")])
     (tmp_path / "empty").mkdir()
+    with pytest.raises(W2VError, match="no corpus files"):
+        corpus_files([str(tmp_path / "empty")])
+    (tmp_path / "empty" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     with pytest.raises(W2VError, match="no corpus files"):
         corpus_files([str(tmp_path / "empty")])
 

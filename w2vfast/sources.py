@@ -36,7 +36,9 @@ DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
 
 def corpus_files(sources: list[str]) -> list[str]:
-    """Expand directories (their regular files, sorted) and check every file can be opened."""
+    """Expand directories (their regular files, sorted, hidden ones left out) and check every file
+    can be opened. A hidden file is no one's text: ``.DS_Store``, an editor's swap file, or the
+    temporary of an output being written into the directory."""
     if sources.count("-") > 1:  # its text would be read once, and silently only once
         raise W2VError("- is given twice: standard input can be read once")
     files = []
@@ -46,7 +48,8 @@ def corpus_files(sources: list[str]) -> list[str]:
             continue
         try:
             is_directory = stat.S_ISDIR(os.stat(source).st_mode)
-            inside = sorted(os.path.join(source, name) for name in os.listdir(source)) if is_directory else None
+            inside = sorted(os.path.join(source, name) for name in os.listdir(source)
+                            if not name.startswith(".")) if is_directory else None
         except FileNotFoundError:
             raise W2VError(f"corpus not found: {source}") from None
         except OSError as exc:  # a directory on the way that may not be searched, say
