@@ -2,7 +2,8 @@
 
 Python does the bookkeeping between kernel calls (progress, the learning rate's position, statistics,
 checkpoints, stop requests). In each call the threads claim blocks of about ``BLOCK_WORDS`` words one
-at a time until the call's blocks are trained.
+at a time until the call's blocks are trained; settings that make a word far costlier than usual get
+fewer and smaller blocks a call (``call_shape``), so that the safe points stay about as far apart.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ BLOCK_WORDS = 25_000
 # barrier when each call gave each thread one 100,000-word block); a call of about 400,000 words a
 # thread keeps the safe points between calls (progress, checkpoints, Ctrl-C) under a second apart.
 CALL_BLOCKS_PER_THREAD = 16
+# Output rows updated a corpus word (``work_per_word``) up to which a call keeps the shape above: SG
+# with both losses and the default window on a vocabulary of millions (6 × (6 + about 15)), so that
+# ordinary settings train as they always have. Costlier settings (SG, --window 20, --negative 50:
+# 1,071) get calls that many times smaller, which would otherwise keep Ctrl-C and progress waiting
+# 10 s or more.
+ORDINARY_WORK = 128
 INIT_ROWS = 65_536  # rows of syn0 drawn at a time
 
 
@@ -283,12 +290,29 @@ def random_rows(matrix: np.ndarray, rng: np.random.Generator) -> None:
         matrix[start:start + len(block)] = block
 
 
-def _blocks(encoded: EncodedCorpus, threads: int, first: int = 0, last: int | None = None) -> np.ndarray:
+def work_per_word(config: TrainConfig, mean_code_length: float) -> float:
+    """Output rows a corpus word updates, roughly (before subsampling): what training a word costs.
+    A reduced window averages (window + 1) / 2 words a side; skip-gram trains each of them against
+    the outputs, CBOW their mean once."""
+    outputs = (config.negative + 1 if config.negative else 0) + (mean_code_length if config.hs else 0)
+    context = config.window + 1
+    return outputs + context if config.model == "cbow" else outputs * context
+
+
+def call_shape(work: float) -> tuple[int, int]:
+    """(words a block, blocks a thread in each kernel call) for a word costing ``work``."""
+    scale = max(1.0, work / ORDINARY_WORK)
+    blocks = max(1, int(CALL_BLOCKS_PER_THREAD / scale))
+    return max(1, int(BLOCK_WORDS * min(1.0, CALL_BLOCKS_PER_THREAD / scale))), blocks
+
+
+def _blocks(encoded: EncodedCorpus, threads: int, block_words: int, first: int = 0,
+            last: int | None = None) -> np.ndarray:
     """Sentence indices that cut sentences ``first`` to ``last`` (by default the whole corpus) into
-    blocks of about ``BLOCK_WORDS`` words, at least one per thread where there are enough sentences."""
+    blocks of about ``block_words`` words, at least one per thread where there are enough sentences."""
     last = encoded.n_sentences if last is None else last
     begin, end = int(encoded.sentence_starts[first]), int(encoded.sentence_starts[last])
-    size = max(1, min(BLOCK_WORDS, -(-(end - begin) // threads)))
+    size = max(1, min(block_words, -(-(end - begin) // threads)))
     cuts = np.searchsorted(encoded.sentence_starts, np.arange(begin, end, size), side="left")
     return np.unique(np.concatenate(([first], cuts, [last]))).astype(np.int64)
 
@@ -313,6 +337,8 @@ class Trainer:
                                       np.zeros(1, np.int32))
         keep_prob = keep_probabilities(vocab.counts, config.sample)
         self.tables = kernels.Tables(keep_prob, negative_sampling_table(vocab.counts), points, codes, lengths)
+        mean_code_length = float(np.dot(vocab.counts, lengths) / max(vocab.counts.sum(), 1)) if config.hs else 0.0
+        self.block_words, self.blocks_per_thread = call_shape(work_per_word(config, mean_code_length))
         self.sharing = choose_sharing(vocab.counts, keep_prob, config, points, lengths)
         # How many rows of each matrix are shared; the threads' private copies of its hot rows follow them.
         self.shared_rows = weight_rows(v, config)
@@ -362,8 +388,8 @@ class Trainer:
         """Train sentences ``first`` to ``last`` once, the learning rate starting where it is
         ``words_before`` words into the run; returns the words covered. A distributed replica's round."""
         numba.set_num_threads(min(self.config.threads, numba.config.NUMBA_NUM_THREADS))
-        blocks = _blocks(encoded, self.config.threads, first, last)
-        per_call = self.config.threads * CALL_BLOCKS_PER_THREAD
+        blocks = _blocks(encoded, self.config.threads, self.block_words, first, last)
+        per_call = self.config.threads * self.blocks_per_thread
         covered = 0
         for start in range(0, len(blocks) - 1, per_call):
             call_blocks = blocks[start:start + per_call + 1]
@@ -383,9 +409,9 @@ class Trainer:
         """
         threads = self.config.threads
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        blocks = _blocks(encoded, threads)
+        blocks = _blocks(encoded, threads, self.block_words)
         start_epoch, start_sentence = start
-        per_call = threads * CALL_BLOCKS_PER_THREAD
+        per_call = threads * self.blocks_per_thread
         epoch_words = []
         for epoch in range(start_epoch, self.config.epochs):
             epoch_blocks = _blocks_from(blocks, start_sentence) if epoch == start_epoch else blocks
