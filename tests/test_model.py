@@ -526,3 +526,47 @@ def test_both_learn_the_planted_structure(planted):
     for cls in (Word2Vec, gensim_models.Word2Vec):
         model = cls(planted, sg=1, **SMALL)
         assert neighbours_in_own_cluster(model.wv) >= 0.9, cls
+
+
+def test_predict_output_word_gives_gensims_answer_on_the_same_weights(planted):
+    """gensim's own method on a gensim model holding our weights (rows matched by word)."""
+    gensim_models = pytest.importorskip("gensim.models")
+    ours = Word2Vec(planted, **{**SMALL, "sg": 1})
+    theirs = gensim_models.Word2Vec(planted, **{**SMALL, "sg": 1, "epochs": 1})
+    rows = [ours.wv.get_index(word) for word in theirs.wv.index_to_key]
+    theirs.wv.vectors[:] = ours.wv.vectors[rows]
+    theirs.syn1neg[:] = ours.syn1neg[rows]
+    for context in (["c0_w0", "c0_w1"], ["c3_w2", "unknown", "c3_w4", "c3_w5"], [ours.wv.get_index("c1_w1")]):
+        for cbow_mean in (0, 1):
+            ours.cbow_mean = theirs.cbow_mean = cbow_mean
+            mine, gensims = ours.predict_output_word(context, topn=5), theirs.predict_output_word(context, topn=5)
+            assert [word for word, _ in mine] == [word for word, _ in gensims]
+            np.testing.assert_allclose([p for _, p in mine], [p for _, p in gensims], rtol=1e-4)
+    assert ours.predict_output_word(["c0_w0"], topn=5)[0][0].startswith("c0_")  # its own cluster
+
+
+def test_predict_output_word_is_a_probability_and_says_when_it_cannot(planted):
+    model = Word2Vec(planted, **SMALL)
+    answer = model.predict_output_word(["c2_w0", "c2_w1"], topn=len(model.wv))
+    assert sum(p for _, p in answer) == pytest.approx(1.0) and len(answer) == len(model.wv)
+    model.wv.vectors[0] = 1e3  # scores far past exp's range, where gensim's softmax gives NaN
+    assert all(np.isfinite(p) for _, p in model.predict_output_word([model.wv.index_to_key[0]]))
+    with pytest.warns(UserWarning, match="out of the vocabulary"):
+        assert model.predict_output_word(["nope", "neither"]) is None
+    with pytest.raises(TypeError, match="list of words"):
+        model.predict_output_word("c2_w0")
+    with pytest.raises(TypeError, match="topn"):
+        model.predict_output_word(["c2_w0"], topn=2.5)
+    with pytest.raises(RuntimeError, match="negative sampling"):
+        Word2Vec(planted, **{**SMALL, "hs": 1, "negative": 0}).predict_output_word(["c2_w0"])
+
+
+def test_estimate_memory_is_what_training_allocates(planted):
+    model = Word2Vec(planted, **{**SMALL, "hs": 1})
+    report = {"earlier": 1}
+    estimate = model.estimate_memory(report=report)
+    assert estimate is report and estimate["earlier"] == 1  # gensim fills the dict it is given
+    assert estimate["total"] == sum(memory.training_bytes(len(model.wv), model._config(model.epochs)).values()) \
+        + estimate["weights"]
+    assert estimate["weights"] >= 3 * len(model.wv) * 16 * 4  # syn0, syn1neg, syn1
+    assert model.estimate_memory(vocab_size=1000)["weights"] > estimate["weights"]

@@ -16,6 +16,10 @@ class WrongType(W2VError, TypeError):
     """A Python argument of the wrong kind; a ``TypeError`` too, as gensim (and Python) raise for those."""
 
 
+class NotTrainedFor(W2VError, RuntimeError):
+    """A query the model's settings did not train it for; a ``RuntimeError`` too, as gensim raises for those."""
+
+
 class UnreadableFile(W2VError, OSError):
     """A file that could not be opened or read; an ``OSError`` too, as Python (and gensim) raise for those."""
 

@@ -38,7 +38,7 @@ from .config import MOST_WORDS, TrainConfig
 from .continued import carry_rows, merge_vocab
 from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
-from .errors import InvalidArgument, W2VError, WrongType, check_defaults
+from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults
 from .memory import ensure_fits, training_bytes
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
 from .vectors import KeyedVectors
@@ -350,6 +350,44 @@ class Word2Vec:
         """The loss of the latest ``train()`` so far, summed over its finished epochs in float64 (gensim's
         running total, without its float32 that stops growing at 2**27); needs ``compute_loss=True``."""
         return self.running_training_loss
+
+    def predict_output_word(self, context_words_list, topn=10):
+        """gensim's: the ``topn`` words likeliest at the centre of these context words (words or row
+        numbers; unknown ones are skipped), as (word, probability) pairs, by a softmax over the negative
+        sampling output layer of the context vectors' sum (mean with ``cbow_mean``), for SG models too.
+        None, with a warning, when no context word is known. The softmax is taken stably: gensim's
+        overflows to NaN where a score passes 88."""
+        if not self.negative or self.syn1neg is None:
+            raise NotTrainedFor("predict_output_word needs the output weights of negative sampling: train "
+                                "with negative above 0")
+        if isinstance(context_words_list, (str, bytes)) or not isinstance(context_words_list, Iterable):
+            raise WrongType(f"context_words_list must be a list of words, not a {type(context_words_list).__name__}")
+        if isinstance(topn, bool) or not isinstance(topn, numbers.Integral) or topn < 0:
+            raise WrongType(f"topn must be a whole number of words, not {topn!r}")
+        rows = [self.wv.get_index(word) for word in context_words_list if word in self.wv]
+        if not rows:
+            warnings.warn("all the context words are out of the vocabulary", stacklevel=2)
+            return None
+        hidden = self.wv.vectors[rows].sum(axis=0, dtype=np.float64)
+        if self.cbow_mean:
+            hidden /= len(rows)
+        scores = self.syn1neg[:len(self.wv)] @ hidden
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        top = np.argsort(-probabilities, kind="stable")[:topn]
+        return [(self.wv.index_to_key[row], float(probabilities[row])) for row in top]
+
+    def estimate_memory(self, vocab_size=None, report=None) -> dict:
+        """gensim's: bytes by what holds them, and their ``total``, for training ``vocab_size`` words (by
+        default the vocabulary's) with the model's settings: w2vfast's own allocation (the trainer's
+        weights, tables and scratch, and the model's copy of the weights), not gensim's."""
+        vocab_size = _integer("vocab_size", vocab_size if vocab_size else len(self.wv) or 1)
+        report = {} if report is None else report
+        needed = training_bytes(vocab_size, self._config(self.epochs))
+        needed["the model's weights"] = needed["weights"]
+        report.update(needed)
+        report["total"] = sum(needed.values())
+        return report
 
     # -----------------------------------------------------------------------------------------
     # The corpus
