@@ -46,22 +46,21 @@ def test_every_epoch_covers_the_whole_corpus(planted_file, monkeypatch, block_wo
 
 def test_costly_settings_train_in_calls_no_costlier_than_ordinary_ones():
     """A call is the time between safe points (Ctrl-C, progress, checkpoints): SG with --window 20
-    and --negative 50 costs 30 times a default word, and would keep a stop waiting 10 s or more."""
-    ordinary = trainer.BLOCK_WORDS * trainer.CALL_BLOCKS_PER_THREAD * trainer.ORDINARY_WORK
+    and --negative 50 costs 30 times a default word, which made calls of 5 s here."""
+    ordinary = trainer.BLOCK_WORDS * trainer.ORDINARY_WORK
     for options, code_length in ((dict(), 0), (dict(hs=True, negative=0), 15), (dict(hs=True), 15),
                                  (dict(model="cbow", window=10, hs=True), 15)):
         work = trainer.work_per_word(TrainConfig(**options), code_length)
-        assert trainer.call_shape(work) == (trainer.BLOCK_WORDS, trainer.CALL_BLOCKS_PER_THREAD), options
+        assert trainer.block_words(work) == trainer.BLOCK_WORDS, options
     for window, negative in ((10, 20), (20, 50), (50, 500)):
         work = trainer.work_per_word(TrainConfig(window=window, negative=negative), 0)
-        block_words, blocks = trainer.call_shape(work)
-        assert ordinary / 2 <= block_words * blocks * work <= ordinary
-    assert trainer.call_shape(1e12) == (1, 1)
+        assert ordinary * 0.99 <= trainer.block_words(work) * work <= ordinary
+    assert trainer.block_words(1e12) == 1
 
 
 def test_calls_shrunk_for_costly_settings_still_cover_every_epoch(planted_file, monkeypatch):
-    """55 blocks of about 333 words an epoch (a word's work is 24 times the ordinary here), one a
-    thread in each call: 28 calls an epoch, where the ordinary shape makes 2."""
+    """Blocks of about 20 words, cut at the 12-word sentences (a word's work is 24 times the ordinary
+    here): 29 calls an epoch of 32 blocks each, where the ordinary blocks make 2 calls."""
     monkeypatch.setattr(trainer, "BLOCK_WORDS", 500)
     monkeypatch.setattr(trainer, "ORDINARY_WORK", 1)
     calls = []
@@ -69,7 +68,7 @@ def test_calls_shrunk_for_costly_settings_still_cover_every_epoch(planted_file, 
     monkeypatch.setattr(trainer.Trainer, "_call", lambda self, *args: calls.append(1) or kernel_call(self, *args))
     vectors = w2vfast.train(planted_file, **{**FAST, "epochs": 3, "threads": 2})
     assert vectors.stats.epoch_words == [1500 * 12] * 3
-    assert len(calls) == 1 + 28 * 3  # the warm-up call, then the epochs'
+    assert len(calls) == 1 + 29 * 3  # the warm-up call, then the epochs'
     assert neighbours_in_own_cluster(vectors) >= 0.9
 
 
