@@ -118,6 +118,18 @@ def test_word_pairs_by_hand(tmp_path):
     assert evaluate_word_pairs(vectors, str(path), case_insensitive=False).pairs == 3
 
 
+def test_gensims_encoding_and_other_options_of_the_evaluations(tmp_path, royals, questions):
+    path = tmp_path / "pairs.tsv"
+    path.write_bytes("caf\u00e9\tb\t10\ncaf\u00e9\tc\t7\na\td\t7\na\te\t1\n".encode("latin-1"))
+    vectors = KeyedVectors(["caf\u00e9", "b", "c", "d", "a"], PAIR_VECTORS)
+    assert vectors.evaluate_word_pairs(str(path), encoding="latin-1")[2] == 25.0  # only e is unknown
+    assert vectors.evaluate_word_pairs(str(path))[2] == 75.0  # read as UTF-8, café is not the word
+    with pytest.raises(ValueError, match="unknown encoding 'klingon'"):
+        vectors.evaluate_word_pairs(str(path), encoding="klingon")
+    with pytest.raises(ValueError, match="similarity_function='most_similar_cosmul' is not supported"):
+        royals.evaluate_word_analogies(questions, similarity_function="most_similar_cosmul")
+
+
 def test_a_score_that_is_not_a_finite_number_makes_its_line_invalid(tmp_path):
     """A NaN score was ranked above every other, which gave a definite but meaningless correlation."""
     path = tmp_path / "pairs.tsv"
@@ -195,14 +207,19 @@ def test_analogies_and_pairs_agree_with_gensim(tmp_path):
     questions.write_text("\n".join(lines) + "\n")
     for restrict in (None, 30, words.index("X2") + 1):  # the last: a copy is the last word searched
         for case_insensitive in (True, False):
-            ours_result = ours.evaluate_word_analogies(str(questions), restrict, case_insensitive)
-            gensim_result = theirs.evaluate_word_analogies(str(questions), restrict, case_insensitive)
-            assert ours_result == gensim_result
+            for dummy4unknown in (False, True):
+                ours_result = ours.evaluate_word_analogies(str(questions), restrict, case_insensitive, dummy4unknown)
+                gensim_result = theirs.evaluate_word_analogies(str(questions), restrict, case_insensitive,
+                                                               dummy4unknown)
+                assert ours_result == gensim_result
     assert 0.2 < ours.evaluate_word_analogies(str(questions))[0] < 0.9  # neither trivial nor hopeless
 
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("".join(f"{rng.choice(words)}\t{rng.choice(words + ['unknown'])}\t{rng.integers(0, 5)}\n"
                              for _ in range(80)))
-    (r, _), (rho, _), oov = ours.evaluate_word_pairs(str(pairs))
-    (gensim_r, _), (gensim_rho, _), gensim_oov = theirs.evaluate_word_pairs(str(pairs))
-    assert (r, rho, oov) == (pytest.approx(gensim_r, abs=1e-6), pytest.approx(gensim_rho, abs=1e-9), gensim_oov)
+    for dummy4unknown in (False, True):
+        (r, _), (rho, _), oov = ours.evaluate_word_pairs(str(pairs), dummy4unknown=dummy4unknown)
+        (gensim_r, _), (gensim_rho, _), gensim_oov = theirs.evaluate_word_pairs(str(pairs), dummy4unknown=dummy4unknown)
+        assert (r, rho, oov) == (pytest.approx(gensim_r, abs=1e-6), pytest.approx(gensim_rho, abs=1e-9),
+                                 pytest.approx(gensim_oov))
+    assert ours.evaluate_word_pairs(str(pairs))[1][0] != rho  # the unknown pairs counted

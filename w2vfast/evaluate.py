@@ -3,7 +3,8 @@
 Both count questions the way gensim's ``evaluate_word_analogies`` and ``evaluate_word_pairs`` do, so
 figures can be compared with published ones: only the first ``restrict_vocab`` words are known,
 words are compared upper-cased unless ``case_insensitive=False`` (the first, most frequent, spelling
-wins), and a question with an unknown word is skipped and counted, not scored.
+wins), and a question with an unknown word is skipped and counted, not scored; with
+``dummy4unknown``, as in gensim, it is scored instead as a wrong answer or a pair of similarity 0.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .errors import DamagedFile, W2VError, unreadable
+from .errors import DamagedFile, InvalidArgument, W2VError, unreadable
 from .sources import DECOMPRESSION_ERRORS, decompressed
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
@@ -79,7 +80,7 @@ def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) ->
     return known
 
 
-def _read_lines(path: str) -> list[str]:
+def _read_lines(path: str, encoding: str = "utf-8") -> list[str]:
     """The file's lines, gzip, bzip2 or xz decompressed (as gensim reads them), without the byte order
     mark an editor may have put first (it would hide the first line's ': section')."""
     try:
@@ -89,11 +90,14 @@ def _read_lines(path: str) -> list[str]:
         raise unreadable(f"cannot read {path}: {exc.strerror or exc}", exc) from None
     except DECOMPRESSION_ERRORS as exc:
         raise DamagedFile(f"cannot read {path}: {exc}") from None
-    return text.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape").split("\n")
+    try:
+        return text.removeprefix(codecs.BOM_UTF8).decode(encoding, "surrogateescape").split("\n")
+    except LookupError:
+        raise InvalidArgument(f"unknown encoding {encoding!r}") from None
 
 
 def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT_VOCAB,
-                       case_insensitive: bool = True) -> AnalogyResult:
+                       case_insensitive: bool = True, dummy4unknown: bool = False) -> AnalogyResult:
     """Answer every "a is to b as c is to ?" question of a ``questions-words.txt`` style file.
 
     The answer is the best 3CosAdd word among the first ``restrict_vocab``, other than a, b and c;
@@ -114,14 +118,18 @@ def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT
         if not sections:
             raise W2VError(f"{path}:{number}: a question comes before the first ': section' line")
         question = tuple(fold(w) for w in words)
-        if all(w in known for w in question):
-            questions.append((sections[-1], question))
+        answerable = all(w in known for w in question)
+        if answerable:
             triples.append([known[w] for w in question[:3]])
+        if answerable or dummy4unknown:  # in file order: gensim lists the wrong answers so
+            questions.append((sections[-1], question, answerable))
         else:
             sections[-1].skipped += 1
     searched = len(vectors.index_to_key[:restrict_vocab])
     candidates = _analogy_candidates(vectors, np.array(triples, dtype=np.int64).reshape(-1, 3), searched)
-    for (section, question), ranked in zip(questions, candidates):
+    answers = iter(candidates)
+    for section, question, answerable in questions:
+        ranked = next(answers) if answerable else np.empty(0, dtype=np.int64)  # scored as wrong
         predicted = None
         for index in ranked[ranked >= 0]:
             predicted = fold(vectors.index_to_key[index])
@@ -176,14 +184,16 @@ def _best_columns(scores, best):
 
 
 def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_vocab: int | None = RESTRICT_VOCAB,
-                        case_insensitive: bool = True) -> PairsResult:
+                        case_insensitive: bool = True, dummy4unknown: bool = False,
+                        encoding: str = "utf-8") -> PairsResult:
     """Pearson and Spearman correlation between human scores (``word1 TAB word2 TAB score`` lines,
-    ``#`` comments) and the words' cosines, over the pairs whose two words are known; a line whose
-    score is not a finite number is counted invalid, as NaN would give a rank to anything."""
+    ``#`` comments) and the words' cosines, over the pairs whose two words are known (and the others
+    at cosine 0 with ``dummy4unknown``); a line whose score is not a finite number is counted
+    invalid, as NaN would give a rank to anything."""
     fold = str.upper if case_insensitive else str
     known = _known_words(vectors, restrict_vocab, case_insensitive)
-    pairs, gold, out_of_vocabulary, invalid = [], [], 0, 0
-    for line in _read_lines(path):
+    pairs, gold, unknown_gold, out_of_vocabulary, invalid = [], [], [], 0, 0
+    for line in _read_lines(path, encoding):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split(delimiter)
@@ -199,11 +209,14 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
             gold.append(score)
         else:
             out_of_vocabulary += 1
+            unknown_gold.append(score)
     if not pairs:
         raise W2VError(f"{path}: no pair of known words (out of vocabulary: {out_of_vocabulary}, "
                        f"lines not 'word1{delimiter!r}word2{delimiter!r}score': {invalid})")
     index = np.array(pairs, dtype=np.int64)
     model = np.einsum("ij,ij->i", vectors.unit_rows(index[:, 0]), vectors.unit_rows(index[:, 1]))
+    if dummy4unknown:  # the order of the pairs does not change a correlation
+        model, gold = np.r_[model, np.zeros(len(unknown_gold))], gold + unknown_gold
     gold = np.array(gold, dtype=np.float64)
     return PairsResult(pearson(gold, model), spearman(gold, model), len(pairs), out_of_vocabulary, invalid)
 

@@ -349,19 +349,24 @@ class KeyedVectors:
         return found[:n]
 
     def evaluate_word_analogies(self, analogies: str, restrict_vocab: int | None = RESTRICT_VOCAB,
-                                case_insensitive: bool = True):
+                                case_insensitive: bool = True, dummy4unknown: bool = False,
+                                similarity_function: str = "most_similar"):
         """gensim's return shape: ``(total accuracy, sections)``, each section a dict with 'section',
         'correct' and 'incorrect' (question tuples), the last one 'Total accuracy'. See ``evaluate``."""
-        result = evaluate_analogies(self, analogies, restrict_vocab, case_insensitive)
+        check_defaults("evaluate_word_analogies", similarity_function=(
+            similarity_function, "most_similar", "the answer is 3CosAdd's, gensim's most_similar"))
+        result = evaluate_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown)
         sections = [{"section": s.name, "correct": s.correct, "incorrect": s.incorrect}
                     for s in result.sections + [result.total]]
         return result.total.accuracy or 0.0, sections
 
-    def evaluate_word_pairs(self, pairs: str, delimiter: str = "\t", restrict_vocab: int | None = RESTRICT_VOCAB,
-                            case_insensitive: bool = True):
+    def evaluate_word_pairs(self, pairs: str, delimiter: str = "\t", encoding: str = "utf8",
+                            restrict_vocab: int | None = RESTRICT_VOCAB, case_insensitive: bool = True,
+                            dummy4unknown: bool = False):
         """gensim's return shape: ``((pearson, nan), (spearman, nan), percent of pairs out of
         vocabulary)``; p-values are not computed. See ``evaluate``."""
-        result = evaluate_word_pairs(self, pairs, delimiter, restrict_vocab, case_insensitive)
+        result = evaluate_word_pairs(self, pairs, delimiter, restrict_vocab, case_insensitive, dummy4unknown,
+                                     encoding)
         return (result.pearson, float("nan")), (result.spearman, float("nan")), result.oov_percent
 
     def save(self, path: str, binary: bool = True) -> None:
