@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.jobs import COMBOS, Job  # noqa: E402
 from w2vfast.config import TrainConfig  # noqa: E402
 from w2vfast.corpus import read_corpus  # noqa: E402
-from w2vfast.trainer import CALL_BLOCKS_PER_THREAD, Trainer, _blocks  # noqa: E402
+from w2vfast.trainer import Trainer, _blocks  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,7 +50,7 @@ def paired_round(vocab, encoded, config: TrainConfig, loss_first: bool) -> tuple
         trainer.warm_up(encoded)
     seconds = {False: 0.0, True: 0.0}
     blocks = _blocks(encoded, config.threads, made[False].block_words)
-    per_call = config.threads * CALL_BLOCKS_PER_THREAD
+    per_call = config.threads * made[False].blocks_per_thread
     for n, first in enumerate(range(0, len(blocks) - 1, per_call)):
         call_blocks = blocks[first:first + per_call + 1]
         words_before = encoded.words_before(0, int(call_blocks[0]))

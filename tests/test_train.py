@@ -47,28 +47,33 @@ def test_every_epoch_covers_the_whole_corpus(planted_file, monkeypatch, block_wo
 def test_costly_settings_train_in_calls_no_costlier_than_ordinary_ones():
     """A call is the time between safe points (Ctrl-C, progress, checkpoints): SG with --window 20
     and --negative 50 costs 30 times a default word, which made calls of 5 s here."""
-    ordinary = trainer.BLOCK_WORDS * trainer.ORDINARY_WORK
+    ordinary = (trainer.BLOCK_WORDS, trainer.CALL_BLOCKS_PER_THREAD)
     for options, code_length in ((dict(), 0), (dict(hs=True, negative=0), 15), (dict(hs=True), 15),
                                  (dict(model="cbow", window=10, hs=True), 15)):
-        work = trainer.work_per_word(TrainConfig(**options), code_length)
-        assert trainer.block_words(work) == trainer.BLOCK_WORDS, options
-    for window, negative in ((10, 20), (20, 50), (50, 500)):
+        assert trainer.call_shape(trainer.work_per_word(TrainConfig(**options), code_length)) == ordinary, options
+    budget = trainer.BLOCK_WORDS * trainer.CALL_BLOCKS_PER_THREAD * trainer.ORDINARY_WORK
+    for window, negative, blocks in ((10, 20, 16), (20, 50, 16), (50, 500, 2)):
         work = trainer.work_per_word(TrainConfig(window=window, negative=negative), 0)
-        assert ordinary * 0.99 <= trainer.block_words(work) * work <= ordinary
-    assert trainer.block_words(1e12) == 1
+        words, blocks_per_thread = trainer.call_shape(work)
+        assert blocks_per_thread == blocks and budget * 0.99 <= words * blocks * work <= budget
+    assert trainer.call_shape(1e12) == (trainer.MIN_BLOCK_WORDS, 1)
 
 
-def test_calls_shrunk_for_costly_settings_still_cover_every_epoch(planted_file, monkeypatch):
-    """Blocks of about 20 words, cut at the 12-word sentences (a word's work is 24 times the ordinary
-    here): 29 calls an epoch of 32 blocks each, where the ordinary blocks make 2 calls."""
+@pytest.mark.parametrize("min_block_words, calls", [(10, 29), (100, 30)])
+def test_calls_shrunk_for_costly_settings_still_cover_every_epoch(planted_file, monkeypatch, min_block_words,
+                                                                  calls):
+    """A word's work is 24 times the ordinary here: blocks of about 20 words, cut at the 12-word
+    sentences, 16 a thread in each call; or, as they may not be under 100 words, 3 of those a
+    thread in each call. The ordinary blocks make 2 calls an epoch."""
     monkeypatch.setattr(trainer, "BLOCK_WORDS", 500)
     monkeypatch.setattr(trainer, "ORDINARY_WORK", 1)
-    calls = []
+    monkeypatch.setattr(trainer, "MIN_BLOCK_WORDS", min_block_words)
+    made = []
     kernel_call = trainer.Trainer._call
-    monkeypatch.setattr(trainer.Trainer, "_call", lambda self, *args: calls.append(1) or kernel_call(self, *args))
+    monkeypatch.setattr(trainer.Trainer, "_call", lambda self, *args: made.append(1) or kernel_call(self, *args))
     vectors = w2vfast.train(planted_file, **{**FAST, "epochs": 3, "threads": 2})
     assert vectors.stats.epoch_words == [1500 * 12] * 3
-    assert len(calls) == 1 + 29 * 3  # the warm-up call, then the epochs'
+    assert len(made) == 1 + calls * 3  # the warm-up call, then the epochs'
     assert neighbours_in_own_cluster(vectors) >= 0.9
 
 

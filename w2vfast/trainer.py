@@ -3,7 +3,7 @@
 Python does the bookkeeping between kernel calls (progress, the learning rate's position, statistics,
 checkpoints, stop requests). In each call the threads claim blocks of about ``BLOCK_WORDS`` words one
 at a time until the call's blocks are trained; settings that make a word far costlier than usual get
-smaller blocks (``block_words``), so that the safe points stay about as far apart.
+smaller blocks, then fewer (``call_shape``), so that the safe points stay about as far apart.
 """
 
 from __future__ import annotations
@@ -44,13 +44,14 @@ BLOCK_WORDS = 25_000
 # barrier when each call gave each thread one 100,000-word block); a call of about 400,000 words a
 # thread keeps the safe points between calls (progress, checkpoints, Ctrl-C) under a second apart.
 CALL_BLOCKS_PER_THREAD = 16
-# Output rows updated a corpus word (``work_per_word``) up to which blocks keep ``BLOCK_WORDS``: SG
+# Output rows updated a corpus word (``work_per_word``) up to which calls keep the shape above: SG
 # with both losses and the default window on a vocabulary of millions (6 × (6 + about 15)), so that
 # ordinary settings train as they always have. Costlier settings (SG, --window 20, --negative 50:
 # 1,071) get blocks, and so calls, that many times smaller: Ctrl-C and progress would otherwise wait
 # for calls of 5 s (and of minutes with --negative 500). A call keeps its blocks a thread, which
-# keep the threads' idle time at its end small.
+# keep the threads' idle time at its end small, until blocks reach ``MIN_BLOCK_WORDS``.
 ORDINARY_WORK = 128
+MIN_BLOCK_WORDS = 1_000
 INIT_ROWS = 65_536  # rows of syn0 drawn at a time
 
 
@@ -300,9 +301,13 @@ def work_per_word(config: TrainConfig, mean_code_length: float) -> float:
     return outputs + context if config.model == "cbow" else outputs * context
 
 
-def block_words(work: float) -> int:
-    """Words a block for a word costing ``work``."""
-    return max(1, int(BLOCK_WORDS * min(1.0, ORDINARY_WORK / work)))
+def call_shape(work: float) -> tuple[int, int]:
+    """(words a block, blocks a thread in each kernel call) for a word costing ``work``: a call's work
+    no more than an ordinary one's."""
+    words = BLOCK_WORDS * min(1.0, ORDINARY_WORK / work)
+    if words >= MIN_BLOCK_WORDS:
+        return int(words), CALL_BLOCKS_PER_THREAD
+    return MIN_BLOCK_WORDS, max(1, int(CALL_BLOCKS_PER_THREAD * words / MIN_BLOCK_WORDS))
 
 
 def _blocks(encoded: EncodedCorpus, threads: int, block_words: int, first: int = 0,
@@ -337,7 +342,7 @@ class Trainer:
         keep_prob = keep_probabilities(vocab.counts, config.sample)
         self.tables = kernels.Tables(keep_prob, negative_sampling_table(vocab.counts), points, codes, lengths)
         mean_code_length = float(np.dot(vocab.counts, lengths) / max(vocab.counts.sum(), 1)) if config.hs else 0.0
-        self.block_words = block_words(work_per_word(config, mean_code_length))
+        self.block_words, self.blocks_per_thread = call_shape(work_per_word(config, mean_code_length))
         self.sharing = choose_sharing(vocab.counts, keep_prob, config, points, lengths)
         # How many rows of each matrix are shared; the threads' private copies of its hot rows follow them.
         self.shared_rows = weight_rows(v, config)
@@ -388,7 +393,7 @@ class Trainer:
         ``words_before`` words into the run; returns the words covered. A distributed replica's round."""
         numba.set_num_threads(min(self.config.threads, numba.config.NUMBA_NUM_THREADS))
         blocks = _blocks(encoded, self.config.threads, self.block_words, first, last)
-        per_call = self.config.threads * CALL_BLOCKS_PER_THREAD
+        per_call = self.config.threads * self.blocks_per_thread
         covered = 0
         for start in range(0, len(blocks) - 1, per_call):
             call_blocks = blocks[start:start + per_call + 1]
@@ -410,7 +415,7 @@ class Trainer:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         blocks = _blocks(encoded, threads, self.block_words)
         start_epoch, start_sentence = start
-        per_call = threads * CALL_BLOCKS_PER_THREAD
+        per_call = threads * self.blocks_per_thread
         epoch_words = []
         for epoch in range(start_epoch, self.config.epochs):
             epoch_blocks = _blocks_from(blocks, start_sentence) if epoch == start_epoch else blocks
