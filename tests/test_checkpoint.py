@@ -249,6 +249,21 @@ def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_referenc
     w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)  # a finished run's may be replaced
 
 
+def test_a_new_run_keeps_off_a_file_that_is_not_a_checkpoint(corpus_and_reference, tmp_path):
+    """Notes, or vectors named as the checkpoint by mistake, were replaced without a word."""
+    corpus, _ = corpus_and_reference
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(W2VError, match=rf"^--checkpoint {notes} is not a w2vfast checkpoint, or it is damaged: "
+                                       "the run would replace it"):
+        w2vfast.train(corpus, checkpoint=str(notes), **EXACT)
+    assert notes.read_text() == "my notes\n"
+    empty = tmp_path / "empty.ckpt"  # nothing to lose: made by mktemp, say
+    empty.touch()
+    w2vfast.train(corpus, checkpoint=str(empty), **EXACT)
+    assert empty.stat().st_size > 0
+
+
 def test_a_vocabulary_edited_into_nonsense_is_damage(saved_run):
     """Counts of 0 passed the checks and failed deep in training (ZeroDivisionError)."""
     _, checkpoint = saved_run

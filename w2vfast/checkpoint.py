@@ -220,13 +220,15 @@ def _finished(header: dict) -> bool:
 
 def refuse_unfinished(path: str) -> None:
     """Refuse a new run whose checkpoint would replace that of a run stopped before its end: the
-    first command run again, where ``--resume`` was meant, would lose what that run had trained."""
-    if not os.path.isfile(path):
+    first command run again, where ``--resume`` was meant, would lose what that run had trained.
+    Refuse also to replace a file that is not a checkpoint (notes, or vectors named by mistake)."""
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return
     try:
         header = read_header(path)
-    except W2VError:  # not a checkpoint, or a damaged one: there is no run to go on with
-        return
+    except W2VError:
+        raise W2VError(f"--checkpoint {path} is not a w2vfast checkpoint, or it is damaged: the run would "
+                       f"replace it; give another name, or remove the file") from None
     if not _finished(header):
         on = " --dask ADDRESS" if "cluster" in header else ""
         raise W2VError(f"--checkpoint {path} keeps a run stopped in epoch {header['epoch'] + 1} of "
