@@ -162,6 +162,7 @@ def saved_run(corpus_and_reference, tmp_path):
     ({"epochs": 4}, "--epochs 4 differs"),
     ({"cbow_mean": False}, "^--cbow-sum differs from the checkpoint's --cbow-mean: "),  # was "--cbow-mean False"
     ({"hs": True, "negative": 5}, "^--hs differs from the checkpoint's --no-hs: "),
+    ({"max_vocab": 100}, "^--max-vocab 100 differs from the checkpoint's no --max-vocab: "),  # was "--max-vocab None"
     ({"read_vocab": "vocab.txt"}, "--read-vocab and --resume exclude each other"),
     ({"checkpoint_every": -1}, "--checkpoint-every must be 0 or more"),
 ])

@@ -24,6 +24,15 @@ def test_bad_vocab_file_says_which_line(tmp_path):
         Vocab.read(str(path))
 
 
+@pytest.mark.parametrize("text", [b"", b"\n\n  \n"])
+def test_a_vocab_file_with_no_word_says_so(tmp_path, text):
+    """It was blamed on --min-count: "no word occurs --min-count 5 times or more"."""
+    path = tmp_path / "vocab.txt"
+    path.write_bytes(text)
+    with pytest.raises(W2VError, match="vocab.txt: the vocabulary file lists no word$"):
+        Vocab.read(str(path))
+
+
 def test_a_byte_order_mark_does_not_join_the_first_word(tmp_path):
     """An editor's BOM made the first word b'\\xef\\xbb\\xbfthe', so the corpus's 'the' was left out."""
     path = tmp_path / "vocab.txt"

@@ -211,6 +211,8 @@ def _as_flag(name: str, value) -> str:
     switches = {"hs": ("--no-hs", "--hs"), "cbow_mean": ("--cbow-sum", "--cbow-mean")}
     if name in switches:
         return switches[name][bool(value)]
+    if value is None:  # an option the run was not given, such as --max-vocab
+        return f"no --{name.replace('_', '-')}"
     return f"--{name.replace('_', '-')} {value}"
 
 

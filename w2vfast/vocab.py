@@ -74,6 +74,8 @@ class Vocab:
             seen.add(parts[0])
             words.append(parts[0])
             counts.append(int(parts[1]))
+        if not words:
+            raise W2VError(f"{path}: the vocabulary file lists no word")
         if sum(counts) > MOST_WORDS:
             raise W2VError(f"{path}: the counts add up to {sum(counts):,}, more than the {MOST_WORDS:,} words "
                            "a corpus may have")
