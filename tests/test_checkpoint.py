@@ -420,3 +420,17 @@ def test_divergence_is_reported_and_keeps_the_last_good_checkpoint(saved_run):
         w2vfast.train(corpus, checkpoint=checkpoint, checkpoint_every=0, **{**EXACT, "alpha": 1e30})
     saved = arrays_of(checkpoint)
     assert all(np.isfinite(saved[name]).all() for name in ("syn0", "syn1neg", "syn1"))
+
+
+def test_a_resumed_epochs_loss_says_it_is_the_part_since_the_resume(corpus_and_reference, tmp_path, capsys):
+    """It was printed, and kept, as if it were the whole epoch's: a checkpoint keeps no loss."""
+    corpus, _ = corpus_and_reference
+    checkpoint = str(tmp_path / "run.ckpt")
+    header = stop_once(corpus, checkpoint, 25, **EXACT)
+    assert header["epoch"] == 1 and header["sentence"] > 0  # stopped inside the second of 3 epochs
+    capsys.readouterr()
+    vectors = w2vfast.train(resume=checkpoint, report_loss=True, quiet=False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] + (" since" if " since the resume " in line else "") for line in lines] == \
+        ["epoch 2 since", "epoch 3"]
+    assert len(vectors.stats.epoch_loss) == 2

@@ -427,17 +427,18 @@ class Trainer:
                 covered += trained
                 progress.update(words_before + trained, self.alpha_at(words_before))
                 if first + per_call >= len(epoch_blocks) - 1 and self.losses is not None:
-                    self._end_epoch_loss(epoch, covered, progress)
+                    self._end_epoch_loss(epoch, covered, progress, resumed=epoch == start_epoch and start_sentence > 0)
                 if after_call is not None:
                     after_call((epoch, int(call_blocks[-1])))
             epoch_words.append(covered)
         progress.close()
         return epoch_words
 
-    def _end_epoch_loss(self, epoch: int, covered: int, progress: Progress) -> None:
+    def _end_epoch_loss(self, epoch: int, covered: int, progress: Progress, resumed: bool) -> None:
         loss = self.take_loss()
         self.epoch_loss.append(loss)
-        progress.say(f"epoch {epoch + 1}: loss {loss:.6g} ({loss / max(covered, 1):.4f} a word)")
+        part = " since the resume" if resumed else ""  # a checkpoint keeps no loss: the part before is not known
+        progress.say(f"epoch {epoch + 1}: loss {loss:.6g}{part} ({loss / max(covered, 1):.4f} a word)")
 
     def take_loss(self) -> float:
         """The threads' loss since it was last taken, summed in float64 (so it never stops growing);
