@@ -160,7 +160,8 @@ def test_damaged_vectors_files_load_or_fail_clearly(tmp_path, data, binary):
 def expected_vocabulary(data: bytes):
     """What reading ``data`` as a vocabulary file gives: ``(words, None)`` with the ``(word, count)``
     pairs kept, most frequent first (ties in file order), or ``(None, (line, problem))`` for the first
-    line that is not ``word count`` or repeats a word. A byte order mark that starts the file is dropped."""
+    line that is not ``word count`` or repeats a word, or a file with no word (line ``None``). A byte
+    order mark that starts the file is dropped."""
     rows, seen = [], set()
     for number, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
         parts = line.split()
@@ -172,6 +173,8 @@ def expected_vocabulary(data: bytes):
             return None, (number, "listed twice")
         seen.add(parts[0])
         rows.append((parts[0], int(parts[1])))
+    if not rows:
+        return None, (None, "lists no word")
     return sorted([row for row in rows if row[1] >= 1], key=lambda row: -row[1]), None
 
 
@@ -193,7 +196,7 @@ def test_vocabulary_files_read_correctly_or_fail_clearly(tmp_path, data):
     except W2VError as exc:
         assert problem is not None, exc
         line, kind = problem
-        assert str(exc).startswith(f"{path}:{line}: ") and kind in str(exc)
+        assert str(exc).startswith(f"{path}:{line}: " if line else f"{path}: ") and kind in str(exc)
         return
     assert problem is None
     assert list(zip(vocab.words, vocab.counts.tolist())) == words
