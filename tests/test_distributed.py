@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -482,6 +483,52 @@ def test_a_local_cluster_needs_a_whole_number_of_workers(address):
     with pytest.raises(W2VError, match=f"needs a whole number of workers, at least one, not {address}$"):
         with cluster.connect(address):
             pass
+
+
+def test_a_local_cluster_of_more_workers_than_the_machine_can_hold_is_refused(monkeypatch):
+    """local:99999999999 grew Dask's memory without end as it built the workers' specs, deaf to Ctrl-C."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(W2VError, match=r"^--dask local:17: a local cluster takes at most 16 workers on this "
+                                       r"machine's 2 cores \(8 a core\)"):
+        with cluster.connect("local:17"):
+            pass
+
+
+def test_a_relative_corpus_path_is_taken_from_the_driver_s_directory(client, planted_file, tmp_path, monkeypatch):
+    """Each worker looked the path up in its own directory: not found, or another file of that name."""
+    shutil.copy(planted_file, tmp_path / "corpus.txt")
+    monkeypatch.chdir(tmp_path)  # the workers stay where the cluster started them
+    vectors = w2vfast.train("corpus.txt", client=client, **OPTIONS)
+    assert len(vectors) == len(w2vfast.train(planted_file, **OPTIONS))
+
+
+def test_a_worker_frozen_before_the_run_is_given_up_on(client, planted_file, monkeypatch):
+    """Asking the workers which w2vfast they run waited for a frozen one without end."""
+    frozen = next(iter(client.run(os.getpid).values()))
+    monkeypatch.setattr(cluster, "START_SECONDS", 2.0)
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        with pytest.raises(WorkerLost, match="^a worker did not answer within 2 s when asked which w2vfast it runs"):
+            w2vfast.train(planted_file, client=client, **OPTIONS)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+
+
+def test_a_worker_lost_while_saying_which_w2vfast_it_runs_is_not_called_uninstalled(client, planted_file,
+                                                                                      monkeypatch):
+    """A worker killed as it answered was reported as one that cannot import w2vfast."""
+    asked = client.run
+
+    def run(function, *args, **kwargs):
+        answers = asked(function, *args, **kwargs)
+        if function.__name__ == "code":
+            first = next(iter(answers))
+            answers[first] = distributed.comm.core.CommClosedError("in <TCP (closed) ...>: Stream is closed")
+        return answers
+
+    monkeypatch.setattr(client, "run", run)
+    with pytest.raises(WorkerLost, match=r"^worker tcp://\S+ was lost while checking its w2vfast \(CommClosedError"):
+        w2vfast.train(planted_file, client=client, **OPTIONS)
 
 
 def test_a_local_cluster_spends_little_on_watching_itself():

@@ -62,6 +62,7 @@ READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this i
 ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
 STOP_SECONDS = 10.0  # once a stop is asked for, a worker silent this long is taken as lost (frozen, say)
 CLOSE_SECONDS = 30.0
+LOCAL_WORKERS_PER_CORE = 8  # a one-thread worker process a core, and room to oversubscribe for trying it
 CONNECT_MARGIN_SECONDS = 10.0  # past START_SECONDS, for a scheduler that accepts and never answers
 CONNECT_NOTICE_SECONDS = 3.0  # a connection slower than this is said on stderr, so a wrong address is no silent minute
 # A local cluster's dashboard listens on a port no one is told of, so the statistical profiler of its
@@ -120,6 +121,11 @@ def connect(address: str, quiet: bool = False) -> Iterator:
         return
     if not local.group(1).isdecimal() or int(local.group(1)) < 1:
         raise W2VError(f"--dask local:N needs a whole number of workers, at least one, not {address}")
+    most = LOCAL_WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if int(local.group(1)) > most:  # Dask would build every worker's spec first, taking memory without end
+        raise W2VError(f"--dask {address}: a local cluster takes at most {most} workers on this machine's "
+                       f"{os.cpu_count() or 1} cores ({LOCAL_WORKERS_PER_CORE} a core); a larger cluster needs more "
+                       "machines: join its scheduler with --dask tcp://HOST:8786")
     distributed = _distributed()
     import dask  # installed with distributed
 
@@ -476,12 +482,18 @@ class _ClusterRun:
             return f"{version} ({digest}, {folder})"
 
         mine = code()
-        try:
-            theirs = self.client.run(code, workers=self.addresses, on_error="return")
+        try:  # Dask's run waits for every worker, a frozen one too, unless given a limit
+            theirs = self.client.run(code, workers=self.addresses, on_error="return", callback_timeout=START_SECONDS)
+        except TimeoutError:
+            raise WorkerLost(f"a worker did not answer within {START_SECONDS:.0f} s when asked which w2vfast it "
+                             "runs: it may be frozen or overloaded") from None
         except OSError as exc:
             raise WorkerLost(f"a worker was lost while checking its w2vfast ({exc})") from None
         for address in self.addresses:
             found = theirs.get(address)
+            if isinstance(found, OSError):  # the connection, not the import: killed as it answered, say
+                raise WorkerLost(f"worker {address} was lost while checking its w2vfast ({type(found).__name__}: "
+                                 f"{found})", worker=address)
             if isinstance(found, Exception):
                 raise W2VError(f"worker {address} cannot import w2vfast ({type(found).__name__}: {found}): install "
                                f"w2vfast {mine[0]} on every worker")
@@ -549,7 +561,7 @@ class _ClusterRun:
              disk_dir: str | None, force: bool) -> Vocab:
         """Shard, count and encode the corpus on the workers; returns the vocabulary."""
         begin = time.perf_counter()
-        everyone = [(paths,)] * len(self.replicas)
+        everyone = [([os.path.abspath(path) for path in paths],)] * len(self.replicas)  # as this process sees them
         seen = self.call("readable", everyone, "checking the corpus paths", START_SECONDS)
         for address, files in zip(self.addresses, seen):
             if files != seen[0]:
