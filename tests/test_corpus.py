@@ -12,7 +12,7 @@ import pytest
 
 from w2vfast.corpus import encode
 from w2vfast.counting import count_words
-from w2vfast.sources import corpus_files
+from w2vfast.sources import corpus_files, open_corpus_file
 from w2vfast.errors import W2VError
 from conftest import feed_in_pieces, tokens_of
 
@@ -101,6 +101,25 @@ def test_missing_and_empty_sources_are_clear_errors(tmp_path):
     (tmp_path / "empty" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     with pytest.raises(W2VError, match="no corpus files"):
         corpus_files([str(tmp_path / "empty")])
+
+
+def test_xz_streams_with_padding_read_as_xz_reads_them(tmp_path):
+    """Zero bytes of stream padding (in fours) after a stream made a valid file a "cut" one; xz-utils
+    reads them, and the streams one after another; bytes that are neither are an error, as in xz."""
+    text = b"the cat sat\non the mat\n" * 50
+    stream = lzma.compress(text)
+    for name, data, expected in (("padded", stream + bytes(4), text),
+                                 ("two", stream + bytes(8) + lzma.compress(b"new york\n"), text + b"new york\n")):
+        path = tmp_path / f"{name}.xz"
+        path.write_bytes(data)
+        with open_corpus_file(str(path)) as opened:
+            assert opened.read() == expected
+    (tmp_path / "garbage.xz").write_bytes(stream + b"garbage\n")
+    (tmp_path / "cut.xz").write_bytes(stream[:-20])
+    for name in ("garbage.xz", "cut.xz"):
+        with pytest.raises(W2VError, match=f"cannot read corpus .*{name}: Compressed file ended before the "
+                                           "end-of-stream marker was reached"):
+            count_words([str(tmp_path / name)])
 
 
 def test_on_disk_ids_grow_like_in_memory_ones(tmp_path):

@@ -169,7 +169,8 @@ def test_text_output_prints_every_value_as_printf_does(tmp_path, monkeypatch):
         assert path.read_bytes() == expected
 
 
-@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress], ids=["gz", "bz2", "xz"])
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress,
+                                      lambda data: lzma.compress(data) + bytes(4)], ids=["gz", "bz2", "xz", "xz-padded"])
 @pytest.mark.parametrize("make", [binary_file, text_file])
 def test_compressed_files_load_like_plain_ones(tmp_path, compress, make):
     """As ``GoogleNews-vectors-negative300.bin.gz`` is published: found by its first bytes, not its name."""

@@ -27,7 +27,7 @@ BLOCK_BYTES = 1 << 24
 # How each compressed format starts: bzip2's "BZh" is text too, so its level and first block's (or
 # its end's) magic number are part of it.
 _MAGIC = ((re.compile(b"\x1f\x8b"), gzip.open), (re.compile(b"BZh[1-9](1AY&SY|\x17rE8P\x90)"), bz2.open),
-          (re.compile(b"\xfd7zXZ\x00"), lzma.open))
+          (re.compile(b"\xfd7zXZ\x00"), lambda file, mode="rb": io.BufferedReader(_XZStreams(file))))
 HEAD_BYTES = 10  # as many as the longest of them
 # Formats read as text would be trained on as garbage: how each starts, what it is, what unpacks it.
 _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed", "zstd -dc"), (b"PK\x03\x04", "a zip archive", "unzip -p"))
@@ -132,8 +132,56 @@ def decompressed(raw: bytes) -> bytes:
 
 
 def compression_opener(head: bytes):
-    """``gzip.open``, ``bz2.open`` or ``lzma.open`` for a file whose first bytes are ``head``, else ``None``."""
+    """The opener of gzip, bzip2 or xz for a file whose first bytes are ``head``, else ``None``."""
     return next((opener for magic, opener in _MAGIC if magic.match(head)), None)
+
+
+class _XZStreams(io.RawIOBase):
+    """An xz file (a path or a binary file) read as xz-utils reads it: its streams one after another,
+    with the zero bytes of stream padding between and after them, which Python's ``lzma.open`` takes
+    for a stream cut short. A stream that is cut short raises ``EOFError``, other bytes ``LZMAError``."""
+
+    def __init__(self, file) -> None:
+        self.owned = isinstance(file, (str, os.PathLike))
+        self.file = open(file, "rb") if self.owned else file
+        self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self.decoder.eof:
+                following = self._after_padding(self.decoder.unused_data)
+                if not following:
+                    return 0
+                self.decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+                data = self.decoder.decompress(following, len(buffer))
+            elif self.decoder.needs_input:
+                chunk = self.file.read(BLOCK_BYTES)
+                if not chunk:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+                data = self.decoder.decompress(chunk, len(buffer))
+            else:
+                data = self.decoder.decompress(b"", len(buffer))
+            if data:
+                buffer[:len(data)] = data
+                return len(data)
+
+    def _after_padding(self, unused: bytes) -> bytes:
+        """The bytes after the stream padding that follows a stream; empty at the end of the file."""
+        while True:
+            unused = unused.lstrip(b"\0")
+            if unused:
+                return unused
+            unused = self.file.read(BLOCK_BYTES)
+            if not unused:
+                return b""
+
+    def close(self) -> None:
+        if self.owned and not self.closed:
+            self.file.close()
+        super().close()
 
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES,
