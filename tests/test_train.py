@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import w2vfast
-from w2vfast import TrainConfig, trainer
+from w2vfast import KeyedVectors, TrainConfig, trainer
 from w2vfast.errors import W2VError
 from w2vfast.vocab import Vocab
 from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
@@ -158,6 +158,15 @@ def test_vocabulary_ties_keep_first_appearance(tmp_path):
     path.write_text("zeta alpha mid zeta alpha mid top top top\n")
     vectors = w2vfast.train(str(path), **FAST)
     assert vectors.index_to_key == ["top", "zeta", "alpha", "mid"]
+
+
+def test_file_arguments_may_be_pathlib_paths(tmp_path):
+    """An output given as a pathlib.Path failed with an AttributeError after the training."""
+    path = tmp_path / "ties.txt"
+    path.write_text("zeta alpha mid zeta alpha mid top top top\n")
+    vectors = w2vfast.train(path, output=tmp_path / "v.bin", save_vocab=tmp_path / "v.voc", **FAST)
+    assert KeyedVectors.load(tmp_path / "v.bin").index_to_key == vectors.index_to_key
+    assert (tmp_path / "v.voc").read_text().split("\n")[0] == "top 3"
 
 
 def test_corpus_on_disk_trains_exactly_like_in_memory(planted_file, tmp_path):

@@ -100,8 +100,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     skips the memory check. ``client`` (a ``distributed.Client``) trains on its Dask cluster instead
     of this process (see ``cluster``). Returns the vectors with a ``stats`` attribute (``TrainStats``).
     """
-    _check_paths(output=output, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
-                 checkpoint=checkpoint, resume=resume, phrases=phrases, init=init)
+    output, read_vocab, save_vocab, disk_corpus, checkpoint, resume, phrases, init = _checked_paths(
+        output=output, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
+        checkpoint=checkpoint, resume=resume, phrases=phrases, init=init)
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise WrongType(f"train() has no option {unknown[0]!r}")
@@ -175,12 +176,13 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
 
 
-def _check_paths(**paths) -> None:
-    """Refuse a file argument that is not a path: a whole number would be opened as a file descriptor
-    (and closed after: ``0`` would close standard input)."""
+def _checked_paths(**paths) -> list[str | None]:
+    """The file arguments as strings (a ``pathlib.Path`` too); refuse one that is not a path: a whole
+    number would be opened as a file descriptor (and closed after: ``0`` would close standard input)."""
     for name, path in paths.items():
         if path is not None and not isinstance(path, (str, os.PathLike)):
             raise WrongType(f"{name} must be a path, not {path!r:.40}")
+    return [None if path is None else os.fspath(path) for path in paths.values()]
 
 
 def output_format(output: str | None, binary: bool | None) -> bool | None:
