@@ -73,6 +73,21 @@ def test_most_similar_ranks_by_cosine_and_leaves_out_the_query(royals):
     assert [w for w, _ in royals.most_similar("king", restrict_vocab=3)] == ["man", "woman"]
 
 
+def test_the_rows_searched_are_chosen_as_in_gensim(royals):
+    """restrict_vocab=0 searched nothing, where gensim searches everything; clip_start, clip_end and
+    indexer=None were refused as unknown arguments."""
+    assert royals.most_similar("king", restrict_vocab=0) == royals.most_similar("king")
+    everyone = dict(royals.most_similar("king", topn=100))
+    clipped = dict(royals.most_similar("king", topn=100, clip_start=2, clip_end=6, indexer=None))
+    assert clipped == pytest.approx({w: s for w, s in everyone.items() if 2 <= royals.get_index(w) < 6})
+    assert royals.most_similar("king", topn=None, clip_start=2, clip_end=6).shape == (4,)
+    assert royals.most_similar_cosmul("king", restrict_vocab=0) == royals.most_similar_cosmul("king")
+    with pytest.raises(ValueError, match="indexer=.* is not supported"):
+        royals.most_similar("king", indexer=object())
+    with pytest.raises(ValueError, match="clip_start must be 0 or more"):
+        royals.most_similar("king", clip_start=-1)
+
+
 def test_analogy_by_3cosadd_and_3cosmul(royals):
     for a, b, c, d in [("man", "king", "woman", "queen"), ("man", "woman", "boy", "girl"),
                        ("boy", "prince", "girl", "princess")]:
@@ -185,6 +200,17 @@ def test_gensim_query_names_on_known_geometry(royals):
     assert royals.most_similar("man", topn=None).shape == (9,)
     with pytest.raises(ZeroDivisionError):
         royals.n_similarity([], ["man"])
+
+
+def test_gensim_query_terms_in_other_forms(royals):
+    """Each of these was refused or failed inside numpy, where gensim answers."""
+    np.testing.assert_allclose(royals.distances(royals.get_index("man"), ["woman", "king"]),
+                               royals.distances("man", ["woman", "king"]))
+    assert royals.most_similar(positive=[["king", 1.0], "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert royals.doesnt_match(np.array(["man", "king", "boy", "apple"])) == "apple"
+    # gensim leaves out unknown words, and a list of none known gives 0
+    assert royals.n_similarity(["man", "king", "emperor"], ["woman", "queen"]) == pytest.approx(0.2)
+    assert royals.n_similarity(["emperor"], ["woman"]) == 0.0
     with pytest.raises(KeyError):
         royals.get_vecattr("man", "count")
 
@@ -209,6 +235,34 @@ def test_words_that_are_not_utf8_follow_unicode_errors(tmp_path):
         KeyedVectors.load_word2vec_format(str(path))
     assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="replace").index_to_key == ["caf\ufffd", "ok"]
     assert KeyedVectors.load_word2vec_format(str(path), unicode_errors="ignore").index_to_key == ["caf", "ok"]
+
+
+def test_unicode_errors_as_gensim_users_meet_them(tmp_path):
+    """'strict' raised a plain W2VError, which gensim code catching UnicodeDecodeError missed; counts
+    from fvocab were looked up by the mended words and not found; two words mended alike were refused."""
+    path, vocab = tmp_path / "v.txt", tmp_path / "v.voc"
+    path.write_bytes(b"3 2\ncaf\xe9 1 0\nok 0 1\ncaf\xe8 1 1\n")
+    vocab.write_bytes(b"caf\xe9 10\nok 5\ncaf\xe8 2\n")
+    with pytest.raises(UnicodeDecodeError, match="is not UTF-8"):
+        KeyedVectors.load_word2vec_format(path)
+    with pytest.warns(UserWarning, match="keeps its first row"):  # both are caf\ufffd
+        mended = KeyedVectors.load_word2vec_format(path, fvocab=vocab, unicode_errors="replace")
+    assert mended.index_to_key == ["caf\ufffd", "ok"] and mended.counts.tolist() == [10, 5]
+    with pytest.warns(UserWarning, match="keeps its first row"):
+        ignored = KeyedVectors.load_word2vec_format(path, fvocab=vocab, unicode_errors="ignore")
+    assert ignored.index_to_key == ["caf", "ok"] and ignored.counts.tolist() == [10, 5]
+    np.testing.assert_array_equal(ignored["caf"], [1, 0])
+
+
+def test_paths_may_be_pathlib_paths_and_gensim_defaults_spelt_out_are_taken(tmp_path):
+    """A pathlib.Path output failed with an AttributeError; limit=0 loaded no words (gensim: all);
+    total_vec equal to the words written was refused."""
+    vectors = KeyedVectors(["a", "b"], VECTORS[:2], counts=np.array([3, 2]))
+    vectors.save_word2vec_format(tmp_path / "v.txt", fvocab=tmp_path / "v.voc", total_vec=2)
+    vectors.save(tmp_path / "v.bin")
+    loaded = KeyedVectors.load_word2vec_format(tmp_path / "v.txt", fvocab=tmp_path / "v.voc", limit=0)
+    assert loaded.index_to_key == ["a", "b"] and loaded.counts.tolist() == [3, 2]
+    assert KeyedVectors.load(tmp_path / "v.bin").index_to_key == ["a", "b"]
 
 
 def test_whole_numbers_are_rows_and_other_keys_a_type_error_as_in_gensim(royals):

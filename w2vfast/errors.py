@@ -32,6 +32,18 @@ class DamagedFile(W2VError, ValueError):
     """A file whose bytes are not the format asked for; a ``ValueError`` too, as gensim raises for those."""
 
 
+class UndecodableWord(DamagedFile, UnicodeDecodeError):
+    """A word that is not UTF-8 where only UTF-8 is taken; a ``UnicodeDecodeError`` too, as gensim's
+    reader raises, which its users catch to read the file again with ``unicode_errors='ignore'``."""
+
+    def __init__(self, message: str, cause: UnicodeDecodeError) -> None:
+        UnicodeDecodeError.__init__(self, cause.encoding, cause.object, cause.start, cause.end, cause.reason)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def unreadable(message: str, error: OSError) -> UnreadableFile:
     """``message`` (which names the file and says why) as the kind of ``error``: missing or not."""
     return (MissingFile if isinstance(error, FileNotFoundError) else UnreadableFile)(message)

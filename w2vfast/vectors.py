@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import cache as vectors_cache
-from .errors import InvalidArgument, W2VError, WrongType, check_defaults
+from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .vocab import Vocab
 from .io import check_writable
@@ -31,11 +31,19 @@ def _to_str(word: bytes) -> str:
     return word.decode("utf-8", "surrogateescape")
 
 
+def _as_path(path, name: str) -> str:
+    """``path`` (a string or a ``pathlib.Path``) as a string; anything else is refused: a whole number
+    would be opened, and closed, as a file descriptor."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise WrongType(f"{name} must be a path, not {path!r:.40}")
+    return os.fspath(path)
+
+
 def _as_list(words) -> list:
     """A query's terms: one word, row number or vector alone, else the terms it holds."""
     if words is None:
         return []
-    if isinstance(words, (str, numbers.Integral)) or (isinstance(words, np.ndarray) and words.ndim == 1):
+    if isinstance(words, (str, numbers.Integral)) or _is_vector(words):
         return [words]
     try:
         return list(words)
@@ -43,13 +51,18 @@ def _as_list(words) -> list:
         raise WrongType(f"a query is words, row numbers or vectors, not {type(words).__name__}") from None
 
 
+def _is_vector(term) -> bool:
+    """Whether a query term is a vector: a 1-D array of numbers (an array of strings is words)."""
+    return isinstance(term, np.ndarray) and term.ndim == 1 and term.dtype.kind not in "USO"
+
+
 def _weighted(items: list, sign: float) -> list[tuple]:
     """gensim's query terms as ``(word or vector, weight)``: a bare term weighs ``sign`` (1 for a
-    positive term, -1 for a negative one), and a ``(term, weight)`` pair weighs what it says, as in
-    gensim, where ``negative=[("man", -1.0)]`` is ``negative=["man"]``."""
+    positive term, -1 for a negative one), and a ``(term, weight)`` pair (or ``[term, weight]``) weighs
+    what it says, as in gensim, where ``negative=[("man", -1.0)]`` is ``negative=["man"]``."""
     terms = []
     for item in items:
-        if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[1], str):
+        if isinstance(item, (tuple, list)) and len(item) == 2 and not isinstance(item[1], str):
             item, weight = item
             try:
                 weight = float(weight)
@@ -183,22 +196,35 @@ class KeyedVectors:
         length = np.linalg.norm(total)
         return (total / length if length > 0 else total).astype(np.float32)
 
-    def cosines(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
-        """Cosine of each unit-length query (a row of ``queries``) with the first ``restrict_vocab`` rows."""
-        end = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        return (queries @ self.vectors[:end].T) / np.maximum(self.norms[:end], _TINY)
+    def cosines(self, queries: np.ndarray, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Cosine of each unit-length query (a row of ``queries``) with the rows ``start:end``."""
+        return (queries @ self.vectors[start:end].T) / np.maximum(self.norms[start:end], _TINY)
 
-    def _ranked(self, scores: np.ndarray, topn: int, exclude) -> list[tuple[str, float]]:
-        """The ``topn`` best-scoring words, best first, other than those at the ``exclude`` indices."""
+    def _searched(self, restrict_vocab, clip_start=0, clip_end=None) -> tuple[int, int]:
+        """The rows a query searches, as gensim chooses them: the first ``restrict_vocab``, else
+        ``clip_start:clip_end``; 0 and None mean every row, as there."""
+        for name, value in (("restrict_vocab", restrict_vocab), ("clip_start", clip_start), ("clip_end", clip_end)):
+            if value is not None and (not isinstance(value, numbers.Integral) or isinstance(value, bool)):
+                raise WrongType(f"{name} must be a whole number or None, not {value!r:.40}")
+            if value is not None and value < 0:
+                raise InvalidArgument(f"{name} must be 0 or more, not {value}")
+        if restrict_vocab:
+            return 0, min(int(restrict_vocab), len(self))
+        end = min(int(clip_end), len(self)) if clip_end else len(self)
+        return min(int(clip_start or 0), end), end
+
+    def _ranked(self, scores: np.ndarray, topn: int, exclude, start: int = 0) -> list[tuple[str, float]]:
+        """The ``topn`` best-scoring words, best first, other than those at the ``exclude`` indices;
+        ``scores`` are those of the rows from ``start`` on."""
         if not isinstance(topn, numbers.Integral) or isinstance(topn, bool):
             raise WrongType(f"topn must be a whole number or None, not {topn!r:.40}")
-        scores[[i for i in exclude if i < len(scores)]] = -np.inf
+        scores[[i - start for i in exclude if start <= i < start + len(scores)]] = -np.inf
         topn = min(topn, int(np.count_nonzero(scores > -np.inf)))
         if topn < 1:
             return []
         best = np.argpartition(-scores, topn - 1)[:topn]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.index_to_key[i], float(scores[i])) for i in best]
+        return [(self.index_to_key[start + i], float(scores[i])) for i in best]
 
     def _query(self, positive, negative) -> tuple[np.ndarray, list[int]]:
         """The unit-length weighted sum of ``positive`` and ``negative`` (words or vectors, each alone
@@ -222,14 +248,17 @@ class KeyedVectors:
         units = iter(self.unit_rows(indices))
         return np.array([item.astype(np.float64) if isinstance(item, np.ndarray) else next(units) for item in items])
 
-    def most_similar(self, positive=None, negative=None, topn: int | None = 10,
-                     restrict_vocab: int | None = None):
+    def most_similar(self, positive=None, negative=None, topn: int | None = 10, clip_start: int = 0,
+                     clip_end: int | None = None, restrict_vocab: int | None = None, indexer=None):
         """Words nearest by cosine to the normalised sum of ``positive`` minus ``negative`` (words or
         vectors: 3CosAdd), leaving out the query words; ``restrict_vocab`` searches only the first that
-        many words. ``topn=None`` gives the cosines of every word searched, as gensim does."""
+        many words, else ``clip_start:clip_end``. ``topn=None`` gives the cosines of every word searched,
+        as gensim does. The search is always exact: no ``indexer``."""
+        check_defaults("most_similar", indexer=(indexer, None, "the search is exact"))
         query, indices = self._query(positive, negative)
-        scores = self.cosines(query, restrict_vocab)
-        return scores if topn is None else self._ranked(scores, topn, indices)
+        start, end = self._searched(restrict_vocab, clip_start, clip_end)
+        scores = self.cosines(query, start, end)
+        return scores if topn is None else self._ranked(scores, topn, indices, start)
 
     def similar_by_key(self, key: str, topn: int | None = 10, restrict_vocab: int | None = None):
         return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
@@ -249,7 +278,8 @@ class KeyedVectors:
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
         indices = [self.get_index(w) for w in positive + negative if not isinstance(w, np.ndarray)]
-        shifted = (1 + self.cosines(self._term_rows(positive + negative).astype(np.float32), restrict_vocab)) / 2
+        end = self._searched(restrict_vocab)[1]
+        shifted = (1 + self.cosines(self._term_rows(positive + negative).astype(np.float32), 0, end)) / 2
         scores = shifted[:len(positive)].prod(axis=0) / (shifted[len(positive):].prod(axis=0) + 1e-6)
         return scores if topn is None else self._ranked(scores, topn, indices)
 
@@ -264,7 +294,10 @@ class KeyedVectors:
 
     def distances(self, word_or_vector, other_words=()) -> np.ndarray:
         """Cosine distances from a word or a vector to ``other_words``, or to every word if none are given."""
-        start = self[word_or_vector] if isinstance(word_or_vector, str) else np.asarray(word_or_vector, np.float32)
+        if isinstance(word_or_vector, (str, numbers.Integral)):  # a word or a row number, as in gensim
+            start = self.get_vector(word_or_vector)
+        else:
+            start = np.asarray(word_or_vector, np.float32)
         others = self.vectors if not len(other_words) else self[list(other_words)]
         norms = np.maximum(np.linalg.norm(others, axis=1) * np.linalg.norm(start), _TINY)
         return 1 - (others @ start) / norms
@@ -320,10 +353,12 @@ class KeyedVectors:
         return mean.astype(np.float32)
 
     def n_similarity(self, first, second) -> float:
-        """Cosine between the means of two lists of words' vectors (gensim's ``n_similarity``)."""
+        """Cosine between the means of two lists of words' vectors (gensim's ``n_similarity``); as in
+        gensim, words not in the vocabulary are left out, and a list of none known gives 0."""
         if not len(first) or not len(second):
             raise ZeroDivisionError("n_similarity needs at least one word in each list")
-        return float(_unit(self[list(first)].mean(axis=0)) @ _unit(self[list(second)].mean(axis=0)))
+        means = (self.get_mean_vector(list(words), pre_normalize=False) for words in (first, second))
+        return float(np.dot(*map(_unit, means)))
 
     def doesnt_match(self, words) -> str:
         """The word furthest by cosine from the normalised mean of all the words' unit vectors."""
@@ -371,7 +406,7 @@ class KeyedVectors:
 
     def save(self, path: str, binary: bool = True) -> None:
         """Write the word2vec format (``binary`` float32 rows, else text) atomically; ``-`` is standard output."""
-        write_word2vec(path, self.index_to_key, self.vectors, binary)
+        write_word2vec(_as_path(path, "path"), self.index_to_key, self.vectors, binary)
 
     @classmethod
     def load(cls, path: str, binary: bool | None = None, limit: int | None = None,
@@ -382,9 +417,7 @@ class KeyedVectors:
         ``mmap='r'`` asks for the same."""
         if mmap not in (None, "r"):
             raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
-        if not isinstance(path, (str, os.PathLike)):  # a whole number would be read, and closed, as a descriptor
-            raise WrongType(f"path must be a path, not {path!r:.40}")
-        path = os.fspath(path)
+        path = _as_path(path, "path")
         cache = cache or mmap == "r"
         if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool)):
             raise WrongType(f"limit must be a whole number or None, not {limit!r:.40}")
@@ -412,13 +445,16 @@ class KeyedVectors:
                              append: bool = False, sort_attr: str = "count") -> None:
         """gensim's name for ``save``, text by default as there; ``fvocab`` also writes the counts as
         ``word count`` lines. The other arguments take only gensim's defaults."""
+        if total_vec == len(self):  # what the header says anyway
+            total_vec = None
         check_defaults("save_word2vec_format", total_vec=(total_vec, None), write_header=(write_header, True),
                        prefix=(prefix, ""), append=(append, False), sort_attr=(sort_attr, "count"))
+        fvocab = None if fvocab is None else _as_path(fvocab, "fvocab")
         if fvocab is not None and self.counts is None:
             raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
         if fvocab is not None:  # before the vectors replace what there was
             check_writable(fvocab)
-        self.save(fname, binary=bool(binary))
+        self.save(_as_path(fname, "fname"), binary=bool(binary))
         if fvocab is not None:
             Vocab(encode_words(self.index_to_key), self.counts).save(fvocab)
 
@@ -428,7 +464,8 @@ class KeyedVectors:
                              datatype=np.float32, no_header: bool = False) -> "KeyedVectors":
         """gensim's reader: the text format unless ``binary``, UTF-8 words (``unicode_errors`` 'strict'
         refuses other bytes, 'replace' and 'ignore' mend them, 'surrogateescape' keeps them as w2vfast
-        does), counts from a ``word count`` file ``fvocab``. float32 only, and a header line."""
+        does), counts from a ``word count`` file ``fvocab``, the first ``limit`` words (0: all, as in
+        gensim). float32 only, and a header line."""
         check_defaults("load_word2vec_format", datatype=(np.dtype(datatype), np.dtype(np.float32)),
                        no_header=(no_header, False))
         if encoding.lower().replace("-", "") != "utf8":
@@ -436,11 +473,11 @@ class KeyedVectors:
         if unicode_errors not in ("strict", "replace", "ignore", "surrogateescape"):
             raise InvalidArgument(f"unicode_errors must be 'strict', 'replace', 'ignore' or 'surrogateescape', "
                                   f"not {unicode_errors!r}")
+        if isinstance(limit, numbers.Integral) and not isinstance(limit, bool) and limit == 0:
+            limit = None  # gensim's "no limit"
         vectors = cls.load(fname, binary=bool(binary), limit=limit)
-        if unicode_errors != "surrogateescape":
-            vectors._redecode(fname, unicode_errors)
-        if fvocab is not None:
-            listed = Vocab.read(fvocab)
+        if fvocab is not None:  # matched by the words' bytes, before they are decoded again
+            listed = Vocab.read(_as_path(fvocab, "fvocab"))
             counts = dict(zip(listed.words, listed.counts.tolist()))
             missing = next((w for w in vectors.index_to_key
                             if w.encode("utf-8", "surrogateescape") not in counts), None)
@@ -448,6 +485,8 @@ class KeyedVectors:
                 raise W2VError(f"{fvocab} has no count for {missing!r}")
             vectors.counts = np.array([counts[w.encode("utf-8", "surrogateescape")] for w in vectors.index_to_key],
                                       dtype=np.int64)
+        if unicode_errors != "surrogateescape":
+            vectors._redecode(os.fspath(fname), unicode_errors)
         return vectors
 
     def _redecode(self, path: str, errors: str) -> None:
@@ -462,10 +501,10 @@ class KeyedVectors:
             raw = key.encode("utf-8", "surrogateescape")
             try:
                 keys.append(raw.decode("utf-8", errors))
-            except UnicodeDecodeError:
-                raise W2VError(f"{path}: the word {raw[:60]!r} is not UTF-8 (unicode_errors='replace' or "
-                               "'ignore' mends it)") from None
-        self._hold(keys, self.vectors, self.counts)
+            except UnicodeDecodeError as exc:
+                raise UndecodableWord(f"{path}: the word {raw[:60]!r} is not UTF-8 (unicode_errors='replace' or "
+                                      "'ignore' mends it)", exc) from None
+        self._hold(keys, self.vectors, self.counts, source=path)  # words mended alike: the first row is kept
 
     def to_gensim(self):
         """The same words, vectors (and counts) as a gensim ``KeyedVectors``; needs gensim installed."""
