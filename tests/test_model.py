@@ -444,7 +444,8 @@ def test_damaged_or_foreign_model_files_are_clear_errors(planted, tmp_path):
     with pytest.raises(W2VError, match="damaged"):
         Word2Vec.load(str(tmp_path / "damaged"))
     (tmp_path / "pickled").write_bytes(pickle.dumps({"gensim": "model"}))
-    with pytest.raises(W2VError, match="not a w2vfast checkpoint"):
+    with pytest.raises(W2VError, match="is a Python pickle .* not a w2vfast checkpoint: gensim's "
+                                       r"wv.save_word2vec_format\(\) writes"):
         Word2Vec.load(str(tmp_path / "pickled"))
     with pytest.raises(FileNotFoundError, match="cannot read checkpoint"):
         Word2Vec.load(str(tmp_path / "missing"))

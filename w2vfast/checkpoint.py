@@ -71,8 +71,19 @@ def _opened(path: str) -> Iterator[zipfile.ZipFile]:
     except DamagedFile:  # says what it is already: another version
         raise
     except (_Damaged, OSError, *_DAMAGE) as exc:
+        if _starts_with(path, b"\x80"):
+            raise DamagedFile(f"{path} is a Python pickle (gensim's save() writes them), not a w2vfast checkpoint: "
+                              "gensim's wv.save_word2vec_format() writes vectors that train --init reads") from None
         raise DamagedFile(f"{path} is not a w2vfast checkpoint, or it is damaged: "
                           f"{str(exc) or type(exc).__name__}") from None
+
+
+def _starts_with(path: str, head: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(head)) == head
+    except OSError:
+        return False
 
 
 def _read_array(archive: zipfile.ZipFile, name: str, dtype, shape: tuple, out: np.ndarray | None = None):
