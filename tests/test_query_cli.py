@@ -218,3 +218,26 @@ def test_a_warning_is_one_line_and_a_long_unknown_word_is_cut(tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [done.stderr.strip(),
                                           f"w2vfast: error: '{'x' * 60}'... is not in the vocabulary"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_output_that_cannot_be_written_and_an_empty_pipe_are_one_line_errors(tmp_path, vectors_file):
+    """A full disk under standard output, and vectors read from a pipe that held nothing, ended in a
+    traceback (an OSError from the write; an UnboundLocalError)."""
+    import subprocess
+    import sys
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b c a b d\n" * 20)
+    commands = [["similar", "king", "-v", vectors_file, "--no-cache"],
+                ["similar", "king", "-v", vectors_file, "--no-cache", "--json"],
+                ["train", str(corpus), "-o", "-", "--min-count", "1", "--threads", "1", "--epochs", "1", "-q"],
+                ["phrases", str(corpus), "-o", "-", "--min-count", "1", "-q"]]
+    for command in commands:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "w2vfast", *command], stdout=full, stderr=subprocess.PIPE,
+                                  text=True)
+        assert (done.returncode, done.stderr) == (1, "w2vfast: error: cannot write to standard output: "
+                                                     "No space left on device\n"), command
+    done = subprocess.run([sys.executable, "-m", "w2vfast", "similar", "a", "-v", "/dev/stdin", "--no-cache"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (1, "w2vfast: error: /dev/stdin: the file is empty\n")

@@ -20,7 +20,7 @@ from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRAC
 from .evaluate import RESTRICT_VOCAB
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
-from .io import STANDARD_OUTPUT, output_name
+from .io import STANDARD_OUTPUT, output_name, standard_output_failed
 from .sources import standard_input
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -54,7 +54,7 @@ def friendly_errors(command):
                 warnings.showwarning = _warning_line
                 result = command(*args, **kwargs)
                 if sys.stdout is not None:  # None when the process was started with it closed (>&-)
-                    sys.stdout.flush()
+                    _to_standard_output(sys.stdout.flush)
             return result
         except W2VError as exc:
             _fail(str(exc))
@@ -284,7 +284,7 @@ def demo(**options):
     for word in DEMO_WORDS:
         if word in vectors:
             neighbours = ", ".join(w for w, _ in vectors.most_similar(word, topn=6))
-            click.echo(f"{word}: {neighbours}")
+            _to_standard_output(click.echo, f"{word}: {neighbours}")
 
 
 @main.command("phrases")
@@ -368,11 +368,22 @@ def _load_vectors(vectors_path: str, limit: int | None, cache: bool):
 
 def _say(text: str = "") -> None:
     """Print words as the bytes they came from, even those that are not UTF-8."""
-    click.echo(text.encode("utf-8", "surrogateescape"))
+    _to_standard_output(click.echo, text.encode("utf-8", "surrogateescape"))
 
 
 def _print_json(value) -> None:
-    click.echo(json.dumps(value, indent=2))
+    _to_standard_output(click.echo, json.dumps(value, indent=2))
+
+
+def _to_standard_output(write, *text) -> None:
+    """``write(*text)`` to standard output; a write that fails (a full disk) is one line. A closed pipe
+    (``| head``) is left to click, which ends the command quietly."""
+    try:
+        write(*text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise standard_output_failed(exc) from None
 
 
 def _number_or_none(value: float) -> float | None:

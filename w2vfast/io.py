@@ -231,6 +231,18 @@ def _standard_output() -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         raise W2VError("standard output was closed before everything was written to it") from None
+    except OSError as exc:
+        raise standard_output_failed(exc) from None
+
+
+def standard_output_failed(exc: OSError) -> W2VError:
+    """The one-line error of a write to standard output that failed (a full disk); what is still
+    buffered for it then goes nowhere, so that Python's exit does not fail on it again."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return W2VError(f"cannot write to standard output: {exc.strerror or exc}")
 
 
 @contextlib.contextmanager

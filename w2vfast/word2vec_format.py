@@ -177,6 +177,7 @@ _MAX_VALUE_BYTES = 19  # " -1000000000.000000": below 1e9 may still round up to 
 def _map_file(path: str) -> np.ndarray:
     """The file's bytes, memory-mapped read-only so that a large file is neither copied nor read twice;
     a gzip, bzip2 or xz file (``GoogleNews-vectors-negative300.bin.gz``) is decompressed into memory."""
+    opener = None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe (<(zcat v.bin.gz), /dev/stdin): read it whole
             with open(path, "rb") as stream:
