@@ -241,3 +241,12 @@ def test_standard_output_that_cannot_be_written_and_an_empty_pipe_are_one_line_e
     done = subprocess.run([sys.executable, "-m", "w2vfast", "similar", "a", "-v", "/dev/stdin", "--no-cache"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (1, "w2vfast: error: /dev/stdin: the file is empty\n")
+
+
+def test_a_query_whose_words_cancel_out_is_an_error(vectors_file):
+    """It printed every word at cosine 0, in no meaningful order."""
+    result = run("similar", "king", "--minus", "king", "-v", vectors_file, "--no-cache")
+    assert result.exit_code == 1
+    assert result.output == ("w2vfast: error: the query's words cancel out: their sum is the zero vector, "
+                             "which has no nearest words\n")
+    assert run("analogy", "king", "king", "king", "-v", vectors_file, "--no-cache").exit_code == 0

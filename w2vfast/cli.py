@@ -417,6 +417,10 @@ def _quoted(word: str) -> str:
 
 def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add") -> None:
     _check_known(vectors, [*positive, *negative])
+    if method == "add":
+        terms = [vectors.get_index(w) for w in [*positive, *negative]]
+        if not vectors.unit_mean(terms, [1.0] * len(positive) + [-1.0] * len(negative)).any():
+            raise W2VError("the query's words cancel out: their sum is the zero vector, which has no nearest words")
     query = vectors.most_similar if method == "add" else vectors.most_similar_cosmul
     found = query(positive=list(positive), negative=list(negative), topn=topn)
     if as_json:
