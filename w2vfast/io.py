@@ -17,7 +17,7 @@ import tempfile
 import time
 from typing import BinaryIO, Iterator
 
-from .errors import W2VError
+from .errors import W2VError, WrongType
 
 
 def _default_mode() -> int:
@@ -41,6 +41,14 @@ STANDARD_OUTPUT = "-"
 def output_name(path: str) -> str:
     """``path`` as messages name an output: ``-`` is standard output."""
     return "standard output" if path == STANDARD_OUTPUT else path
+
+
+def as_path(path, name: str) -> str:
+    """``path`` (a string or a ``pathlib.Path``) as a string; anything else is refused: a whole number
+    would be opened as a file descriptor, and closed after (``0``: standard input)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise WrongType(f"{name} must be a path, not {path!r:.40}")
+    return os.fspath(path)
 
 
 def check_writable(path: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -26,7 +25,7 @@ from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfi
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
-from .io import STANDARD_OUTPUT, check_apart, check_writable, output_name
+from .io import STANDARD_OUTPUT, as_path, check_apart, check_writable, output_name
 from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -177,12 +176,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
 
 
 def _checked_paths(**paths) -> list[str | None]:
-    """The file arguments as strings (a ``pathlib.Path`` too); refuse one that is not a path: a whole
-    number would be opened as a file descriptor (and closed after: ``0`` would close standard input)."""
-    for name, path in paths.items():
-        if path is not None and not isinstance(path, (str, os.PathLike)):
-            raise WrongType(f"{name} must be a path, not {path!r:.40}")
-    return [None if path is None else os.fspath(path) for path in paths.values()]
+    """The file arguments that are given, as strings (``io.as_path``), checked before any is used."""
+    return [None if path is None else as_path(path, name) for name, path in paths.items()]
 
 
 def output_format(output: str | None, binary: bool | None) -> bool | None:

@@ -18,7 +18,7 @@ from . import cache as vectors_cache
 from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .vocab import Vocab
-from .io import check_writable
+from .io import as_path, check_writable
 from .word2vec_format import encode_words, read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
@@ -29,14 +29,6 @@ _TINY = np.finfo(np.float32).tiny
 
 def _to_str(word: bytes) -> str:
     return word.decode("utf-8", "surrogateescape")
-
-
-def _as_path(path, name: str) -> str:
-    """``path`` (a string or a ``pathlib.Path``) as a string; anything else is refused: a whole number
-    would be opened, and closed, as a file descriptor."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise WrongType(f"{name} must be a path, not {path!r:.40}")
-    return os.fspath(path)
 
 
 def _as_list(words) -> list:
@@ -406,7 +398,7 @@ class KeyedVectors:
 
     def save(self, path: str, binary: bool = True) -> None:
         """Write the word2vec format (``binary`` float32 rows, else text) atomically; ``-`` is standard output."""
-        write_word2vec(_as_path(path, "path"), self.index_to_key, self.vectors, binary)
+        write_word2vec(as_path(path, "path"), self.index_to_key, self.vectors, binary)
 
     @classmethod
     def load(cls, path: str, binary: bool | None = None, limit: int | None = None,
@@ -417,7 +409,7 @@ class KeyedVectors:
         ``mmap='r'`` asks for the same."""
         if mmap not in (None, "r"):
             raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
-        path = _as_path(path, "path")
+        path = as_path(path, "path")
         cache = cache or mmap == "r"
         if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool)):
             raise WrongType(f"limit must be a whole number or None, not {limit!r:.40}")
@@ -449,12 +441,12 @@ class KeyedVectors:
             total_vec = None
         check_defaults("save_word2vec_format", total_vec=(total_vec, None), write_header=(write_header, True),
                        prefix=(prefix, ""), append=(append, False), sort_attr=(sort_attr, "count"))
-        fvocab = None if fvocab is None else _as_path(fvocab, "fvocab")
+        fvocab = None if fvocab is None else as_path(fvocab, "fvocab")
         if fvocab is not None and self.counts is None:
             raise InvalidArgument("fvocab: these vectors have no counts to write (they were read from a file)")
         if fvocab is not None:  # before the vectors replace what there was
             check_writable(fvocab)
-        self.save(_as_path(fname, "fname"), binary=bool(binary))
+        self.save(as_path(fname, "fname"), binary=bool(binary))
         if fvocab is not None:
             Vocab(encode_words(self.index_to_key), self.counts).save(fvocab)
 
@@ -477,7 +469,7 @@ class KeyedVectors:
             limit = None  # gensim's "no limit"
         vectors = cls.load(fname, binary=bool(binary), limit=limit)
         if fvocab is not None:  # matched by the words' bytes, before they are decoded again
-            listed = Vocab.read(_as_path(fvocab, "fvocab"))
+            listed = Vocab.read(as_path(fvocab, "fvocab"))
             counts = dict(zip(listed.words, listed.counts.tolist()))
             missing = next((w for w in vectors.index_to_key
                             if w.encode("utf-8", "surrogateescape") not in counts), None)
