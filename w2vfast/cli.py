@@ -525,7 +525,13 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
 
     vectors = _load_vectors(vectors_path, limit, cache)
     result = evaluate_analogies(vectors, questions, _restrict(restrict), not case_sensitive)
-    sections = result.sections + [result.total]
+    total = result.total
+    known = f"the first {restrict:,} words" if restrict and restrict < len(vectors) else \
+        f"the {len(vectors):,} words loaded" if limit is not None else "the vocabulary"
+    if total.answered == 0:  # as evaluate similarity: an accuracy of no question is the wrong file or vectors
+        raise W2VError(f"{questions}: no question of four known words (with a word outside {known}: "
+                       f"{total.skipped:,}, lines that are not 4 words: {result.invalid_lines:,})")
+    sections = result.sections + [total]
     if as_json:
         _print_json({"vectors": vectors_path, "questions": questions, "restrict": _restrict(restrict),
                      "case_sensitive": case_sensitive, "invalid_lines": result.invalid_lines,
@@ -535,9 +541,6 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
     _table(["section", "correct", "answered", "skipped", "accuracy"],
            [[s.name, len(s.correct), s.answered, s.skipped,
              "-" if s.accuracy is None else f"{100 * s.accuracy:.1f}%"] for s in sections])
-    total = result.total
-    known = f"the first {restrict:,} words" if restrict and restrict < len(vectors) else \
-        f"the {len(vectors):,} words loaded" if limit is not None else "the vocabulary"
     _say(f"{total.answered + total.skipped:,} questions: {total.answered:,} answered, {total.skipped:,} "
          f"skipped (a word outside {known})"
          + (f"; {result.invalid_lines:,} lines that are not 4 words ignored" if result.invalid_lines else ""))
