@@ -25,7 +25,7 @@ from w2vfast.errors import Interrupted, W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard, resumed_shards
 from w2vfast.config import TrainConfig
 from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, plan_sync,
-                             replica_learning_rate, sync_writes, to_wire)
+                             learning_rate_scale, replica_learning_rate, sync_writes, to_wire)
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -82,7 +82,7 @@ def test_the_faster_learning_is_taken_back_from_changes_that_do_not_agree():
 
 def test_the_driver_combines_what_the_replicas_send():
     one, other = np.eye(2, 4, dtype=np.float32) / 8
-    schedule = SyncSchedule(1, [[np.arange(2)]], False, 2)
+    schedule = SyncSchedule(1, [[np.arange(2)]], False, 2, 2.0)
     sent = [[difference_to_wire(np.array([one, one]), np.zeros((2, 4), np.float32))],
             [difference_to_wire(np.array([other, one]), np.zeros((2, 4), np.float32))]]
     model = np.zeros((2, 4), dtype=np.float32)
@@ -112,18 +112,28 @@ def test_changes_travel_in_8_bits_a_value_scaled_by_row():
     assert (difference_to_wire(padded, synced) == to_wire(padded - synced)).all()
 
 
-def test_replicas_learn_faster_by_the_square_root_of_twice_their_number():
-    config = TrainConfig(alpha=0.025, min_alpha=0.0001)
-    for replicas, scale in ((2, 2.0), (8, 4.0)):
-        faster = replica_learning_rate(config, replicas, every_epoch=False)
-        assert (faster.alpha, faster.min_alpha) == pytest.approx((0.025 * scale, 0.0001 * scale))
-    assert replica_learning_rate(config, 1, every_epoch=False) == config  # nothing to combine
-    assert replica_learning_rate(config, 8, every_epoch=True) == config  # Spark's scheme, as Spark runs it
+def test_replicas_learn_faster_by_the_square_root_of_twice_their_number_but_less_with_the_tree():
+    for config, scales in ((TrainConfig(), (2.0, 4.0)), (TrainConfig(model="cbow"), (2.0, 4.0)),
+                           (TrainConfig(hs=True, negative=0), (2 ** 0.5, 2 ** 0.5)),
+                           (TrainConfig(hs=True, negative=5), (2 ** 0.5, 2 ** 0.5)),
+                           (TrainConfig(model="cbow", hs=True, negative=0), (1.0, 1.0))):
+        assert [learning_rate_scale(config, m, False) for m in (2, 8)] == pytest.approx(scales)
+        assert learning_rate_scale(config, 1, False) == 1.0  # nothing to combine
+        assert learning_rate_scale(config, 8, True) == 1.0  # Spark's scheme, as Spark runs it
+    counts, tree = (1e6 / np.arange(1, 11)).astype(np.int64), (np.zeros((10, 9), np.int32), np.ones(10, np.int32))
+    for config in (TrainConfig(), TrainConfig(hs=True, negative=0)):
+        schedule = plan_sync(counts, np.ones(10), config, *tree, (10, 10, 9), 1 << 16, 4, False, 2)
+        assert schedule.speedup == learning_rate_scale(config, 2, False)
+        faster = replica_learning_rate(config, schedule.speedup)
+        assert (faster.alpha, faster.min_alpha) == pytest.approx((config.alpha * schedule.speedup,
+                                                                  config.min_alpha * schedule.speedup))
+    config = TrainConfig()
+    assert replica_learning_rate(config, 1.0) == config
 
 
 def test_a_lone_replica_is_synchronised_only_when_the_driver_needs_the_model():
     tiers = [[np.arange(2)], [np.arange(2, 4)]]  # tier 0 due every round, tier 1 every other
-    alone, two = SyncSchedule(4, tiers, False, 1), SyncSchedule(4, tiers, False, 2)
+    alone, two = SyncSchedule(4, tiers, False, 1, 1.0), SyncSchedule(4, tiers, False, 2, 2.0)
     assert [two.due(r, everything=False) for r in range(4)] == [[0], [0, 1], [0], [0, 1]]
     assert [alone.due(r, everything=False) for r in range(4)] == [[], [], [], [0, 1]]  # the epoch's end
     assert alone.due(1, everything=True) == [0, 1]  # a checkpoint or a stop
@@ -131,11 +141,11 @@ def test_a_lone_replica_is_synchronised_only_when_the_driver_needs_the_model():
 
 def test_rows_that_form_one_range_go_as_one_slice_in_order():
     none = np.zeros(0, np.int64)  # the rows of a matrix the run does not use
-    schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2)
+    schedule = SyncSchedule(2, [[np.array([3, 0]), none], [np.array([1, 2]), none]], False, 2, 2.0)
     first, unused = schedule.rows_of([0])
     assert first.tolist() == [3, 0] and np.arange(4)[unused].tolist() == []  # rows 0 and 3 are no range
     assert schedule.rows_of([0, 1]) == [slice(0, 4), slice(0, 0)]
-    hottest_first = SyncSchedule(2, [[np.array([0, 1]), none], [np.array([2, 3]), none]], False, 2)
+    hottest_first = SyncSchedule(2, [[np.array([0, 1]), none], [np.array([2, 3]), none]], False, 2, 2.0)
     assert hottest_first.rows_of([0]) == [slice(0, 2), slice(0, 0)]  # the rows due most rounds, as counted
 
 

@@ -658,7 +658,7 @@ class _ClusterRun:
         self.schedule = plan_sync(vocab.counts, tables.keep_prob, config, tables.hs_points, tables.hs_lengths,
                                   model.shared_rows, round_words, rounds, every_epoch, holders)
         matrices = {name: np.ascontiguousarray(matrix) for name, matrix in model.matrices().items()}
-        replica_config = replica_learning_rate(config, holders, self.schedule.every_epoch)
+        replica_config = replica_learning_rate(config, self.schedule.speedup)
         starts = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,
                                       self.rng_states[i], report_loss, force) for i in range(holders)],
                            "building its replica", SETUP_SECONDS)

@@ -47,6 +47,19 @@ in the agreement (``change_scale``). That took 8 replicas from 33.8% / 0.650 (WS
 rounds of 2M words; one process 37.4% / 0.681 on the mean of five seeds); the rate times 2.83 or
 5.66 with it gave 34.4% and 32.3% at 8.
 
+Hierarchical softmax wants a far slower replica (3 epochs of wiki17m, one thread a replica, analogy
+at seeds 1 / 3; one process of one thread: skip-gram 32.0% / 32.9%, CBOW 26.5% / 25.5%). Skip-gram,
+4 replicas: 27.1 / 25.3% at 4x, 30.4 / 29.5% at 2.83x, 31.8 / 32.1% at 2x, 33.3 / 32.6% at 1.41x,
+33.0 / 32.2% at 1x (WS-353 0.641 at 1x, 0.653 / 0.664 at 1.41x); 2 replicas 31.3 / 30.5% at 2x,
+32.0 / 32.3% at 1.41x, - / 31.0% at 1x; 8 replicas (seed 1) 26.1% at 4x, 31.0% at 2.83x, 32.4% at
+2x, 32.2% at 1.41x. So s = sqrt(2) for skip-gram whatever the number of replicas. CBOW, 4 replicas:
+20.7% at 2.83x (seed 1), 23.8 / 24.2% at 1.41x, 24.9 / 26.0% at 1x; 2 replicas (seed 1) 21.8% at
+2x, 25.0% at 1.41x, 25.7% at 1x: s = 1. With both losses, skip-gram at seed 1 (one process 36.3%),
+4 replicas: 31.2% at 2.83x, 33.6% at 1.41x, 32.9% at 1x; the tree's rate is the better, still 2.7
+points short. CBOW with negative sampling alone (seed 1, one process 28.9%) keeps sqrt(2m): 4
+replicas 22.4% at 1x, 24.7% at 1.41x, 26.4% at 2.83x, 23.6% at 4x, 2.5 points short; 2 replicas
+28.1% at 2x.
+
 ``every_epoch`` is the scheme of Spark's word2vec, kept to measure ours against: nothing is
 synchronised but every row at the end of each epoch, as the plain mean of every replica, at the
 learning rate one process would use, as Spark does.
@@ -82,11 +95,7 @@ class SyncSchedule:
     rows: list[list[np.ndarray]]  # rows[t][m]
     every_epoch: bool
     replicas: int
-
-    @property
-    def speedup(self) -> float:
-        """How much faster than the run each replica learns (``replica_learning_rate``)."""
-        return learning_rate_scale(self.replicas, self.every_epoch)
+    speedup: float  # how much faster than the run each replica learns (``learning_rate_scale``)
 
     def due(self, round_in_epoch: int, everything: bool) -> list[int]:
         """The tiers synchronised after round ``round_in_epoch`` of an epoch (counted from 0); all of
@@ -133,16 +142,21 @@ class SyncSchedule:
         return combined
 
 
-def learning_rate_scale(replicas: int, every_epoch: bool) -> float:
-    """sqrt(2 replicas) (see the module's docstring); 1 for one replica, which has nothing to combine,
-    and for Spark's scheme, which keeps the run's rate, as Spark does."""
-    return 1.0 if every_epoch or replicas < 2 else math.sqrt(2 * replicas)
+def learning_rate_scale(config, replicas: int, every_epoch: bool) -> float:
+    """How much faster than the run each of ``replicas`` replicas of a run of ``config`` learns: with
+    negative sampling alone sqrt(2 replicas), with hierarchical softmax sqrt(2) for skip-gram and 1 for
+    CBOW, whatever their number (see the module's docstring); 1 for one replica, which has nothing to
+    combine, and for Spark's scheme, which keeps the run's rate, as Spark does."""
+    if every_epoch or replicas < 2:
+        return 1.0
+    if config.hs:
+        return math.sqrt(2) if config.model == "sg" else 1.0
+    return math.sqrt(2 * replicas)
 
 
-def replica_learning_rate(config, replicas: int, every_epoch: bool):
-    """The settings each of ``replicas`` replicas trains with: ``config`` with its learning rates times
-    ``learning_rate_scale``."""
-    scale = learning_rate_scale(replicas, every_epoch)
+def replica_learning_rate(config, scale: float):
+    """The settings each replica trains with: ``config`` with its learning rates times ``scale``
+    (``SyncSchedule.speedup``)."""
     if scale == 1.0:
         return config
     return dataclasses.replace(config, alpha=config.alpha * scale, min_alpha=config.min_alpha * scale)
@@ -280,4 +294,4 @@ def plan_sync(counts: np.ndarray, keep_prob: np.ndarray, config, hs_points: np.n
         for t in range(top + 1):
             rows_in_tier = np.flatnonzero(tier_of == t)
             tiers[t].append(rows_in_tier)
-    return SyncSchedule(rounds, tiers, every_epoch, replicas)
+    return SyncSchedule(rounds, tiers, every_epoch, replicas, learning_rate_scale(config, replicas, every_epoch))
