@@ -51,7 +51,7 @@ Hierarchical softmax wants a far slower replica (3 epochs of wiki17m, one thread
 at seeds 1 / 3; one process of one thread: skip-gram 32.0% / 32.9%, CBOW 26.5% / 25.5%). Skip-gram,
 4 replicas: 27.1 / 25.3% at 4x, 30.4 / 29.5% at 2.83x, 31.8 / 32.1% at 2x, 33.3 / 32.6% at 1.41x,
 33.0 / 32.2% at 1x (WS-353 0.641 at 1x, 0.653 / 0.664 at 1.41x); 2 replicas 31.3 / 30.5% at 2x,
-32.0 / 32.3% at 1.41x, - / 31.0% at 1x; 8 replicas (seed 1) 26.1% at 4x, 31.0% at 2.83x, 32.4% at
+32.0 / 32.3% at 1.41x, 31.0% at 1x (seed 3); 8 replicas (seed 1) 26.1% at 4x, 31.0% at 2.83x, 32.4% at
 2x, 32.2% at 1.41x. So s = sqrt(2) for skip-gram whatever the number of replicas. CBOW, 4 replicas:
 20.7% at 2.83x (seed 1), 23.8 / 24.2% at 1.41x, 24.9 / 26.0% at 1x; 2 replicas (seed 1) 21.8% at
 2x, 25.0% at 1.41x, 25.7% at 1x: s = 1. With both losses, skip-gram at seed 1 (one process 36.3%),
