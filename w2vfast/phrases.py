@@ -166,11 +166,12 @@ class PhraseTable:
                 if not line or line.startswith(b"# "):  # a comment: a phrase holds no space
                     continue
                 phrase, count, score, k, split = line.split(b"\t")
-                split, k = int(split), int(k)
+                split, k, count, score = int(split), int(k), int(count), float(score)
                 if not (phrase[split:split + len(delimiter)] == delimiter and 0 < split and
-                        split + len(delimiter) < len(phrase) and 1 <= k <= len(table.passes)):
-                    raise ValueError
-                table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], int(count), float(score)))
+                        split + len(delimiter) < len(phrase) and 1 <= k <= len(table.passes) and
+                        count > 0 and math.isfinite(score) and len(phrase.translate(None, WHITESPACE)) == len(phrase)):
+                    raise ValueError  # what --save-phrases never writes: a token holds no whitespace
+                table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], count, score))
         except (ValueError, IndexError, UnicodeDecodeError):
             raise W2VError(f"phrase table {path} is damaged near line {number}") from None
         if not delimiter or any(byte in WHITESPACE for byte in delimiter):
