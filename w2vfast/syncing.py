@@ -55,11 +55,11 @@ at seeds 1 / 3; one process of one thread: skip-gram 32.0% / 32.9%, CBOW 26.5% /
 2.83x, 32.4% at 2x, 32.2 / 33.7% at 1.41x. So s = sqrt(2) for skip-gram whatever the number of
 replicas. CBOW, 4 replicas: 20.7% at 2.83x (seed 1), 23.8 / 24.2% at 1.41x, 24.9 / 26.0% at 1x; 2
 replicas (seed 1 but at 1x) 21.8% at 2x, 25.0% at 1.41x, 25.7 / 25.2% at 1x: s = 1. With both
-losses, skip-gram (one process 36.3% / 35.7%), 4 replicas: 31.2% at 2.83x (seed 1), 33.6 / 34.4% at
-1.41x, 32.9% at 1x (seed 1); the tree's rate is the better, still 2.0 points short on the mean. CBOW
-with negative sampling alone keeps sqrt(2m) (one process 28.9% / 26.9%): 4 replicas 22.4% at 1x,
-24.7% at 1.41x, 26.4 / 27.8% at 2.83x, 23.6% at 4x (seed 1 alone but at 2.83x), and 26.2% at 2.83x
-with every row every round; 2 replicas 28.1% at 2x.
+losses, skip-gram (one process 36.3% / 35.7%), 4 replicas: 31.2% at 2.83x (seed 1), 33.0% at 2x
+(seed 1), 33.6 / 34.4% at 1.41x, 32.9% at 1x (seed 1); the tree's rate is the better, still 2.0
+points short on the mean. CBOW with negative sampling alone keeps sqrt(2m) (one process 28.9% /
+26.9%): 4 replicas 22.4% at 1x, 24.7% at 1.41x, 26.4 / 27.8% at 2.83x, 23.6% at 4x (seed 1 alone but
+at 2.83x), and 26.2% at 2.83x with every row every round; 2 replicas 28.1% at 2x.
 
 ``every_epoch`` is the scheme of Spark's word2vec, kept to measure ours against: nothing is
 synchronised but every row at the end of each epoch, as the plain mean of every replica, at the
