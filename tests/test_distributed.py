@@ -48,9 +48,11 @@ def rounds_of(monkeypatch):
     return lambda words: monkeypatch.setattr(cluster, "ROUND_WORDS", words)
 
 
-def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of):
+@pytest.mark.parametrize("loss", [{}, dict(hs=True, negative=0), dict(model="cbow", hs=True, negative=0)],
+                         ids=["sg-ns", "sg-hs", "cbow-hs"])
+def test_two_workers_learn_the_planted_clusters(client, planted_file, rounds_of, loss):
     rounds_of(3000)  # six rounds of the 18,000 words, the most frequent rows synchronised after each
-    vectors = w2vfast.train(planted_file, client=client, **OPTIONS)
+    vectors = w2vfast.train(planted_file, client=client, **OPTIONS, **loss)
     stats = vectors.stats
     assert (stats.workers, stats.rounds_per_epoch) == (2, 6)
     assert stats.words_trained == stats.corpus_words == 18_000
