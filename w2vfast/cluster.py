@@ -62,6 +62,7 @@ READ_BYTES_PER_SECOND = 1 << 20  # a worker reading its shard slower than this i
 ROUND_SECONDS = 300.0  # the least time a round may take; more when rounds have been slow
 STOP_SECONDS = 10.0  # once a stop is asked for, a worker silent this long is taken as lost (frozen, say)
 CLOSE_SECONDS = 30.0
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"  # its warnings of what it cleans up (``_ctrl_c_held``)
 LOCAL_WORKERS_PER_CORE = 8  # a one-thread worker process a core, and room to oversubscribe for trying it
 CONNECT_MARGIN_SECONDS = 10.0  # past START_SECONDS, for a scheduler that accepts and never answers
 CONNECT_NOTICE_SECONDS = 3.0  # a connection slower than this is said on stderr, so a wrong address is no silent minute
@@ -254,13 +255,19 @@ def _ctrl_c_held() -> Iterator[list[int]]:
     then the workers. The driver blocks it in the threads that start them (its own and those it
     starts meanwhile), and notes one that comes in another thread or is pending when it is unblocked.
     multiprocessing's resource tracker is started first: started by Dask's thread, it unblocks Ctrl-C there.
+    It starts without Python's warnings: a run stopped while the workers start leaves it their
+    semaphores, which it removes, warning of them on stderr after the run's one line.
     """
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield []  # a background job's Ctrl-C is ignored already, and with it the workers'
         return
     from multiprocessing import resource_tracker
 
-    resource_tracker.ensure_running()
+    sys.warnoptions.append(QUIET_TRACKER)  # its process takes this one's -W options
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(QUIET_TRACKER)
     pressed: list[int] = []
     before = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
