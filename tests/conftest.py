@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from w2vfast import KeyedVectors
-from w2vfast import trainer
+from w2vfast import interrupt, trainer
 from w2vfast.counting import SENTENCE_END, WordCounter
 from w2vfast.safepoint import SafePoint
 
@@ -28,6 +28,13 @@ def ctrl_c_handled():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture(autouse=True)
+def no_earlier_stop():
+    """Each test stops as a run of its own process would: a signal a test sends within a quarter of a
+    second of the last test's stop is not that stop's echo (``interrupt.is_echo``)."""
+    interrupt._last_stop[:] = [0, 0.0]
 
 
 def cluster_of(word: str) -> int:

@@ -6,10 +6,12 @@ import signal
 import sys
 
 from .errors import Interrupted
+from .interrupt import is_echo
 
 
 def _stop(signum: int, frame) -> None:
-    raise Interrupted(signum)
+    if not is_echo(signum):  # one the command took as it ended (``timeout`` sends SIGTERM twice)
+        raise Interrupted(signum)
 
 
 def run() -> None:

@@ -30,6 +30,17 @@ _RETRY_SECONDS = 0.02
 # The same signal again this soon is the first one's echo, not a second request: ``timeout`` sends
 # its SIGTERM to the command and then to the command's process group, which holds the command.
 _ECHO_SECONDS = 0.25
+_last_stop = [0, 0.0]  # the last stop signal taken (raised, or recorded at a safe point), and when
+
+
+def _take(signum: int) -> None:
+    _last_stop[:] = [signum, time.monotonic()]
+
+
+def is_echo(signum: int) -> bool:
+    """``signum`` is the echo of the stop taken last (see ``_ECHO_SECONDS``), which must not stop the
+    tool a second time, with a second line, while it ends."""
+    return signum == _last_stop[0] and time.monotonic() - _last_stop[1] <= _ECHO_SECONDS
 
 
 class StopRequest:
@@ -56,7 +67,11 @@ class _Raiser:
 
     def __call__(self, signum: int, frame) -> None:
         retry, self.retrying = self.retrying, False
+        if not retry and is_echo(signum):
+            return
         if (retry or not self.waiting) and _unsafe_to_raise_in(frame):
+            if not self.waiting:
+                _take(signum)  # its echo while it waits is no second request
             self.waiting, self.signum = True, signum
             _Raiser.deferred = self
             self.timer = threading.Timer(_RETRY_SECONDS, self._again, (signum,))
@@ -64,6 +79,7 @@ class _Raiser:
             self.timer.start()
             return
         self.close()
+        _take(signum)
         raise Interrupted(signum)
 
     @classmethod
@@ -137,7 +153,8 @@ def stop_at_safe_point() -> Iterator[StopRequest]:
     def record(signum, frame):
         if request.signum is None:
             request.signum, request.at = signum, time.monotonic()
-        elif signum != request.signum or time.monotonic() - request.at > _ECHO_SECONDS:
+            _take(signum)
+        elif not is_echo(signum):
             raiser(signum, frame)
 
     with _handlers(record, raiser):
