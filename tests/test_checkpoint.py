@@ -250,6 +250,36 @@ def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_referenc
     w2vfast.train(corpus, checkpoint=checkpoint, **EXACT)  # a finished run's may be replaced
 
 
+def test_a_resumed_run_kept_under_another_name_keeps_off_another_run_and_other_files(corpus_and_reference, tmp_path):
+    """--resume with --checkpoint naming another file skipped the check: notes, or another stopped
+    run's checkpoint, were replaced without a word."""
+    corpus, _ = corpus_and_reference
+    first, second, notes = str(tmp_path / "first.ckpt"), str(tmp_path / "second.ckpt"), tmp_path / "notes.txt"
+    stop_once(corpus, first, 25, **EXACT)
+    stop_once(corpus, second, 10, **EXACT)
+    notes.write_text("my notes\n")
+    kept = open(second, "rb").read()
+    with pytest.raises(W2VError, match=rf"^--checkpoint {second} keeps a run stopped in epoch 1 of 3"):
+        w2vfast.train(corpus, resume=first, checkpoint=second)
+    with pytest.raises(W2VError, match=rf"^--checkpoint {notes} is not a w2vfast checkpoint, or it is damaged"):
+        w2vfast.train(corpus, resume=first, checkpoint=str(notes))
+    assert open(second, "rb").read() == kept and notes.read_text() == "my notes\n"
+    w2vfast.train(corpus, resume=first, checkpoint=os.path.join(str(tmp_path), ".", "first.ckpt"))  # its own
+
+
+def test_numpy_numbers_as_options_are_kept_in_the_checkpoint(corpus_and_reference, tmp_path):
+    """A checkpoint's header is JSON, which holds no NumPy number: the run trained to its end, then
+    failed with a TypeError writing it, and wrote neither the checkpoint nor the vectors."""
+    corpus, _ = corpus_and_reference
+    checkpoint, output = str(tmp_path / "run.ckpt"), str(tmp_path / "v.bin")
+    options = dict(EXACT, epochs=np.int64(1), dim=np.int64(12), seed=np.int64(11), alpha=np.float32(0.025),
+                   sample=np.float64(1e-3))
+    w2vfast.train(corpus, output=output, checkpoint=checkpoint, checkpoint_every=np.float32(0.5), **options)
+    header = load_checkpoint(checkpoint).header
+    assert header["options"]["epochs"] == 1 and type(header["options"]["dim"]) is int
+    assert header["checkpoint_every"] == 0.5 and os.path.getsize(output) > 0
+
+
 def test_a_new_run_keeps_off_a_file_that_is_not_a_checkpoint(corpus_and_reference, tmp_path):
     """Notes, or vectors named as the checkpoint by mistake, were replaced without a word."""
     corpus, _ = corpus_and_reference

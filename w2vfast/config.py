@@ -58,6 +58,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
                 raise WrongType(f"--{name.replace('_', '-')} must be a number, not {value!r:.40}")
+            if value is not None:  # NumPy's too, which a checkpoint's header (JSON) cannot hold
+                setattr(self, name, float(value))
         if self.alpha is None:
             self.alpha = DEFAULT_ALPHA[self.model]
         if self.min_alpha is None:
@@ -68,6 +70,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
                 raise WrongType(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
+            if value is not None:
+                setattr(self, name, int(value))
         for name in _SWITCHES:  # "false" would count as true; 0 and 1 are gensim's
             value = getattr(self, name)
             numpy_bool = getattr(value, "dtype", None) == bool and getattr(value, "shape", None) == ()

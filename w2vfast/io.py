@@ -152,6 +152,11 @@ def _standard_output_identity() -> tuple:
     return ("file", info.st_dev, info.st_ino)
 
 
+def same_file(path: str, other: str) -> bool:
+    """Whether the two paths lead to one file, through links too (or would, once it exists)."""
+    return _identity(path) == _identity(other)
+
+
 def _identity(path: str) -> tuple:
     """The file ``path`` leads to: its device and inode if it exists, else its resolved path."""
     try:

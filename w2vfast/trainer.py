@@ -25,7 +25,7 @@ from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfi
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
 from .errors import OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
-from .io import STANDARD_OUTPUT, as_path, check_apart, check_writable, output_name
+from .io import STANDARD_OUTPUT, as_path, check_apart, check_writable, output_name, same_file
 from .memory import ensure_fits, parse_size, training_bytes
 from .progress import Progress
 from .safepoint import SafePoint
@@ -126,10 +126,11 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         raise W2VError("--checkpoint needs a file, not -: a stopped run goes on from it")
     check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus),
                 {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
-    if checkpoint is not None and resume is None:
-        refuse_unfinished(checkpoint)
+    if checkpoint is not None and (resume is None or not same_file(checkpoint, resume)):
+        refuse_unfinished(checkpoint)  # a resumed run kept elsewhere must not replace another run either
     if checkpoint_every is not None:  # checked without --checkpoint too: a typo is not silently ignored
         check_interval(checkpoint_every)
+        checkpoint_every = float(checkpoint_every)  # NumPy's too, which the checkpoint's header cannot hold
     if client is not None:
         from .cluster import train_on_cluster
 
