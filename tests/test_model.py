@@ -272,6 +272,12 @@ def test_a_saved_model_continues_on_the_command_line_and_a_checkpoint_loads_as_a
     loaded = Word2Vec.load(str(tmp_path / "run.ckpt"))
     np.testing.assert_allclose(loaded.wv.vectors, after.vectors, atol=6e-7)  # the text format keeps 6 decimals
     assert loaded.wv.get_vecattr("fresh", "count") == 1 and (loaded.vector_size, loaded.epochs) == (8, 1)
+    # --resume was the wrong door: it blamed the corpus ("it holds 144,714 occurrences of the run's
+    # vocabulary, where the run's held 165,757"), which no corpus could match
+    result = CliRunner().invoke(main, ["train", new, "--resume", str(tmp_path / "model"), "--quiet"])
+    assert (result.exit_code, result.output) == (1, f"w2vfast: error: {tmp_path / 'model'} is a model that "
+                                                    f"Word2Vec.save wrote, not a stopped run: train on from it with "
+                                                    f"--init {tmp_path / 'model'}\n")
 
 
 def test_a_generator_trains_in_the_constructor_but_not_twice(planted):

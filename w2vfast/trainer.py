@@ -108,6 +108,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     saved = start = None
     if resume is not None:
         saved = load_checkpoint(resume)
+        if "model" in saved.header:  # ``finished_header``: no corpus was checked into it to resume on
+            raise W2VError(f"{resume} is a model that Word2Vec.save wrote, not a stopped run: train on from it "
+                           f"with --init {resume}")
         if client is None and "cluster" in saved.header:
             raise W2VError(f"the run in {resume} was trained on a Dask cluster: resume it with --dask")
         if read_vocab is not None:
