@@ -239,6 +239,18 @@ def test_ctrl_c_stops_training_at_a_safe_point_and_keeps_its_weights(planted, mo
     assert model.train_count == 1
 
 
+def test_loading_the_checkpoint_of_a_stopped_run_says_it_is_unfinished(planted, tmp_path, monkeypatch):
+    """It loaded without a word, and save() then wrote it as finished, which --init takes."""
+    corpus = write_corpus(tmp_path / "c.txt", planted)
+    checkpoint = str(tmp_path / "run.ckpt")
+    signal_at_call(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        w2vfast.train(corpus, checkpoint=checkpoint, dim=8, epochs=3, min_count=1, threads=1)
+    with pytest.warns(UserWarning, match=rf"^{checkpoint} keeps a run stopped in epoch 2 of 3: loaded as it stands "
+                                         rf"\(w2vfast train --resume {checkpoint} finishes it\)$"):
+        Word2Vec.load(checkpoint)
+
+
 def test_saved_and_loaded_models_train_on_identically(planted, tmp_path):
     """Everything that shapes further training is in the file: weights, counts, options, random states."""
     options = dict(SMALL, workers=1, hs=1, negative=3, sg=1, window=2, comment="kept")

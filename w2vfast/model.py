@@ -498,6 +498,9 @@ class Word2Vec:
         check_defaults("Word2Vec.load()", mmap=(mmap, None, "a model is read into memory"))
         saved = load_checkpoint(os.fspath(fname))
         config = TrainConfig(**saved.header["options"])
+        if not saved.finished:  # as --init refuses it; a Python user may want it as it stands
+            warnings.warn(f"{saved.path} keeps a run stopped in epoch {saved.header['epoch'] + 1} of {config.epochs}: "
+                          f"loaded as it stands (w2vfast train --resume {saved.path} finishes it)", stacklevel=2)
         fields = _saved_fields(saved.header, config, saved.path)
         model = cls(vector_size=config.dim, alpha=config.alpha, window=config.window, sample=config.sample,
                     seed=config.seed, workers=config.threads, min_alpha=config.min_alpha, sg=int(config.model == "sg"),
