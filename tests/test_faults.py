@@ -133,6 +133,23 @@ def test_a_signal_while_the_output_is_written_stops_at_once_and_keeps_the_previo
     assert leftovers(tmp_path, "planted.txt") == ["v.txt"]
 
 
+def test_a_signal_while_the_output_is_written_says_the_checkpoint_writes_it(planted_file, tmp_path):
+    """It said only 'stopped by SIGTERM', as if nothing were kept: the first command run again then
+    trained the whole run anew, where the checkpoint held it finished."""
+    output, checkpoint, elsewhere = tmp_path / "v.txt", tmp_path / "run.ckpt", tmp_path / "elsewhere"
+    process = start("train", planted_file, "-o", output, *QUICK, "--checkpoint", checkpoint,
+                    signal_at=("write", signal.SIGTERM))
+    _, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr) == (128 + signal.SIGTERM, "w2vfast: stopped by SIGTERM; the run so far is "
+                                            f"saved in {checkpoint}; go on with: w2vfast train --resume {checkpoint} "
+                                            "--quiet\n")
+    assert not output.exists()
+    elsewhere.mkdir()
+    finished = subprocess.run(command("train", "--resume", checkpoint, "--quiet"), cwd=elsewhere,
+                              capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0 and len(KeyedVectors.load(str(output))) > 0, finished.stderr
+
+
 def test_signal_before_training_stops_at_once_without_output(tmp_path):
     fifo = tmp_path / "corpus"
     os.mkfifo(fifo)

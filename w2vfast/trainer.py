@@ -23,7 +23,7 @@ from .checkpoint import (Checkpoint, Checkpointer, check_interval, load_checkpoi
                          resumed_output)
 from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
-from .errors import OutputFailed, W2VError, WrongType
+from .errors import Interrupted, OutputFailed, W2VError, WrongType
 from .interrupt import stop_at_safe_point
 from .io import STANDARD_OUTPUT, as_path, check_apart, check_writable, output_name, same_file
 from .memory import ensure_fits, parse_size, training_bytes
@@ -206,6 +206,10 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
             if keeper is None:
                 raise
             raise OutputFailed(str(failed), keeper.path) from None
+        except Interrupted as stop:  # the checkpoint holds the run, and --resume of it writes them
+            if keeper is None or not keeper.kept:
+                raise
+            raise Interrupted(stop.signum, keeper.path) from None
         progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output_name(output)}")
     return vectors
 
