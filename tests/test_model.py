@@ -83,6 +83,13 @@ def test_vectors_files_as_gensim_writes_and_reads_them(tmp_path):
     np.testing.assert_allclose(from_text.vectors, model.wv.vectors, atol=5e-7)
     np.testing.assert_array_equal(from_bin.vectors, model.wv.vectors[:5])
     assert from_bin.get_vecattr("system", "count") == 4
+    # without fvocab, gensim's made-up counts, the number of words (as limited) down to 1
+    assert [from_text.get_vecattr(w, "count") for w in from_text.index_to_key] == list(range(12, 0, -1))
+    limited = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True, limit=3)
+    assert [limited.get_vecattr(w, "count") for w in limited.index_to_key] == [3, 2, 1]
+    gensim = pytest.importorskip("gensim")
+    theirs = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True, limit=3)
+    assert [theirs.get_vecattr(w, "count") for w in theirs.index_to_key] == [3, 2, 1]
     with pytest.raises(W2VError, match="expected a word and 16 numbers"):  # binary read as text, as gensim fails
         KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"))
 

@@ -457,7 +457,8 @@ class KeyedVectors:
         """gensim's reader: the text format unless ``binary``, UTF-8 words (``unicode_errors`` 'strict'
         refuses other bytes, 'replace' and 'ignore' mend them, 'surrogateescape' keeps them as w2vfast
         does), counts from a ``word count`` file ``fvocab``, the first ``limit`` words (0: all, as in
-        gensim). float32 only, and a header line."""
+        gensim; without ``fvocab``, gensim's made-up counts: the number of words down to 1). float32 only,
+        and a header line."""
         check_defaults("load_word2vec_format", datatype=(np.dtype(datatype), np.dtype(np.float32)),
                        no_header=(no_header, False))
         if encoding.lower().replace("-", "") != "utf8":
@@ -477,6 +478,8 @@ class KeyedVectors:
                 raise W2VError(f"{fvocab} has no count for {missing!r}")
             vectors.counts = np.array([counts[w.encode("utf-8", "surrogateescape")] for w in vectors.index_to_key],
                                       dtype=np.int64)
+        else:  # gensim makes counts up, in descending order, that code reading get_vecattr(w, "count") finds
+            vectors.counts = np.arange(len(vectors), 0, -1, dtype=np.int64)
         if unicode_errors != "surrogateescape":
             vectors._redecode(os.fspath(fname), unicode_errors)
         return vectors
