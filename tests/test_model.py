@@ -246,6 +246,16 @@ def test_ctrl_c_stops_training_at_a_safe_point_and_keeps_its_weights(planted, mo
     assert model.train_count == 1
 
 
+def test_gensims_compute_loss_of_1_saves_a_model_that_loads(tmp_path):
+    """It was kept as 1, which save wrote and load refused as damage ("the model's fields are invalid")."""
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, epochs=1, compute_loss=1)
+    model.build_vocab(COMMON_TEXTS)
+    model.save(str(tmp_path / "m.model"))
+    assert Word2Vec.load(str(tmp_path / "m.model")).compute_loss is True
+    with pytest.raises(TypeError, match="^fname must be a path, not 0$"):
+        Word2Vec.load(0)
+
+
 def test_loading_the_checkpoint_of_a_stopped_run_says_it_is_unfinished(planted, tmp_path, monkeypatch):
     """It loaded without a word, and save() then wrote it as finished, which --init takes."""
     corpus = write_corpus(tmp_path / "c.txt", planted)

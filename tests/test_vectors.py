@@ -283,6 +283,12 @@ def test_a_file_argument_that_is_not_a_path_is_a_type_error(tmp_path):
         with pytest.raises(TypeError, match="^limit must be a whole number or None"):
             KeyedVectors.load(str(path), limit=limit)
     assert os.fstat(0) is not None and len(KeyedVectors.load(path)) == len(WORDS)  # a PathLike is a path
+    vectors = KeyedVectors(WORDS, VECTORS)
+    with pytest.raises(TypeError, match="^analogies must be a path, not 0$"):  # standard input was read, and closed
+        vectors.evaluate_word_analogies(0)
+    with pytest.raises(TypeError, match="^pairs must be a path, not 0$"):
+        vectors.evaluate_word_pairs(0)
+    assert os.fstat(0) is not None
 
 
 def test_an_unwritable_fvocab_leaves_the_vectors_file_as_it_was(tmp_path):

@@ -52,8 +52,11 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.model, str):  # a NumPy array of one string passed ``in`` and failed the JSON header
+            raise WrongType(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r:.40}")
         if self.model not in MODELS:
             raise InvalidArgument(f"--model must be {' or '.join(map(repr, MODELS))}, not {self.model!r}")
+        self.model = str(self.model)  # NumPy's str too
         for name in _NUMBERS:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):

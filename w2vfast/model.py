@@ -39,6 +39,7 @@ from .continued import carry_rows, merge_vocab
 from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
 from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults
+from .io import as_path
 from .memory import ensure_fits, training_bytes
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
 from .vectors import KeyedVectors
@@ -126,6 +127,7 @@ class Word2Vec:
         self.sorted_vocab, self.batch_words, self.shrink_windows = sorted_vocab, batch_words, shrink_windows
         config = self._config(epochs)
         _check_loss(compute_loss)
+        self.compute_loss = bool(compute_loss)  # gensim's 1 too, which save keeps and load takes as a bool
         callbacks = _callbacks(callbacks)
         _check_trim_rule(trim_rule)
         self.corpus_count = self.corpus_total_words = self.train_count = 0
@@ -496,7 +498,7 @@ class Word2Vec:
         file is executed (no pickle), and a damaged file is a one-line ``W2VError``."""
         _refuse_unknown("Word2Vec.load()", unknown)
         check_defaults("Word2Vec.load()", mmap=(mmap, None, "a model is read into memory"))
-        saved = load_checkpoint(os.fspath(fname))
+        saved = load_checkpoint(as_path(fname, "fname"))
         config = TrainConfig(**saved.header["options"])
         if not saved.finished:  # as --init refuses it; a Python user may want it as it stands
             warnings.warn(f"{saved.path} keeps a run stopped in epoch {saved.header['epoch'] + 1} of {config.epochs}: "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -102,6 +103,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     output, read_vocab, save_vocab, disk_corpus, checkpoint, resume, phrases, init = _checked_paths(
         output=output, read_vocab=read_vocab, save_vocab=save_vocab, disk_corpus=disk_corpus,
         checkpoint=checkpoint, resume=resume, phrases=phrases, init=init)
+    report_loss, force, quiet = (_switch(name, value) for name, value in
+                                 (("report_loss", report_loss), ("force", force), ("quiet", quiet)))
+    binary = None if binary is None else _switch("binary", binary)
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise WrongType(f"train() has no option {unknown[0]!r}")
@@ -177,6 +181,13 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
+
+
+def _switch(name: str, value) -> bool:
+    """True or False (0, 1 and NumPy's bools too); anything else is refused, since 'false' is true."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise WrongType(f"{name} must be True or False, not {value!r:.40}")
 
 
 def _checked_paths(**paths) -> list[str | None]:

@@ -382,7 +382,8 @@ class KeyedVectors:
         'correct' and 'incorrect' (question tuples), the last one 'Total accuracy'. See ``evaluate``."""
         check_defaults("evaluate_word_analogies", similarity_function=(
             similarity_function, "most_similar", "the answer is 3CosAdd's, gensim's most_similar"))
-        result = evaluate_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown)
+        result = evaluate_analogies(self, as_path(analogies, "analogies"), restrict_vocab, case_insensitive,
+                                    dummy4unknown)  # a number would be read as a file descriptor, and closed
         sections = [{"section": s.name, "correct": s.correct, "incorrect": s.incorrect}
                     for s in result.sections + [result.total]]
         return result.total.accuracy or 0.0, sections
@@ -392,8 +393,8 @@ class KeyedVectors:
                             dummy4unknown: bool = False):
         """gensim's return shape: ``((pearson, nan), (spearman, nan), percent of pairs out of
         vocabulary)``; p-values are not computed. See ``evaluate``."""
-        result = evaluate_word_pairs(self, pairs, delimiter, restrict_vocab, case_insensitive, dummy4unknown,
-                                     encoding)
+        result = evaluate_word_pairs(self, as_path(pairs, "pairs"), delimiter, restrict_vocab, case_insensitive,
+                                     dummy4unknown, encoding)
         return (result.pearson, float("nan")), (result.spearman, float("nan")), result.oov_percent
 
     def save(self, path: str, binary: bool = True) -> None:
