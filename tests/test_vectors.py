@@ -270,6 +270,8 @@ def test_whole_numbers_are_rows_and_other_keys_a_type_error_as_in_gensim(royals)
     assert len(royals) not in royals and -1 not in royals and True not in royals
     with pytest.raises(TypeError, match="^a word must be a string, not list$"):  # was 'unhashable type'
         royals.similarity(["king"], ["queen"])
+    with pytest.raises(TypeError, match="^a query is words \\(str\\), row numbers or vectors, not bytes b'king'$"):
+        royals.most_similar(b"king")  # was read as rows 107, 105, 110, 103
 
 
 def test_a_file_argument_that_is_not_a_path_is_a_type_error(tmp_path):

@@ -35,6 +35,8 @@ def _as_list(words) -> list:
     """A query's terms: one word, row number or vector alone, else the terms it holds."""
     if words is None:
         return []
+    if isinstance(words, (bytes, bytearray)):  # else read as the row numbers of its bytes, as gensim refuses it
+        raise WrongType(f"a query is words (str), row numbers or vectors, not {type(words).__name__} {words!r:.40}")
     if isinstance(words, (str, numbers.Integral)) or _is_vector(words):
         return [words]
     try:
