@@ -246,6 +246,16 @@ def test_ctrl_c_stops_training_at_a_safe_point_and_keeps_its_weights(planted, mo
     assert model.train_count == 1
 
 
+def test_a_refused_build_vocab_leaves_the_model_as_it_was():
+    """Its sample or min_count stayed set, and every later train() and save() was refused for it."""
+    model = Word2Vec(COMMON_TEXTS, vector_size=8, min_count=1, workers=1, epochs=1)
+    for wrong in (dict(sample="x"), dict(min_count=-3), dict(min_count=2.5)):
+        with pytest.raises(W2VError):
+            model.build_vocab(COMMON_TEXTS, **wrong)
+        assert (model.sample, model.min_count) == (1e-3, 1)
+    model.train(COMMON_TEXTS, total_examples=model.corpus_count, epochs=1)
+
+
 def test_gensims_compute_loss_of_1_saves_a_model_that_loads(tmp_path):
     """It was kept as 1, which save wrote and load refused as damage ("the model's fields are invalid")."""
     model = Word2Vec(vector_size=8, min_count=1, workers=1, epochs=1, compute_loss=1)

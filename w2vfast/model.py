@@ -193,10 +193,16 @@ class Word2Vec:
                        dry_run=(kwargs.pop("dry_run", False), False, "the vocabulary is always built"))
         min_count, sample = kwargs.pop("min_count", None) or self.min_count, kwargs.pop("sample", None) or self.sample
         _refuse_unknown(method, kwargs)
+        updating, min_count = _flag("update", update), _integer("min_count", min_count, low=0)
+        before = self.sample, self.min_count
         self.sample = sample
-        if not _flag("update", update):
+        if not updating:
             self.min_count = min_count
-        return self._config(self.epochs), _integer("min_count", min_count, low=0)
+        try:
+            return self._config(self.epochs), min_count
+        except W2VError:
+            self.sample, self.min_count = before  # a refused call leaves the model as it was
+            raise
 
     def _choose(self, counts: np.ndarray, words_of, config: TrainConfig, trim_rule, update,
                 min_count: int | None = None) -> None:
