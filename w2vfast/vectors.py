@@ -260,8 +260,9 @@ class KeyedVectors:
     similar_by_word = similar_by_key
 
     def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
-        return self.most_similar(positive=[np.asarray(vector, dtype=np.float32)], topn=topn,
-                                 restrict_vocab=restrict_vocab)
+        """``most_similar`` of one vector; a word is taken too, as gensim takes it (and left out of the answer)."""
+        term = vector if isinstance(vector, str) else np.asarray(vector, dtype=np.float32)
+        return self.most_similar(positive=[term], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
                             restrict_vocab: int | None = None):
