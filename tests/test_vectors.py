@@ -272,6 +272,7 @@ def test_whole_numbers_are_rows_and_other_keys_a_type_error_as_in_gensim(royals)
         royals.similarity(["king"], ["queen"])
     with pytest.raises(TypeError, match="^a query is words \\(str\\), row numbers or vectors, not bytes b'king'$"):
         royals.most_similar(b"king")  # was read as rows 107, 105, 110, 103
+    np.testing.assert_array_equal(royals.distances("king", None), royals.distances("king"))  # gensim's "all"
     assert royals.similar_by_vector("king", topn=3) == royals.most_similar("king", topn=3)  # gensim's too; was
     # "could not convert string to float"
 

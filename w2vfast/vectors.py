@@ -293,7 +293,8 @@ class KeyedVectors:
             start = self.get_vector(word_or_vector)
         else:
             start = np.asarray(word_or_vector, np.float32)
-        others = self.vectors if not len(other_words) else self[list(other_words)]
+        everyone = other_words is None or not len(other_words)  # None too, as in gensim
+        others = self.vectors if everyone else self[list(other_words)]
         norms = np.maximum(np.linalg.norm(others, axis=1) * np.linalg.norm(start), _TINY)
         return 1 - (others @ start) / norms
 
