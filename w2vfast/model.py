@@ -41,7 +41,7 @@ from .counting import WordCounter
 from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults
 from .io import as_path
 from .memory import ensure_fits, training_bytes
-from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
+from .trainer import Trainer, TrainStats, compile_timer, fit, is_switch, new_trainer, random_rows, weight_rows
 from .vectors import KeyedVectors
 from .vocab import Vocab
 
@@ -595,7 +595,7 @@ def _number(name: str, value, positive: bool = False) -> float:
 
 def _flag(name: str, value) -> bool:
     """gensim's 0/1 switches (``sg``, ``hs``, ``cbow_mean``, ...); a bool does too."""
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+    if is_switch(value):
         return bool(value)
     kind = InvalidArgument if isinstance(value, numbers.Integral) else WrongType
     raise kind(f"{name} must be 0 or 1, not {value!r:.40}")

@@ -183,9 +183,13 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
 
 
+def is_switch(value) -> bool:
+    """Whether ``value`` is True or False: a bool, NumPy's, or gensim's 0 or 1 ('false' would be true)."""
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))
+
+
 def _switch(name: str, value) -> bool:
-    """True or False (0, 1 and NumPy's bools too); anything else is refused, since 'false' is true."""
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+    if is_switch(value):
         return bool(value)
     raise WrongType(f"{name} must be True or False, not {value!r:.40}")
 
