@@ -265,6 +265,21 @@ def test_a_word_given_twice_keeps_its_first_row_as_in_gensim(tmp_path):
         KeyedVectors(["a", "b", "a"], np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("keys,counts,error,message", [
+    ([1, 2], None, TypeError, "a word must be a string, not int"),
+    ([b"a", "b"], None, TypeError, "a word must be a string, not bytes"),
+    (["a", "b"], [1], ValueError, "2 keys but counts of shape"),
+    (["a", "b"], [-1, 2], ValueError, "counts must be 0 or more"),
+    (["a", "b"], [1.5, 2], TypeError, "counts must be whole numbers"),
+    (["a", "b"], [np.inf, 2], TypeError, "counts must be whole numbers"),
+    (["a", "b"], ["x", "y"], TypeError, "counts must be whole numbers")])
+def test_keys_and_counts_that_no_file_could_hold_are_refused_by_the_constructor(keys, counts, error, message):
+    """They failed later, in a save or a query, or were kept as wrong counts (1.5 as 1, -1 written)."""
+    with pytest.raises(error, match=message):
+        KeyedVectors(keys, np.ones((2, 2)), counts)
+    assert KeyedVectors(["a", "b"], np.ones((2, 2)), [3.0, 2]).get_vecattr("a", "count") == 3
+
+
 @pytest.mark.parametrize("word,value", [("new york", 1), ("", 1), ("tab\there", 1), ("a\ud800", 1),
                                         ("ok2", np.nan), ("ok2", -np.inf)])
 def test_what_the_format_cannot_hold_is_refused_before_writing(tmp_path, word, value):

@@ -86,12 +86,33 @@ def _one_edit_away(word: str) -> set[str]:
     return edits
 
 
+def _checked_counts(counts, words: int) -> np.ndarray:
+    """Occurrences as given to the constructor: one whole number, 0 or more, a word (they are saved with
+    ``fvocab`` and read back by ``get_vecattr``)."""
+    try:
+        given = np.asarray(counts)
+    except (TypeError, ValueError) as exc:
+        raise WrongType(f"counts must be whole numbers, one a word: {exc}") from None
+    if given.shape != (words,):
+        raise InvalidArgument(f"{words} keys but counts of shape {given.shape}")
+    if given.dtype.kind not in "iu" and not (given.dtype.kind == "f" and np.all(np.isfinite(given))
+                                              and np.all(given == np.round(given))):
+        raise WrongType(f"counts must be whole numbers, not {given.dtype} values")
+    if words and given.min() < 0:
+        raise InvalidArgument(f"counts must be 0 or more, not {given.min()}")
+    return given.astype(np.int64)
+
+
 class KeyedVectors:
     """A vocabulary (most frequent first) and its float32 vectors, one row per word; ``counts``, the
     words' occurrences, where they are known (vectors of a model, not of a file)."""
 
     def __init__(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None = None) -> None:
-        self._hold(keys, vectors, counts)
+        keys = list(keys)
+        odd = next((key for key in keys if not isinstance(key, str)), None)
+        if odd is not None:
+            raise WrongType(f"a word must be a string, not {type(odd).__name__} {odd!r:.40}")
+        self._hold(keys, vectors, None if counts is None else _checked_counts(counts, len(keys)))
         self.stats = None
 
     def _hold(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None,
