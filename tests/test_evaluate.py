@@ -139,6 +139,25 @@ def test_a_score_that_is_not_a_finite_number_makes_its_line_invalid(tmp_path):
     assert result.spearman == pytest.approx(0.9 ** 0.5)
 
 
+@pytest.mark.parametrize("options,error,message", [
+    (dict(restrict_vocab=-1), ValueError, "restrict_vocab must be 0 or more, not -1"),
+    (dict(restrict_vocab=True), TypeError, "restrict_vocab must be a whole number or None, not True"),
+    (dict(restrict_vocab=1.5), TypeError, "restrict_vocab must be a whole number or None, not 1.5"),
+    (dict(delimiter=""), ValueError, "delimiter must not be empty"),
+    (dict(delimiter=9), TypeError, "delimiter must be a string or None")])
+def test_evaluation_options_that_make_no_sense_are_refused(tmp_path, royals, questions, options, error, message):
+    """-1 evaluated on every word but the last, True on the first word alone, and '' or 1.5 failed
+    deep inside with Python's own message."""
+    path = tmp_path / "pairs.tsv"
+    path.write_text(PAIRS)
+    with pytest.raises(error, match=message):
+        KeyedVectors(PAIR_WORDS, PAIR_VECTORS).evaluate_word_pairs(str(path), **options)
+    if "restrict_vocab" in options:
+        with pytest.raises(error, match=message):
+            royals.evaluate_word_analogies(questions, **options)
+    assert evaluate_word_pairs(KeyedVectors(PAIR_WORDS, PAIR_VECTORS), str(path), delimiter=None).pairs == 4
+
+
 def test_word_pairs_with_nothing_known_is_an_error(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("x\ty\t1\n")

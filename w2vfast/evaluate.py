@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import codecs
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
-from .errors import DamagedFile, InvalidArgument, W2VError, unreadable
+from .errors import DamagedFile, InvalidArgument, W2VError, WrongType, unreadable
 from .sources import DECOMPRESSION_ERRORS, decompressed
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
@@ -73,6 +74,11 @@ class PairsResult:
 
 def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
     """Each (upper-cased) word among the first ``restrict_vocab`` to the index of its first spelling."""
+    if restrict_vocab is not None and (not isinstance(restrict_vocab, numbers.Integral)
+                                       or isinstance(restrict_vocab, bool)):
+        raise WrongType(f"restrict_vocab must be a whole number or None, not {restrict_vocab!r:.40}")
+    if restrict_vocab is not None and restrict_vocab < 0:  # a slice would keep all but the last words
+        raise InvalidArgument(f"restrict_vocab must be 0 or more, not {restrict_vocab}")
     fold = str.upper if case_insensitive else str
     known: dict[str, int] = {}
     for index, key in enumerate(vectors.index_to_key[:restrict_vocab]):
@@ -190,6 +196,10 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
     ``#`` comments) and the words' cosines, over the pairs whose two words are known (and the others
     at cosine 0 with ``dummy4unknown``); a line whose score is not a finite number is counted
     invalid, as NaN would give a rank to anything."""
+    if delimiter is not None and not isinstance(delimiter, str):
+        raise WrongType(f"delimiter must be a string or None (whitespace), not {delimiter!r:.40}")
+    if delimiter == "":
+        raise InvalidArgument("delimiter must not be empty: it is what separates a line's fields")
     fold = str.upper if case_insensitive else str
     known = _known_words(vectors, restrict_vocab, case_insensitive)
     pairs, gold, unknown_gold, out_of_vocabulary, invalid = [], [], [], 0, 0
