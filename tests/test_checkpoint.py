@@ -172,6 +172,15 @@ def test_options_that_shape_the_run_cannot_change(saved_run, options, message):
         w2vfast.train(corpus, resume=checkpoint, **options)
 
 
+@pytest.mark.parametrize("every, error", [(-1, ValueError), (float("nan"), ValueError), ("5", TypeError),
+                                          (True, TypeError)])
+def test_an_interval_that_is_no_number_of_minutes_is_refused_as_python_refuses_it(tmp_path, every, error):
+    """A Python caller catches TypeError and ValueError; these were a bare W2VError."""
+    with pytest.raises(error, match="--checkpoint-every must be"):
+        w2vfast.train(str(tmp_path / "never-read.txt"), checkpoint=str(tmp_path / "c.ckpt"),
+                      checkpoint_every=every)
+
+
 def test_resuming_on_another_corpus_is_refused(saved_run, tmp_path):
     _, checkpoint = saved_run
     shorter = write_corpus(tmp_path / "shorter.txt", planted_sentences(1000))

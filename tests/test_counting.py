@@ -155,8 +155,17 @@ def test_sizes_read_as_users_write_them(text, size):
 
 @pytest.mark.parametrize("text", ["lots", "2X", "-1G", "1M"])
 def test_sizes_that_make_no_sense_are_refused(text):
-    with pytest.raises(W2VError, match="--vocab-memory must be"):
+    with pytest.raises(ValueError, match="--vocab-memory must be"):
         memory.parse_size(text)
+
+
+@pytest.mark.parametrize("size, error", [(b"2G", TypeError), (None, TypeError), (True, TypeError),
+                                         (float("nan"), ValueError), (float("inf"), ValueError)])
+def test_sizes_of_the_wrong_kind_are_refused_as_python_refuses_them(size, error):
+    """A Python caller catches TypeError and ValueError; they were a bare W2VError (inf: OverflowError)."""
+    with pytest.raises(error, match="--vocab-memory must be"):
+        memory.parse_size(size)
+    assert memory.parse_size(np.int64(64 << 20)) == memory.parse_size(float(64 << 20)) == 64 << 20
 
 
 def test_the_command_line_says_when_it_reads_twice_and_refuses_a_bad_size(tmp_path):

@@ -29,7 +29,7 @@ import numpy as np
 from .config import CHECKPOINT_MINUTES, MOST_WORDS, TrainConfig
 from .corpus import EncodedCorpus
 from .counting import holds_whitespace
-from .errors import DamagedFile, W2VError, unreadable
+from .errors import DamagedFile, InvalidArgument, W2VError, WrongType, unreadable
 from .io import STANDARD_OUTPUT, atomic_write, check_writable
 from .vocab import Vocab
 
@@ -288,8 +288,10 @@ def load_checkpoint(path: str) -> Checkpoint:
 
 def check_interval(minutes: float) -> None:
     """Refuse an interval between checkpoints that is not a number of minutes, 0 or more."""
-    if isinstance(minutes, bool) or not isinstance(minutes, numbers.Real) or not minutes >= 0:  # NaN fails too
-        raise W2VError(f"--checkpoint-every must be 0 or more minutes, not {minutes!r:.40}")
+    if isinstance(minutes, bool) or not isinstance(minutes, numbers.Real):
+        raise WrongType(f"--checkpoint-every must be a number of minutes, not {minutes!r:.40}")
+    if not minutes >= 0:  # NaN fails too
+        raise InvalidArgument(f"--checkpoint-every must be 0 or more minutes, not {minutes!r:.40}")
 
 
 class Checkpointer:

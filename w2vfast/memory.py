@@ -6,11 +6,13 @@ process later, mid-run and without a message. So the sizes are estimated up fron
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import re
 
 from .config import MAX_SENTENCE_WORDS, TrainConfig
-from .errors import W2VError
+from .errors import InvalidArgument, W2VError, WrongType
 from .kernels import padded_width
 from .sharing import MAX_HOT_ROWS
 from .vocab import MAX_CODE_LENGTH
@@ -78,16 +80,20 @@ _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def parse_size(text) -> int:
-    """Bytes from ``2G``, ``512M``, ``1.5G`` or a plain number (an int passes through)."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        size = text
-    else:
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)i?B?\s*", str(text), re.IGNORECASE)
+    """Bytes from ``2G``, ``512M``, ``1.5G`` or a plain number (a number of bytes passes through)."""
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise InvalidArgument(f"--vocab-memory must be a number of bytes, not {text}")
+        size = int(text)
+    elif isinstance(text, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
         if match is None:
-            raise W2VError(f"--vocab-memory must be a size such as 2G or 512M, not {text!r}")
+            raise InvalidArgument(f"--vocab-memory must be a size such as 2G or 512M, not {text!r}")
         size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    else:
+        raise WrongType(f"--vocab-memory must be a number of bytes or a size such as 2G, not {text!r:.40}")
     if size < MIN_COUNTING_BUDGET:
-        raise W2VError(f"--vocab-memory must be at least {MIN_COUNTING_BUDGET >> 20}M, not {text}")
+        raise InvalidArgument(f"--vocab-memory must be at least {MIN_COUNTING_BUDGET >> 20}M, not {text}")
     return size
 
 

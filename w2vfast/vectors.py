@@ -95,8 +95,9 @@ def _checked_counts(counts, words: int) -> np.ndarray:
         raise WrongType(f"counts must be whole numbers, one a word: {exc}") from None
     if given.shape != (words,):
         raise InvalidArgument(f"{words} keys but counts of shape {given.shape}")
-    if given.dtype.kind not in "iu" and not (given.dtype.kind == "f" and np.all(np.isfinite(given))
-                                              and np.all(given == np.round(given))):
+    whole = given.dtype.kind in "iu" or (given.dtype.kind == "f" and bool(np.all(np.isfinite(given)))
+                                         and bool(np.all(given == np.round(given))))
+    if not whole:
         raise WrongType(f"counts must be whole numbers, not {given.dtype} values")
     if words and given.min() < 0:
         raise InvalidArgument(f"counts must be 0 or more, not {given.min()}")
