@@ -185,7 +185,7 @@ def test_corpus_on_disk_trains_exactly_like_in_memory(planted_file, tmp_path):
     (dict(cbow_mean="x"), TypeError, "--cbow-mean must be True or False, not 'x'"),
     (dict(alpha="0.1"), TypeError, "--alpha must be a number, not '0.1'"),
     (dict(dim=0), ValueError, "--dim must be a positive integer, not 0"),  # a W2VError that was not a ValueError
-    (dict(checkpoint_every="x"), W2VError, "--checkpoint-every must be 0 or more minutes, not 'x'"),
+    (dict(checkpoint_every="x"), TypeError, "--checkpoint-every must be a number of minutes, not 'x'"),
     (dict(output="v.txt", binary="false"), TypeError, "binary must be True or False, not 'false'"),  # wrote binary
     (dict(report_loss="no"), TypeError, "report_loss must be True or False, not 'no'"),
     (dict(quiet=None), TypeError, "quiet must be True or False, not None"),
