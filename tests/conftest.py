@@ -1,16 +1,28 @@
 """Small synthetic corpora and vectors with known structure, and the helpers the tests share."""
 
 import itertools
+import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 
-import numpy as np
-import pytest
+# A Numba cache of the session's own, set before Numba is imported: every run of the suite starts from
+# an empty cache, so that the first fixture below sees every kernel compiled, and the tests' processes
+# load what it compiled.
+NUMBA_CACHE = os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="w2vfast-tests-numba-")
 
-from w2vfast import KeyedVectors
-from w2vfast import interrupt, trainer
-from w2vfast.counting import SENTENCE_END, WordCounter
-from w2vfast.safepoint import SafePoint
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from w2vfast import KeyedVectors  # noqa: E402
+from w2vfast import interrupt, trainer  # noqa: E402
+from w2vfast.counting import SENTENCE_END, WordCounter  # noqa: E402
+from w2vfast.safepoint import SafePoint  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CLUSTERS = 5
 WORDS_PER_CLUSTER = 8
@@ -28,6 +40,63 @@ def ctrl_c_handled():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
+
+
+# Every model/loss pair, CBOW's sum, both thread counts, a width off whole vectors, both output
+# formats, a corpus in memory or on disk, phrases, the evaluations and gensim's class on a file and on
+# Python sentences, in a process that starts with the session's empty cache. It prints each compiled
+# function's signatures (tests/test_compiled.py checks them) and any function that was loaded from the
+# cache instead of compiled (whose callees would then go unrecorded).
+TRAIN_EVERY_WAY = """
+import json, sys, tempfile
+from numba.core.dispatcher import Dispatcher
+import w2vfast
+from w2vfast import corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format
+
+folder = tempfile.mkdtemp()
+path = folder + "/corpus.txt"
+with open(path, "w") as out:
+    out.write("the cat sat on the mat and the dog sat on the log\\n" * 200)
+with open(folder + "/questions.txt", "w") as out:
+    out.write(": s\\nthe cat the dog\\n")
+runs = [dict(model="sg"), dict(model="sg", hs=True, negative=0), dict(model="cbow"),
+        dict(model="cbow", hs=True, negative=0), dict(model="cbow", cbow_mean=False, hs=True, negative=3)]
+for n, options in enumerate(runs):
+    for threads, dim in ((1, 16), (2, 13)):
+        vectors = w2vfast.train(path, min_count=1, epochs=1, threads=threads, dim=dim,
+                                disk_corpus=folder if n % 2 else None, report_loss=n >= 3, **options)
+        vectors.save(folder + "/v.bin", binary=True)
+        vectors.save(folder + "/v.txt", binary=False)
+        w2vfast.KeyedVectors.load(folder + "/v.bin")
+        w2vfast.KeyedVectors.load(folder + "/v.txt").evaluate_word_analogies(folder + "/questions.txt")
+for threads, scoring in ((1, "default"), (2, "npmi")):
+    config = phrases.PhraseConfig(min_count=2, threshold=0.1 if scoring == "npmi" else 1.0, scoring=scoring,
+                                  passes=2, threads=threads)
+    disk = folder if threads == 2 else None
+    phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt", disk_dir=disk)
+    phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
+    w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
+w2vfast.Word2Vec(corpus_file=path, min_count=1, epochs=1, workers=2, vector_size=13)  # gensim's class too
+w2vfast.Word2Vec([line.split() for line in open(path)], min_count=1, epochs=1, workers=1, vector_size=16, sg=1)
+signatures, loaded = {}, []
+for module in (corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format):
+    for name, value in vars(module).items():
+        if isinstance(value, Dispatcher):
+            signatures[module.__name__ + "." + name] = [str(s) for s in value.signatures]
+            if sum(value.stats.cache_hits.values()):
+                loaded.append(module.__name__ + "." + name)
+json.dump(dict(signatures=signatures, loaded=loaded), sys.stdout)
+"""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compiled_every_way():
+    """Train every way in a fresh process before the first test, filling the session's Numba cache:
+    tests that start processes of their own, several at once in some, would otherwise each compile
+    the same kernels, a minute of the suite. Returns what ``TRAIN_EVERY_WAY`` prints, or its error."""
+    result = subprocess.run([sys.executable, "-c", TRAIN_EVERY_WAY], cwd=ROOT, capture_output=True, text=True)
+    yield json.loads(result.stdout) if result.returncode == 0 else result.stderr
+    shutil.rmtree(NUMBA_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
