@@ -264,3 +264,13 @@ def test_a_query_whose_words_cancel_out_is_an_error(vectors_file):
     assert result.output == ("w2vfast: error: the query's words cancel out: their sum is the zero vector, "
                              "which has no nearest words\n")
     assert run("analogy", "king", "king", "king", "-v", vectors_file, "--no-cache").exit_code == 0
+
+
+def test_a_word_whose_vector_is_zero_is_named(tmp_path):
+    """It was said to cancel out with the other words of a query that had none."""
+    path = str(tmp_path / "v.txt")
+    KeyedVectors(["a", "b", "c"], np.array([[0, 0], [1, 0], [0, 1]], dtype=np.float32)).save(path, binary=False)
+    result = run("similar", "a", "-v", path, "--no-cache")
+    assert (result.exit_code, result.output) == (1, "w2vfast: error: 'a' has the zero vector, which has no "
+                                                    "nearest words\n")
+    assert run("similar", "a", "b", "-v", path, "--no-cache").exit_code == 0

@@ -215,6 +215,39 @@ def test_gensim_query_terms_in_other_forms(royals):
         royals.get_vecattr("man", "count")
 
 
+def test_unknown_words_are_left_out_of_doesnt_match_and_centrality_as_in_gensim(royals):
+    """doesnt_match failed with a KeyError on any unknown word, where gensim leaves it out."""
+    with pytest.warns(UserWarning, match="left out words not in the vocabulary: 'emperor'"):
+        assert royals.doesnt_match(["man", "king", "emperor", "apple"]) == "apple"
+    ranked = royals.rank_by_centrality(["man", "king", "boy", "apple"])
+    assert [word for _, word in ranked] == ["man", "king", "boy", "apple"]
+    # Unit vectors (1,0,0,0,0), (1,0,1,0,0)/√2, (1,0,0,1,0)/√2, (0,0,0,0,1): their sum is
+    # (1+√2, 0, 1/√2, 1/√2, 1), and man's cosine with it (1+√2)/√((1+√2)² + 2).
+    assert ranked[0][0] == pytest.approx((1 + 2 ** 0.5) / ((1 + 2 ** 0.5) ** 2 + 2) ** 0.5)
+    by_length = royals.rank_by_centrality(["man", "apple"], use_norm=False)
+    assert by_length == [(pytest.approx(9 / 10 ** 0.5), "apple"), (pytest.approx(1 / 10 ** 0.5), "man")]
+    with pytest.raises(ValueError, match="cannot select a word from an empty list"), pytest.warns(UserWarning):
+        royals.doesnt_match(["emperor"])
+
+
+def test_more_gensim_names_for_queries_and_rows(royals, tmp_path):
+    """similar_by_vector refused a row number, and words_closer_than, rank_by_centrality and
+    unit_normalize_all were missing."""
+    assert royals.similar_by_vector(royals.get_index("king"), topn=1) == royals.similar_by_key("king", topn=1)
+    assert royals.words_closer_than("man", "queen") == royals.closer_than("man", "queen") == \
+        ["king", "boy", "prince"]
+    royals.unit_normalize_all()
+    np.testing.assert_allclose(np.linalg.norm(royals.vectors, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(royals.norms, 1.0)
+    assert royals["apple"].tolist() == [0, 0, 0, 0, 1] and royals.most_similar("king", topn=1)[0][0] == "prince"
+    path = tmp_path / "pairs.tsv"
+    path.write_text("man\tking\t5\n")
+    with pytest.raises(TypeError, match="encoding must be the name of one"):
+        royals.evaluate_word_pairs(str(path), encoding=None)
+    with pytest.raises(ValueError, match="encoding: w2vfast reads UTF-8 words only, not None"):
+        KeyedVectors.load_word2vec_format(str(path), encoding=None)
+
+
 def test_vectors_file_arguments_that_are_not_implemented_are_refused(royals, tmp_path):
     path = str(tmp_path / "v.txt")
     with pytest.raises(ValueError, match="write_header=False is not supported"):

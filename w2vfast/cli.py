@@ -419,6 +419,10 @@ def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, meth
     _check_known(vectors, [*positive, *negative])
     if method == "add":
         terms = [vectors.get_index(w) for w in [*positive, *negative]]
+        zero = [w for w, i in zip([*positive, *negative], terms) if not vectors.norms[i] > 0]
+        if len(zero) == len(terms):
+            have = "has" if len(zero) == 1 else "have"
+            raise W2VError(f"{', '.join(map(_quoted, zero))} {have} the zero vector, which has no nearest words")
         if not vectors.unit_mean(terms, [1.0] * len(positive) + [-1.0] * len(negative)).any():
             raise W2VError("the query's words cancel out: their sum is the zero vector, which has no nearest words")
     query = vectors.most_similar if method == "add" else vectors.most_similar_cosmul

@@ -89,6 +89,8 @@ def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) ->
 def _read_lines(path: str, encoding: str = "utf-8") -> list[str]:
     """The file's lines, gzip, bzip2 or xz decompressed (as gensim reads them), without the byte order
     mark an editor may have put first (it would hide the first line's ': section')."""
+    if not isinstance(encoding, str):
+        raise WrongType(f"encoding must be the name of one, such as 'utf-8', not {encoding!r:.40}")
     try:
         with open(path, "rb") as handle:
             text = decompressed(handle.read())

@@ -282,8 +282,10 @@ class KeyedVectors:
     similar_by_word = similar_by_key
 
     def similar_by_vector(self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None):
-        """``most_similar`` of one vector; a word is taken too, as gensim takes it (and left out of the answer)."""
-        term = vector if isinstance(vector, str) else np.asarray(vector, dtype=np.float32)
+        """``most_similar`` of one vector; a word or a row number is taken too, as gensim takes them (and
+        left out of the answer)."""
+        is_key = isinstance(vector, (str, numbers.Integral)) and not isinstance(vector, bool)
+        term = vector if is_key else np.asarray(vector, dtype=np.float32)
         return self.most_similar(positive=[term], topn=topn, restrict_vocab=restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
@@ -326,6 +328,10 @@ class KeyedVectors:
         first, second = self.get_index(key1), self.get_index(key2)
         return [self.index_to_key[i] for i in np.flatnonzero(distances < distances[second]) if i != first]
 
+    def words_closer_than(self, word1, word2) -> list[str]:
+        """``closer_than``, under gensim's older name."""
+        return self.closer_than(word1, word2)
+
     def rank(self, key1, key2) -> int:
         """Where ``key2`` comes among the words nearest to ``key1``, 1 for the nearest (gensim's)."""
         return len(self.closer_than(key1, key2)) + 1
@@ -339,6 +345,12 @@ class KeyedVectors:
         if force:
             self._norms = None
         _ = self.norms
+
+    def unit_normalize_all(self) -> None:
+        """Scale every row to length 1 for good (zero rows stay zero), as gensim's does: the lengths are
+        lost, and with them any training that would go on from these vectors."""
+        self.vectors = self.get_normed_vectors().astype(np.float32)
+        self._norms = (self.norms > 0).astype(np.float32)
 
     def get_normed_vectors(self) -> np.ndarray:
         """Every row scaled to length 1 (zero rows stay zero), a new array."""
@@ -378,14 +390,27 @@ class KeyedVectors:
         means = (self.get_mean_vector(list(words), pre_normalize=False) for words in (first, second))
         return float(np.dot(*map(_unit, means)))
 
-    def doesnt_match(self, words) -> str:
-        """The word furthest by cosine from the normalised mean of all the words' unit vectors."""
+    def rank_by_centrality(self, words, use_norm: bool = True) -> list[tuple[float, str]]:
+        """``(score, word)`` for each known word, most central first: the dot product of its vector
+        (unit with ``use_norm``, so the score is a cosine) with the unit-length mean of those vectors,
+        as in gensim; unknown words are left out with a warning."""
         words = _as_list(words)
-        if not words:
-            raise ValueError("doesnt_match needs at least one word")
-        indices = [self.get_index(w) for w in words]
-        centre = self.unit_mean(indices, [1.0] * len(indices))
-        return words[int(np.argmin(self.unit_rows(indices) @ centre))]
+        known = [w for w in words if w in self]
+        if len(known) < len(words):
+            left_out = sorted({repr(w) for w in words if w not in self})
+            warnings.warn(f"left out words not in the vocabulary: {', '.join(left_out)}")
+        if not known:
+            raise InvalidArgument("cannot select a word from an empty list: no word given is in the vocabulary")
+        indices = [self.get_index(w) for w in known]
+        rows = self.unit_rows(indices) if use_norm else self.vectors[indices].astype(np.float64)
+        mean = rows.mean(axis=0)
+        centre = mean / max(np.linalg.norm(mean), _TINY)
+        return sorted(zip((rows @ centre).tolist(), known), reverse=True)
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest by cosine from the normalised mean of the words' unit vectors (the last
+        of ``rank_by_centrality``: unknown words are left out, as in gensim)."""
+        return self.rank_by_centrality(words)[-1][1]
 
     def similar_spellings(self, word: str, n: int = 3) -> list[str]:
         """Vocabulary words spelled like ``word``, for "did you mean" messages: other cases first,
@@ -488,7 +513,7 @@ class KeyedVectors:
         and a header line."""
         check_defaults("load_word2vec_format", datatype=(np.dtype(datatype), np.dtype(np.float32)),
                        no_header=(no_header, False))
-        if encoding.lower().replace("-", "") != "utf8":
+        if not isinstance(encoding, str) or encoding.lower().replace("-", "") != "utf8":
             raise InvalidArgument(f"encoding: w2vfast reads UTF-8 words only, not {encoding!r}")
         if unicode_errors not in ("strict", "replace", "ignore", "surrogateescape"):
             raise InvalidArgument(f"unicode_errors must be 'strict', 'replace', 'ignore' or 'surrogateescape', "
