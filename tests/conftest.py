@@ -11,8 +11,11 @@ import tempfile
 
 # A Numba cache of the session's own, set before Numba is imported: every run of the suite starts from
 # an empty cache, so that the first fixture below sees every kernel compiled, and the tests' processes
-# load what it compiled.
-NUMBA_CACHE = os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="w2vfast-tests-numba-")
+# load what it compiled. A NUMBA_CACHE_DIR set already is kept (a warm one spares a minute of compiling
+# when a few tests are run by hand), and the check of what the first fixture compiled is then skipped.
+OWN_NUMBA_CACHE = "NUMBA_CACHE_DIR" not in os.environ
+if OWN_NUMBA_CACHE:
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="w2vfast-tests-numba-")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -96,7 +99,8 @@ def compiled_every_way():
     the same kernels, a minute of the suite. Returns what ``TRAIN_EVERY_WAY`` prints, or its error."""
     result = subprocess.run([sys.executable, "-c", TRAIN_EVERY_WAY], cwd=ROOT, capture_output=True, text=True)
     yield json.loads(result.stdout) if result.returncode == 0 else result.stderr
-    shutil.rmtree(NUMBA_CACHE, ignore_errors=True)
+    if OWN_NUMBA_CACHE:
+        shutil.rmtree(os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
