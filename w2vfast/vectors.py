@@ -487,8 +487,10 @@ class KeyedVectors:
     def save_word2vec_format(self, fname: str, fvocab: str | None = None, binary: bool = False,
                              total_vec: int | None = None, write_header: bool = True, prefix: str = "",
                              append: bool = False, sort_attr: str = "count") -> None:
-        """gensim's name for ``save``, text by default as there; ``fvocab`` also writes the counts as
-        ``word count`` lines. The other arguments take only gensim's defaults."""
+        """gensim's name for ``save``, text by default as there, but with six decimals a value as the C
+        tool writes them (gensim writes each float whole: a value under 5e-7 is 0 here; binary keeps
+        every bit); ``fvocab`` also writes the counts as ``word count`` lines. The other arguments take
+        only gensim's defaults."""
         if total_vec == len(self):  # what the header says anyway
             total_vec = None
         check_defaults("save_word2vec_format", total_vec=(total_vec, None), write_header=(write_header, True),
