@@ -428,6 +428,18 @@ def test_full_disk_keeps_the_previous_output_and_no_temporary(cached_kernels, pl
     assert leftovers(tmp_path, "planted.txt") == ["v.bin"]
 
 
+@pytest.mark.parametrize("name", ["train", "phrases"])
+def test_a_file_size_limit_met_on_standard_output_is_an_error(cached_kernels, planted_file, tmp_path, name):
+    """A write larger than Python's buffer came back short at the limit, and the rest was dropped
+    without an error: exit 0, the output cut short. About 100 KB each here."""
+    options = ["--dim", "300", "--epochs", "1", "--min-count", "1", "--text"] if name == "train" else []
+    with open(tmp_path / "out.txt", "wb") as out:
+        result = subprocess.run(command(name, planted_file, "-o", "-", "--quiet", *options), cwd=ROOT, stdout=out,
+                                stderr=subprocess.PIPE, text=True, preexec_fn=limit_file_size(20000))
+    assert (result.returncode, result.stderr) == (1, "w2vfast: error: cannot write to standard output: "
+                                                     "File too large\n")
+
+
 def test_full_disk_for_checkpoints_warns_and_keeps_training(cached_kernels, planted_file, tmp_path):
     checkpoint, output = tmp_path / "run.ckpt", tmp_path / "v.txt"
     w2vfast.train(planted_file, dim=4, epochs=1, min_count=1, threads=1, checkpoint=str(checkpoint))

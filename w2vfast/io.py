@@ -200,6 +200,25 @@ def _remove_abandoned(directory: str, path: str) -> None:
                     os.unlink(entry.path)
 
 
+class WholeWrites:
+    """A binary file whose ``write`` writes all it is given or raises. A buffered file hands a write
+    larger than its buffer to the system and returns what the system took: a short count, not an
+    error, when a file-size limit or a disk that fills up cuts it, and the rest would be lost."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        done = self._file.write(view)
+        while done < len(view):  # the next call meets the error that cut this one
+            done += self._file.write(view[done:])
+        return len(view)
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only once it is completely written and synced.
@@ -224,7 +243,7 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
     try:
         os.chmod(temp, _default_mode())
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            yield out
+            yield WholeWrites(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
@@ -240,7 +259,7 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
 def _standard_output() -> Iterator[BinaryIO]:
     check_writable(STANDARD_OUTPUT)
     try:
-        yield sys.stdout.buffer
+        yield WholeWrites(sys.stdout.buffer)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         raise W2VError("standard output was closed before everything was written to it") from None
@@ -262,6 +281,6 @@ def standard_output_failed(exc: OSError) -> W2VError:
 def _in_place(path: str) -> Iterator[BinaryIO]:
     try:
         with open(path, "wb") as out:
-            yield out
+            yield WholeWrites(out)
     except OSError as exc:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from None

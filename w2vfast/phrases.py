@@ -46,7 +46,8 @@ from numba.extending import intrinsic
 from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background, whole_tokens
 from .errors import W2VError, unreadable
-from .io import STANDARD_OUTPUT, allocate, atomic_write, check_apart, check_writable, is_special, output_name
+from .io import (STANDARD_OUTPUT, WholeWrites, allocate, atomic_write, check_apart, check_writable, is_special,
+                 output_name)
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import (changed_file, corpus_files, file_states, plain_text_bytes, read_ahead, read_blocks,
@@ -405,6 +406,7 @@ def _readable_twice(files: list[str]) -> Iterator[tuple[list[str], BinaryIO | No
 
 
 def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
+    copy = WholeWrites(copy)
     try:
         while chunk := source.read(1 << 24):
             copy.write(chunk)
