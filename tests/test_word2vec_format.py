@@ -37,6 +37,16 @@ def load(tmp_path, data, **options):
     return KeyedVectors.load(str(path), **options)
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_first_word_longer_than_a_row_reads_back_in_its_format(tmp_path, binary):
+    """Text whose first word was over 1,024 + 8 x dim bytes was taken for binary, and could not be read."""
+    words = ["y" * 5000, "z"]
+    path = str(tmp_path / "v")
+    KeyedVectors(words, np.array([[1, 0], [0.5, 0.25]], dtype=np.float32)).save(path, binary=binary)
+    vectors = KeyedVectors.load(path)
+    assert vectors.index_to_key == words and vectors["z"].tolist() == [0.5, 0.25]
+
+
 @pytest.mark.parametrize("data", [
     binary_file(),                           # the C tool and gensim: a newline after each row
     binary_file(newline=b""),                # writers that leave it out

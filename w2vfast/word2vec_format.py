@@ -227,11 +227,16 @@ def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     Any printable text counts in a line of ``dim`` fields from 2 dimensions on, and anywhere from 4
     on, so that a bad number (``0,5``) is reported as one: 16 float bytes are all printable about once
     in a million rows."""
-    window = data[pos:pos + _HEADER_BYTES + 8 * dim].tobytes()
-    space = min((at for at in (window.find(b" "), window.find(b"\t")) if at >= 0), default=-1)  # or a tab
+    reach = _HEADER_BYTES + 8 * dim
+    while True:  # a first word longer than a row is looked past, in windows four times longer each time
+        window = data[pos:pos + reach].tobytes()
+        space = min((at for at in (window.find(b" "), window.find(b"\t")) if at >= 0), default=-1)  # or a tab
+        if space >= 0 or pos + reach >= data.shape[0]:
+            break
+        reach *= 4
     if space < 0:
         return True
-    values = window[space + 1:space + 1 + 4 * dim]
+    values = data[pos + space + 1:pos + space + 1 + 4 * dim].tobytes()
     line_end = values.find(b"\n")
     whole_line = line_end >= 0
     if whole_line:
