@@ -40,6 +40,15 @@ def test_a_byte_order_mark_does_not_join_the_first_word(tmp_path):
     assert Vocab.read(str(path)).words == [b"the", b"of"]
 
 
+def test_a_first_word_that_starts_with_a_byte_order_mark_round_trips(tmp_path):
+    """A corpus's first token keeps an editor's mark; saved as it was, it came back without it, and the
+    corpus's token was no longer in the vocabulary read (or was read twice, with 'dog' listed too)."""
+    path = str(tmp_path / "vocab.txt")
+    vocab = Vocab([b"\xef\xbb\xbfdog", b"dog"], np.array([2, 1]))
+    vocab.save(path)
+    assert Vocab.read(path).words == vocab.words
+
+
 def test_keep_probability_follows_the_c_formula():
     counts = np.array([1000, 10, 1])
     keep = keep_probabilities(counts, 1e-2)

@@ -12,6 +12,7 @@ from .errors import W2VError, unreadable
 from .io import atomic_write
 
 MAX_CODE_LENGTH = 64
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8's, which editors put first
 
 
 @dataclass
@@ -47,8 +48,11 @@ class Vocab:
         return cls([words[i] for i in order], counts[order].astype(np.int64))
 
     def save(self, path: str) -> None:
-        """Write ``word count`` lines, the C tool's ``-save-vocab`` format."""
+        """Write ``word count`` lines, the C tool's ``-save-vocab`` format. A first word that starts with
+        a byte order mark (a corpus saved by an editor) gets a second one before it, which ``read`` drops."""
         with atomic_write(path) as out:
+            if self.words and self.words[0].startswith(BYTE_ORDER_MARK):
+                out.write(BYTE_ORDER_MARK)
             for word, count in zip(self.words, self.counts.tolist()):
                 out.write(b"%s %d\n" % (word, count))
 
@@ -61,7 +65,7 @@ class Vocab:
         except OSError as exc:
             raise unreadable(f"cannot read vocabulary {path}: {exc.strerror or exc}", exc) from None
         # An editor's byte order mark would join the first word and drop it, often the most frequent.
-        lines = text.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+        lines = text.removeprefix(BYTE_ORDER_MARK).split(b"\n")
         words, counts, seen = [], [], set()
         for number, line in enumerate(lines, 1):
             parts = line.split()
