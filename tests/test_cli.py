@@ -133,6 +133,8 @@ BAD_TRAINING = [
     (["{one_word}", "--hs"], "hierarchical softmax needs at least 2 words in the vocabulary"),
     (["{corpus}", "-o", "{missing_dir}/v.bin"], "output directory does not exist: {missing_dir}"),
     (["{corpus}", "--checkpoint", "{missing_dir}/run.ckpt"], "output directory does not exist: {missing_dir}"),
+    (["{zstd}", "--save-vocab", "{missing_dir}/v.txt"],  # before the corpus is read, as -o is
+     "output directory does not exist: {missing_dir}"),
     (["{corpus}", "--checkpoint", "{tmp}/run.ckpt", "--checkpoint-every", "-1"],
      "--checkpoint-every must be 0 or more minutes, not -1.0"),
     (["{corpus}", "--checkpoint-every", "nan"], "--checkpoint-every must be 0 or more minutes, not nan"),

@@ -133,6 +133,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         raise W2VError("--checkpoint needs a file, not -: a stopped run goes on from it")
     check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus),
                 {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
+    if save_vocab is not None:  # as -o is, before the corpus is read
+        check_writable(save_vocab)
     if checkpoint is not None and (resume is None or not same_file(checkpoint, resume)):
         refuse_unfinished(checkpoint)  # a resumed run kept elsewhere must not replace another run either
     if checkpoint_every is not None:  # checked without --checkpoint too: a typo is not silently ignored
