@@ -1,5 +1,7 @@
 """Vocabulary files, subsampling, the negative-sampling table and the Huffman tree."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,14 @@ def test_keep_probability_follows_the_c_formula():
     assert keep[0] == pytest.approx(expected, rel=1e-6)
     assert keep[1] == keep[2] == 1.0
     assert (keep_probabilities(counts, 0) == 1).all()
+
+
+def test_a_tiny_sample_keeps_almost_nothing_without_an_overflow_warning():
+    """The ratio overflowed: NumPy's warning reached the user, and the words were all kept."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        keep = keep_probabilities(np.array([1000, 10, 1]), 5e-324)
+    assert float(keep.max()) < 1e-30 and (keep >= 0).all()
 
 
 def test_alias_table_reproduces_count_power_distribution():

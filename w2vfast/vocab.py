@@ -92,7 +92,10 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
         return np.ones(len(counts), dtype=np.float32)
     threshold = sample * float(counts.sum())
     freq = counts.astype(np.float64)
-    keep = (np.sqrt(freq / threshold) + 1.0) * threshold / freq
+    with np.errstate(over="ignore"):
+        keep = (np.sqrt(freq / threshold) + 1.0) * threshold / freq
+    # A sample so small that freq / threshold overflows: the same formula written without the ratio.
+    keep = np.where(np.isfinite(keep), keep, np.sqrt(threshold / freq) + threshold / freq)
     return np.minimum(keep, 1.0).astype(np.float32)
 
 
