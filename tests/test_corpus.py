@@ -101,6 +101,11 @@ def test_missing_and_empty_sources_are_clear_errors(tmp_path):
     (tmp_path / "empty" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     with pytest.raises(W2VError, match="no corpus files"):
         corpus_files([str(tmp_path / "empty")])
+    (tmp_path / "empty" / "part1").mkdir()  # it was "no corpus files" alone, with a file a level down
+    (tmp_path / "empty" / "part1" / "a.txt").write_text("words\n")
+    with pytest.raises(W2VError, match=r"no corpus files in .*empty \(directories in them are not read: give "
+                                       r".*empty/part1 itself, say\)$"):
+        corpus_files([str(tmp_path / "empty")])
 
 
 def test_xz_streams_with_padding_read_as_xz_reads_them(tmp_path):

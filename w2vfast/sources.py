@@ -36,12 +36,13 @@ DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error)
 
 
 def corpus_files(sources: list[str]) -> list[str]:
-    """Expand directories (their regular files, sorted, hidden ones left out) and check every file
+    """Expand directories (their regular files, sorted, hidden ones left out, not the directories in
+    them, as gensim's ``PathLineSentences`` reads a directory) and check every file
     can be opened. A hidden file is no one's text: ``.DS_Store``, an editor's swap file, or the
     temporary of an output being written into the directory."""
     if sources.count("-") > 1:  # its text would be read once, and silently only once
         raise W2VError("- is given twice: standard input can be read once")
-    files = []
+    files, skipped = [], []
     for source in sources:
         if source == "-":
             files.append(source)
@@ -58,8 +59,10 @@ def corpus_files(sources: list[str]) -> list[str]:
             files.append(source)
         else:
             files.extend(path for path in inside if os.path.isfile(path))
+            skipped.extend(path for path in inside if os.path.isdir(path))
     if not files:
-        raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}")
+        hint = f" (directories in them are not read: give {skipped[0]} itself, say)" if skipped else ""
+        raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}{hint}")
     for path in files:
         if path != "-" and not os.access(path, os.R_OK):
             raise W2VError(f"corpus not readable: {path}")
