@@ -53,6 +53,8 @@ def as_path(path, name: str) -> str:
 
 def check_writable(path: str) -> None:
     """Refuse ``path`` unless it can be written: long runs check before they start."""
+    if path == "":
+        raise W2VError("an output name is empty: give a file, or - for standard output")
     if path == STANDARD_OUTPUT:
         if sys.stdout is None:  # the process was started with it closed (>&-)
             raise W2VError("standard output is closed: give a file instead of -")
