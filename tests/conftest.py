@@ -47,15 +47,28 @@ def ctrl_c_handled():
 
 # Every model/loss pair, CBOW's sum, both thread counts, a width off whole vectors, both output
 # formats, a corpus in memory or on disk, phrases, the evaluations and gensim's class on a file and on
-# Python sentences, in a process that starts with the session's empty cache. It prints each compiled
-# function's signatures (tests/test_compiled.py checks them) and any function that was loaded from the
-# cache instead of compiled (whose callees would then go unrecorded).
+# Python sentences, in two processes that start together with the session's empty cache, one of them
+# training with the loss (a second signature of two kernels, as long to compile as the first). Each
+# prints the compiled functions' signatures (tests/test_compiled.py checks them) and the kernels that
+# call others compiled apart but were loaded from the cache, not compiled: such a kernel asks its
+# callees for their signatures only when it is compiled, so theirs would go unrecorded.
 TRAIN_EVERY_WAY = """
 import json, sys, tempfile
 from numba.core.dispatcher import Dispatcher
 import w2vfast
 from w2vfast import corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format
 
+def calls_compiled_apart(dispatcher, through=()):
+    for name in dispatcher.py_func.__code__.co_names:
+        callee = dispatcher.py_func.__globals__.get(name)
+        if isinstance(callee, Dispatcher) and callee not in through:
+            if callee.targetoptions.get("inline") != "always":
+                return True
+            if calls_compiled_apart(callee, through + (dispatcher,)):
+                return True
+    return False
+
+with_loss = sys.argv[1] == "loss"
 folder = tempfile.mkdtemp()
 path = folder + "/corpus.txt"
 with open(path, "w") as out:
@@ -65,40 +78,56 @@ with open(folder + "/questions.txt", "w") as out:
 runs = [dict(model="sg"), dict(model="sg", hs=True, negative=0), dict(model="cbow"),
         dict(model="cbow", hs=True, negative=0), dict(model="cbow", cbow_mean=False, hs=True, negative=3)]
 for n, options in enumerate(runs):
+    if (n >= 3) != with_loss:
+        continue
     for threads, dim in ((1, 16), (2, 13)):
         vectors = w2vfast.train(path, min_count=1, epochs=1, threads=threads, dim=dim,
-                                disk_corpus=folder if n % 2 else None, report_loss=n >= 3, **options)
+                                disk_corpus=folder if n % 2 else None, report_loss=with_loss, **options)
         vectors.save(folder + "/v.bin", binary=True)
         vectors.save(folder + "/v.txt", binary=False)
         w2vfast.KeyedVectors.load(folder + "/v.bin")
         w2vfast.KeyedVectors.load(folder + "/v.txt").evaluate_word_analogies(folder + "/questions.txt")
-for threads, scoring in ((1, "default"), (2, "npmi")):
+for threads, scoring in ((1, "default"), (2, "npmi")) if not with_loss else ():
     config = phrases.PhraseConfig(min_count=2, threshold=0.1 if scoring == "npmi" else 1.0, scoring=scoring,
                                   passes=2, threads=threads)
     disk = folder if threads == 2 else None
     phrases.phrase_corpus([path], folder + "/p.txt", config, save_phrases=folder + "/t.txt", disk_dir=disk)
     phrases.phrase_corpus([path], folder + "/p.txt", apply=folder + "/t.txt")
     w2vfast.train(path, min_count=1, epochs=1, threads=threads, phrases=folder + "/t.txt", disk_corpus=disk)
-w2vfast.Word2Vec(corpus_file=path, min_count=1, epochs=1, workers=2, vector_size=13)  # gensim's class too
-w2vfast.Word2Vec([line.split() for line in open(path)], min_count=1, epochs=1, workers=1, vector_size=16, sg=1)
-signatures, loaded = {}, []
+if not with_loss:
+    w2vfast.Word2Vec(corpus_file=path, min_count=1, epochs=1, workers=2, vector_size=13)  # gensim's class too
+    w2vfast.Word2Vec([line.split() for line in open(path)], min_count=1, epochs=1, workers=1, vector_size=16, sg=1)
+signatures = {}
 for module in (corpus, counting, evaluate, kernels, phrases, vocab, word2vec_format):
     for name, value in vars(module).items():
         if isinstance(value, Dispatcher):
             signatures[module.__name__ + "." + name] = [str(s) for s in value.signatures]
-            if sum(value.stats.cache_hits.values()):
-                loaded.append(module.__name__ + "." + name)
-json.dump(dict(signatures=signatures, loaded=loaded), sys.stdout)
+callers = [name for name, value in vars(kernels).items() if isinstance(value, Dispatcher)
+           and value.targetoptions.get("inline") != "always" and calls_compiled_apart(value)]
+assert "train_blocks" in callers, callers
+loaded = [name for name in callers if sum(getattr(kernels, name).stats.cache_hits.values())]
+json.dump(dict(signatures=signatures, callers_loaded=loaded), sys.stdout)
 """
 
 
 @pytest.fixture(autouse=True, scope="session")
 def compiled_every_way():
-    """Train every way in a fresh process before the first test, filling the session's Numba cache:
-    tests that start processes of their own, several at once in some, would otherwise each compile
-    the same kernels, a minute of the suite. Returns what ``TRAIN_EVERY_WAY`` prints, or its error."""
-    result = subprocess.run([sys.executable, "-c", TRAIN_EVERY_WAY], cwd=ROOT, capture_output=True, text=True)
-    yield json.loads(result.stdout) if result.returncode == 0 else result.stderr
+    """Train every way before the first test, in two processes at once, filling the session's Numba
+    cache: tests that start processes of their own, several at once in some, would otherwise each
+    compile the same kernels, a minute of the suite. Returns what ``TRAIN_EVERY_WAY`` prints, the
+    two processes' signatures together, or an error."""
+    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_EVERY_WAY, part], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for part in ("plain", "loss")]
+    outputs = [run.communicate() for run in runs]
+    if any(run.returncode for run in runs):
+        yield "\n".join(err for run, (_, err) in zip(runs, outputs) if run.returncode)
+    else:
+        found = [json.loads(out) for out, _ in outputs]
+        signatures = {}
+        for part in found:
+            for name, listed in part["signatures"].items():
+                signatures[name] = sorted(set(signatures.get(name, [])) | set(listed))
+        yield dict(signatures=signatures, callers_loaded=[name for part in found for name in part["callers_loaded"]])
     if OWN_NUMBA_CACHE:
         shutil.rmtree(os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 

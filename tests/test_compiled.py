@@ -18,7 +18,7 @@ def test_training_every_way_compiles_each_cached_kernel_once(compiled_every_way)
     assert isinstance(compiled_every_way, dict), compiled_every_way  # else the script's error
     if not OWN_NUMBA_CACHE:
         pytest.skip("NUMBA_CACHE_DIR was set: the kernels may have come from its cache, not been compiled")
-    assert compiled_every_way["loaded"] == []  # a kernel loaded from a cache would not type its callees
+    assert compiled_every_way["callers_loaded"] == []  # one loaded from a cache would not type its callees
     signatures = compiled_every_way["signatures"]
     assert {"w2vfast.kernels.train_blocks", "w2vfast.kernels.train_outputs", "w2vfast.counting._scan",
             "w2vfast.corpus._line_pieces", "w2vfast.evaluate._best_columns",
