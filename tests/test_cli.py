@@ -135,8 +135,8 @@ BAD_TRAINING = [
     (["{corpus}", "--checkpoint", "{missing_dir}/run.ckpt"], "output directory does not exist: {missing_dir}"),
     (["{zstd}", "--save-vocab", "{missing_dir}/v.txt"],  # before the corpus is read, as -o is
      "output directory does not exist: {missing_dir}"),
-    (["{corpus}", "-o", ""], "an output name is empty: give a file, or - for standard output"),  # "cannot write : it
-                                                                                                # is a directory"
+    # It was "cannot write : it is a directory".
+    (["{corpus}", "-o", ""], "an output name is empty: give a file, or - for standard output"),
     (["{corpus}", "--checkpoint", "{tmp}/run.ckpt", "--checkpoint-every", "-1"],
      "--checkpoint-every must be 0 or more minutes, not -1.0"),
     (["{corpus}", "--checkpoint-every", "nan"], "--checkpoint-every must be 0 or more minutes, not nan"),
