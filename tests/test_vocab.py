@@ -1,5 +1,6 @@
 """Vocabulary files, subsampling, the negative-sampling table and the Huffman tree."""
 
+import importlib
 import warnings
 
 import numpy as np
@@ -17,6 +18,17 @@ def test_vocab_file_round_trip_in_the_c_format(tmp_path):
     assert path.read_bytes() == b"the 9\ncaf\xc3\xa9 4\n\xff 4\n"
     again = Vocab.read(str(path), min_count=5)
     assert again.words == [b"the"]
+
+
+@pytest.mark.parametrize("packed", ["gzip", "bz2", "lzma"])
+def test_a_compressed_vocab_file_reads_as_the_plain_one(tmp_path, packed):
+    """Its compressed bytes were read as the text: "expected 'word count', got b'\\x1f\\x8b...'"."""
+    path = tmp_path / "vocab.txt.packed"
+    path.write_bytes(importlib.import_module(packed).compress(b"the 9\ncat 4\n"))
+    assert Vocab.read(str(path)).words == [b"the", b"cat"]
+    path.write_bytes(path.read_bytes()[:12])
+    with pytest.raises(W2VError, match="cannot read vocabulary .*vocab.txt.packed: "):
+        Vocab.read(str(path))
 
 
 def test_bad_vocab_file_says_which_line(tmp_path):

@@ -8,8 +8,9 @@ import numpy as np
 from numba import njit
 
 from .config import MOST_WORDS
-from .errors import W2VError, unreadable
+from .errors import DamagedFile, W2VError, unreadable
 from .io import atomic_write
+from .sources import DECOMPRESSION_ERRORS, decompressed
 
 MAX_CODE_LENGTH = 64
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8's, which editors put first
@@ -58,12 +59,15 @@ class Vocab:
 
     @classmethod
     def read(cls, path: str, min_count: int = 1, max_vocab: int | None = None) -> "Vocab":
-        """Read a ``word count`` file (C tool ``-read-vocab``), applying ``min_count``/``max_vocab``."""
+        """Read a ``word count`` file (C tool ``-read-vocab``; gzip, bzip2 or xz compressed too), applying
+        ``min_count``/``max_vocab``."""
         try:
             with open(path, "rb") as handle:
-                text = handle.read()
+                text = decompressed(handle.read())  # gzip, bzip2 or xz, as a corpus may be
         except OSError as exc:
             raise unreadable(f"cannot read vocabulary {path}: {exc.strerror or exc}", exc) from None
+        except DECOMPRESSION_ERRORS as exc:
+            raise DamagedFile(f"cannot read vocabulary {path}: {exc}") from None
         # An editor's byte order mark would join the first word and drop it, often the most frequent.
         lines = text.removeprefix(BYTE_ORDER_MARK).split(b"\n")
         words, counts, seen = [], [], set()
