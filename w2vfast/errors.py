@@ -1,6 +1,7 @@
 """The exceptions the CLI turns into one line and a non-zero exit status, and the check that refuses
 the gensim arguments w2vfast does not implement."""
 
+import numbers
 import signal
 
 
@@ -47,6 +48,17 @@ class UndecodableWord(DamagedFile, UnicodeDecodeError):
 def unreadable(message: str, error: OSError) -> UnreadableFile:
     """``message`` (which names the file and says why) as the kind of ``error``: missing or not."""
     return (MissingFile if isinstance(error, FileNotFoundError) else UnreadableFile)(message)
+
+
+def check_count(name: str, value) -> None:
+    """Refuse, naming it, a ``value`` that is neither None nor a whole number 0 or more (a row count,
+    a limit): a bool is no number here, and a negative one would slice from the end."""
+    if value is None:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise WrongType(f"{name} must be a whole number or None, not {value!r:.40}")
+    if value < 0:
+        raise InvalidArgument(f"{name} must be 0 or more, not {value}")
 
 
 def check_defaults(method: str, **given: tuple) -> None:

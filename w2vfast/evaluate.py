@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import codecs
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
-from .errors import DamagedFile, InvalidArgument, W2VError, WrongType, unreadable
-from .sources import DECOMPRESSION_ERRORS, decompressed
+from .errors import InvalidArgument, W2VError, WrongType, check_count
+from .sources import read_decompressed
 
 RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
@@ -74,11 +73,7 @@ class PairsResult:
 
 def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) -> dict[str, int]:
     """Each (upper-cased) word among the first ``restrict_vocab`` to the index of its first spelling."""
-    if restrict_vocab is not None and (not isinstance(restrict_vocab, numbers.Integral)
-                                       or isinstance(restrict_vocab, bool)):
-        raise WrongType(f"restrict_vocab must be a whole number or None, not {restrict_vocab!r:.40}")
-    if restrict_vocab is not None and restrict_vocab < 0:  # a slice would keep all but the last words
-        raise InvalidArgument(f"restrict_vocab must be 0 or more, not {restrict_vocab}")
+    check_count("restrict_vocab", restrict_vocab)
     fold = str.upper if case_insensitive else str
     known: dict[str, int] = {}
     for index, key in enumerate(vectors.index_to_key[:restrict_vocab]):
@@ -91,13 +86,7 @@ def _read_lines(path: str, encoding: str = "utf-8") -> list[str]:
     mark an editor may have put first (it would hide the first line's ': section')."""
     if not isinstance(encoding, str):
         raise WrongType(f"encoding must be the name of one, such as 'utf-8', not {encoding!r:.40}")
-    try:
-        with open(path, "rb") as handle:
-            text = decompressed(handle.read())
-    except OSError as exc:
-        raise unreadable(f"cannot read {path}: {exc.strerror or exc}", exc) from None
-    except DECOMPRESSION_ERRORS as exc:
-        raise DamagedFile(f"cannot read {path}: {exc}") from None
+    text = read_decompressed(path, path)
     try:
         return text.removeprefix(codecs.BOM_UTF8).decode(encoding, "surrogateescape").split("\n")
     except LookupError:

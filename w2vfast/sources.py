@@ -21,7 +21,7 @@ import threading
 import zlib
 from typing import BinaryIO, Iterator
 
-from .errors import W2VError, unreadable
+from .errors import DamagedFile, W2VError, unreadable
 
 BLOCK_BYTES = 1 << 24
 # How each compressed format starts: bzip2's "BZh" is text too, so its level and first block's (or
@@ -132,6 +132,17 @@ def decompressed(raw: bytes) -> bytes:
     """``raw``, decompressed when its first bytes say gzip, bzip2 or xz: a file read whole."""
     opener = compression_opener(raw[:HEAD_BYTES])
     return raw if opener is None else opener(io.BytesIO(raw)).read()
+
+
+def read_decompressed(path: str, name: str) -> bytes:
+    """The whole file ``path``, decompressed as ``decompressed`` does; an error says "cannot read NAME"."""
+    try:
+        with open(path, "rb") as handle:
+            return decompressed(handle.read())
+    except OSError as exc:
+        raise unreadable(f"cannot read {name}: {exc.strerror or exc}", exc) from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise DamagedFile(f"cannot read {name}: {exc}") from None
 
 
 def compression_opener(head: bytes):

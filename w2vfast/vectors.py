@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import cache as vectors_cache
-from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_defaults
+from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_count, check_defaults
 from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
 from .vocab import Vocab
 from .io import as_path, check_writable
@@ -220,10 +220,7 @@ class KeyedVectors:
         """The rows a query searches, as gensim chooses them: the first ``restrict_vocab``, else
         ``clip_start:clip_end``; 0 and None mean every row, as there."""
         for name, value in (("restrict_vocab", restrict_vocab), ("clip_start", clip_start), ("clip_end", clip_end)):
-            if value is not None and (not isinstance(value, numbers.Integral) or isinstance(value, bool)):
-                raise WrongType(f"{name} must be a whole number or None, not {value!r:.40}")
-            if value is not None and value < 0:
-                raise InvalidArgument(f"{name} must be 0 or more, not {value}")
+            check_count(name, value)
         if restrict_vocab:
             return 0, min(int(restrict_vocab), len(self))
         end = min(int(clip_end), len(self)) if clip_end else len(self)
@@ -349,7 +346,7 @@ class KeyedVectors:
     def unit_normalize_all(self) -> None:
         """Scale every row to length 1 for good (zero rows stay zero), as gensim's does: the lengths are
         lost, and with them any training that would go on from these vectors."""
-        self.vectors = self.get_normed_vectors().astype(np.float32)
+        self.vectors = self.get_normed_vectors().astype(np.float32, copy=False)
         self._norms = (self.norms > 0).astype(np.float32)
 
     def get_normed_vectors(self) -> np.ndarray:
@@ -463,10 +460,7 @@ class KeyedVectors:
             raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
         path = as_path(path, "path")
         cache = cache or mmap == "r"
-        if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool)):
-            raise WrongType(f"limit must be a whole number or None, not {limit!r:.40}")
-        if limit is not None and limit < 0:
-            raise InvalidArgument(f"limit must be 0 or more, not {limit}")
+        check_count("limit", limit)
         cached = vectors_cache.load_cache(path, binary, limit) if cache else None
         if cached is not None:
             data, norms = cached

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 from .config import MOST_WORDS
-from .errors import DamagedFile, W2VError, unreadable
+from .errors import W2VError
 from .io import atomic_write
-from .sources import DECOMPRESSION_ERRORS, decompressed
+from .sources import read_decompressed
 
 MAX_CODE_LENGTH = 64
-BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8's, which editors put first
 
 
 @dataclass
@@ -52,8 +52,8 @@ class Vocab:
         """Write ``word count`` lines, the C tool's ``-save-vocab`` format. A first word that starts with
         a byte order mark (a corpus saved by an editor) gets a second one before it, which ``read`` drops."""
         with atomic_write(path) as out:
-            if self.words and self.words[0].startswith(BYTE_ORDER_MARK):
-                out.write(BYTE_ORDER_MARK)
+            if self.words and self.words[0].startswith(codecs.BOM_UTF8):
+                out.write(codecs.BOM_UTF8)
             for word, count in zip(self.words, self.counts.tolist()):
                 out.write(b"%s %d\n" % (word, count))
 
@@ -61,15 +61,9 @@ class Vocab:
     def read(cls, path: str, min_count: int = 1, max_vocab: int | None = None) -> "Vocab":
         """Read a ``word count`` file (C tool ``-read-vocab``; gzip, bzip2 or xz compressed too), applying
         ``min_count``/``max_vocab``."""
-        try:
-            with open(path, "rb") as handle:
-                text = decompressed(handle.read())  # gzip, bzip2 or xz, as a corpus may be
-        except OSError as exc:
-            raise unreadable(f"cannot read vocabulary {path}: {exc.strerror or exc}", exc) from None
-        except DECOMPRESSION_ERRORS as exc:
-            raise DamagedFile(f"cannot read vocabulary {path}: {exc}") from None
+        text = read_decompressed(path, f"vocabulary {path}")  # gzip, bzip2 or xz, as a corpus may be
         # An editor's byte order mark would join the first word and drop it, often the most frequent.
-        lines = text.removeprefix(BYTE_ORDER_MARK).split(b"\n")
+        lines = text.removeprefix(codecs.BOM_UTF8).split(b"\n")
         words, counts, seen = [], [], set()
         for number, line in enumerate(lines, 1):
             parts = line.split()
