@@ -8,16 +8,17 @@ import bz2
 import collections
 import gzip
 import lzma
+import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import w2vfast
 from w2vfast import KeyedVectors
 from w2vfast.counting import count_words
 from w2vfast.errors import W2VError
-from w2vfast.sources import HEAD_BYTES, compression_opener, unread_format
+from w2vfast.sources import DECOMPRESSION_ERRORS, HEAD_BYTES, compression_opener, decompressed, unread_format
 from w2vfast.vocab import Vocab
 from conftest import feed_in_pieces, tokens_of
 
@@ -185,11 +186,20 @@ vocabulary_rows = st.tuples(st.one_of(st.binary(min_size=1, max_size=6), st.samp
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=200),
                       st.lists(vocabulary_rows, max_size=10).map(lambda rows: b"".join(b"%s %d\n" % row for row in rows))))
+@example(data=b"\xfd7zXZ\x00")  # xz's magic and no more: "cannot read vocabulary PATH: ..."
+@example(data=gzip.compress(b"the 9\ncat 4\nthe 2\n"))
 def test_vocabulary_files_read_correctly_or_fail_clearly(tmp_path, data):
     """Each file either gives exactly its words and counts, or one error naming the first bad line:
     one that is not ``word count``, or a word listed again (the sampled words make repeats common)."""
     path = tmp_path / "vocab.txt"
     path.write_bytes(data)
+    if compression_opener(data[:HEAD_BYTES]) is not None:  # read as gzip, bzip2 or xz, as a corpus is
+        try:
+            data = decompressed(data)
+        except (OSError, *DECOMPRESSION_ERRORS):
+            with pytest.raises(W2VError, match=f"^cannot read vocabulary {re.escape(str(path))}: "):
+                Vocab.read(str(path))
+            return
     words, problem = expected_vocabulary(data)
     try:
         vocab = Vocab.read(str(path))
