@@ -57,6 +57,17 @@ def test_analogy(vectors_file, method):
     assert [r["word"] for r in json.loads(result.stdout)["results"]] == ["queen"]
 
 
+def test_the_table_escapes_control_characters_that_json_keeps(tmp_path):
+    words = ["king", "\x1b[31mred", "bell\x07"]
+    path = str(tmp_path / "control.txt")
+    KeyedVectors(words, np.array([[1, 0], [1, 0.1], [1, 0.2]], dtype=np.float32)).save(path, binary=False)
+    table = run("similar", "king", "-v", path, "--no-cache", "-n", "2")
+    assert table.exit_code == 0, table.output
+    assert [row[0] for row in table_rows(table.stdout)] == ["\\x1b[31mred", "bell\\x07"]
+    answer = json.loads(run("similar", "king", "-v", path, "--no-cache", "-n", "2", "--json").stdout)
+    assert [r["word"] for r in answer["results"]] == words[1:]
+
+
 def test_vectors_come_from_the_environment_else_the_current_directory(vectors_file, tmp_path, monkeypatch):
     assert run("similar", "king", env={"W2VFAST_VECTORS": vectors_file}).exit_code == 0
     monkeypatch.chdir(tmp_path)

@@ -6,6 +6,7 @@ import functools
 import json
 import math
 import os
+import re
 import shlex
 import signal
 import sys
@@ -392,11 +393,20 @@ def _number_or_none(value: float) -> float | None:
 
 
 def _table(headers: list[str], rows: list[list]) -> None:
-    """Columns padded to their widest cell: the first left-aligned, the others right-aligned."""
-    cells = [headers] + [[str(c) for c in row] for row in rows]
+    """Columns padded to their widest cell: the first left-aligned, the others right-aligned. Control
+    characters in a word are shown escaped (``\\x1b``), so that a word cannot move the cursor or recolour
+    the terminal; ``--json`` gives the words as they are."""
+    cells = [headers] + [[_CONTROL_CHARACTER.sub(_escaped, str(c)) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
         _say("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(control: re.Match) -> str:
+    return f"\\x{ord(control.group()):02x}"
 
 
 def _check_known(vectors, words) -> None:
