@@ -59,6 +59,10 @@ def test_save_and_read_vocab(planted_file, tmp_path):
     vocab.write_text("\n".join(lines[:5]) + "\n")
     assert run("train", planted_file, "-o", tmp_path / "b.bin", "--read-vocab", vocab, *QUICK).exit_code == 0
     assert KeyedVectors.load(str(tmp_path / "b.bin")).index_to_key == [line.split()[0] for line in lines[:5]]
+    piped = run("train", planted_file, "-o", tmp_path / "c.bin", "--read-vocab", "-", *QUICK,
+                input="\n".join(lines[:3]) + "\n")  # it was "cannot read vocabulary -: No such file or directory"
+    assert piped.exit_code == 0, piped.output
+    assert KeyedVectors.load(str(tmp_path / "c.bin")).index_to_key == [line.split()[0] for line in lines[:3]]
 
 
 def test_dash_writes_the_vectors_or_the_vocabulary_to_standard_output(planted_file, tmp_path):
@@ -108,6 +112,8 @@ BAD_TRAINING = [
     (["{corpus}", "-o", "-", "--save-vocab", "-"],
      "-o - and --save-vocab - would both write to standard output: give one of them a file"),
     (["{corpus}", "--checkpoint", "-"], "--checkpoint needs a file, not -: a stopped run goes on from it"),
+    (["-", "--read-vocab", "-"], "the corpus and the --read-vocab file would both read standard input (-): give one of "
+                                 "them a file"),
     (["{corpus}", "-o", "{tmp}/new/"], "cannot write {tmp}/new/: it names a directory"),
     (["{corpus}", "-o", "{twice_vocab}", "--phrases", "{twice_vocab}"],
      "-o {twice_vocab} is the --phrases table: the run would overwrite it"),

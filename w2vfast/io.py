@@ -123,7 +123,10 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
     """Refuse an output (``{flag: path}``) that names a corpus file, another input (``{what it is:
     path}``, such as ``"the --phrases table"``) or another output, through links too: the input would be
     lost, or one output overwrite the other (vectors written over the checkpoint leave no run to resume),
-    or two outputs mix on standard output (``-``)."""
+    or two outputs mix on standard output (``-``); and two inputs that would both read standard input."""
+    readers = ["the corpus"] * ("-" in (corpus or ())) + [what for what, path in (inputs or {}).items() if path == "-"]
+    if len(readers) > 1:
+        raise W2VError(f"{readers[0]} and {readers[1]} would both read standard input (-): give one of them a file")
     owners = {}
     for source in corpus or ():
         try:

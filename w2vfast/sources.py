@@ -135,8 +135,11 @@ def decompressed(raw: bytes) -> bytes:
 
 
 def read_decompressed(path: str, name: str) -> bytes:
-    """The whole file ``path``, decompressed as ``decompressed`` does; an error says "cannot read NAME"."""
+    """The whole file ``path`` (``-``: standard input), decompressed as ``decompressed`` does; an error
+    says "cannot read NAME"."""
     try:
+        if path == "-":
+            return decompressed(standard_input().read())
         with open(path, "rb") as handle:
             return decompressed(handle.read())
     except OSError as exc:
