@@ -247,6 +247,7 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     (["--apply", "TABLE", "--threshold", "3"], "--threshold cannot be given with --apply"),
     (["--apply", "CORPUS"], "is not a w2vfast phrase table"),
     (["--apply", "DAMAGED"], "is damaged near line 3"),
+    (["--apply", "SPACE_DELIMITER"], "is damaged: its delimiter is b' '"),  # was "damaged near line 3"
     (["-o", "NODIR/out.txt"], "output directory does not exist"),
 ])
 def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
@@ -258,12 +259,15 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
     damaged.write_bytes(b"\n".join(lines[:2] + [lines[2].replace(b"\t", b" ")] + lines[3:]))
     many_passes = tmp_path / "many.txt"
     many_passes.write_bytes(table.read_bytes().replace(b"passes=1", b"passes=100000000", 1))
+    space_delimiter = tmp_path / "space.txt"
+    space_delimiter.write_bytes(table.read_bytes().replace(b"delimiter=5f", b"delimiter=20", 1))
     out = tmp_path / "out.txt"
     os.link(corpus, tmp_path / "hard.txt")
     os.symlink(tmp_path / "loop2", tmp_path / "loop1")
     os.symlink(tmp_path / "loop1", tmp_path / "loop2")
     names = {"TABLE": str(table), "CORPUS": corpus, "DAMAGED": str(damaged), "MANY_PASSES": str(many_passes),
-             "OUT": str(out), "LOOP": str(tmp_path / "loop1"), "HARD_LINK": str(tmp_path / "hard.txt")}
+             "OUT": str(out), "LOOP": str(tmp_path / "loop1"), "HARD_LINK": str(tmp_path / "hard.txt"),
+             "SPACE_DELIMITER": str(space_delimiter)}
     args = [names.get(a, a).replace("NODIR", str(tmp_path / "none")) for a in args]
     text, saved = open(corpus, "rb").read(), table.read_bytes()
     result = CliRunner().invoke(main, ["phrases", corpus, "-o", str(out), *args])

@@ -159,6 +159,8 @@ class PhraseTable:
         number = 1
         try:
             delimiter = bytes.fromhex(fields[4].split(b"=", 1)[1].decode())
+            if not delimiter or any(byte in WHITESPACE for byte in delimiter):  # before a phrase's check blames a line
+                raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
             passes = int(fields[5].split(b"=", 1)[1])
             if not 1 <= passes <= MOST_PASSES:
                 raise ValueError
@@ -175,8 +177,6 @@ class PhraseTable:
                 table.passes[k - 1].append((phrase[:split], phrase[split + len(delimiter):], count, score))
         except (ValueError, IndexError, UnicodeDecodeError):
             raise W2VError(f"phrase table {path} is damaged near line {number}") from None
-        if not delimiter or any(byte in WHITESPACE for byte in delimiter):
-            raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
         return table
 
 
