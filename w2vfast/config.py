@@ -10,7 +10,7 @@ import math
 import numbers
 import os
 
-from .errors import InvalidArgument, WrongType
+from .errors import InvalidArgument, WrongType, is_switch
 
 MODELS = ("sg", "cbow")
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
@@ -77,8 +77,7 @@ class TrainConfig:
                 setattr(self, name, int(value))
         for name in _SWITCHES:  # "false" would count as true; 0 and 1 are gensim's
             value = getattr(self, name)
-            numpy_bool = getattr(value, "dtype", None) == bool and getattr(value, "shape", None) == ()
-            if not (isinstance(value, numbers.Integral) and value in (0, 1) or numpy_bool):
+            if not is_switch(value):
                 raise WrongType(f"--{name.replace('_', '-')} must be True or False, not {value!r:.40}")
             setattr(self, name, bool(value))
         for name in ("dim", "window", "epochs", "threads"):

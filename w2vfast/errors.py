@@ -50,6 +50,13 @@ def unreadable(message: str, error: OSError) -> UnreadableFile:
     return (MissingFile if isinstance(error, FileNotFoundError) else UnreadableFile)(message)
 
 
+def is_switch(value) -> bool:
+    """Whether ``value`` is True or False: a bool, NumPy's (a scalar or a 0-d array), or gensim's 0 or 1
+    ('false' would be true)."""
+    numpy_bool = getattr(value, "dtype", None) == bool and getattr(value, "shape", None) == ()
+    return isinstance(value, bool) or numpy_bool or (isinstance(value, numbers.Integral) and value in (0, 1))
+
+
 def check_count(name: str, value) -> None:
     """Refuse, naming it, a ``value`` that is neither None nor a whole number 0 or more (a row count,
     a limit): a bool is no number here, and a negative one would slice from the end."""

@@ -38,10 +38,10 @@ from .config import MOST_WORDS, TrainConfig
 from .continued import carry_rows, merge_vocab
 from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
-from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults
+from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults, is_switch
 from .io import as_path
 from .memory import ensure_fits, training_bytes
-from .trainer import Trainer, TrainStats, compile_timer, fit, is_switch, new_trainer, random_rows, weight_rows
+from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
 from .vectors import KeyedVectors
 from .vocab import Vocab
 

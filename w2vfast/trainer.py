@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -24,7 +23,7 @@ from .checkpoint import (Checkpoint, Checkpointer, check_interval, load_checkpoi
                          resumed_output)
 from .config import CHECKPOINT_MINUTES, DEFAULTS, MAX_SENTENCE_WORDS, TrainConfig
 from .corpus import EncodedCorpus, corpus_paths, read_corpus
-from .errors import Interrupted, OutputFailed, W2VError, WrongType
+from .errors import Interrupted, OutputFailed, W2VError, WrongType, is_switch
 from .interrupt import stop_at_safe_point
 from .io import STANDARD_OUTPUT, as_path, check_apart, check_writable, output_name, same_file
 from .memory import ensure_fits, parse_size, training_bytes
@@ -183,11 +182,6 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
-
-
-def is_switch(value) -> bool:
-    """Whether ``value`` is True or False: a bool, NumPy's, or gensim's 0 or 1 ('false' would be true)."""
-    return isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1))
 
 
 def _switch(name: str, value) -> bool:
