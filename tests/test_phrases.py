@@ -394,6 +394,28 @@ def test_a_table_round_trips_odd_bytes_and_a_longer_delimiter(tmp_path):
     assert (tmp_path / "o.txt").read_bytes() == b"x \xffa::b::c::d y\n\xffa::b::c\n"
 
 
+def test_a_long_delimiter_takes_room_for_the_joins_made_not_for_every_byte(tmp_path):
+    """The rewrite set aside the text's bytes times the delimiter's: 1.5 TB here, 'out of memory'."""
+    rng = np.random.default_rng(0)
+    lines = [" ".join(f"w{i}" for i in rng.integers(100_000, size=12)) for _ in range(2000)] + ["new york"] * 3
+    delimiter = b"-" * 10_000_000
+    text, table = phrased(tmp_path, lines, min_count=2, threshold=0, delimiter=delimiter)
+    assert table.phrases() == [b"new" + delimiter + b"york"] and text.count(delimiter) == 3
+    assert text.replace(delimiter, b" ") == (tmp_path / "corpus.txt").read_bytes()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_text_that_cannot_be_written_leaves_the_saved_table_there_was(tmp_path):
+    """To a device, the text's last bytes fail at its flush, which came after the table was saved."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    table = tmp_path / "table.txt"
+    table.write_bytes(b"keep me\n")
+    result = CliRunner().invoke(main, ["phrases", corpus, "-o", "/dev/full", "--save-phrases", str(table),
+                                       "--threshold", "10"])
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert table.read_bytes() == b"keep me\n"
+
+
 def test_progress_goes_to_stderr_and_the_phrases_to_the_output(tmp_path):
     corpus = write(tmp_path / "c.txt", planted_lines(100))
     result = subprocess.run([sys.executable, "-m", "w2vfast.cli", "phrases", corpus, "-o", "-", "--threshold", "10"],

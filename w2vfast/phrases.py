@@ -223,7 +223,10 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
                     raise W2VError(_CHANGED)
             written = time.perf_counter() - start
             if save_phrases is not None:  # before the text is renamed into place: a run that fails keeps both
-                table.save(save_phrases)  # files there were, not a new text beside an old table
+                out.flush()  # files there were, not a new text beside an old table, so the text's last
+                if sync:  # bytes fail first (a full disk, or one that a device or pipe meets at its flush)
+                    os.fsync(out.fileno())
+                table.save(save_phrases)
         if output != STANDARD_OUTPUT:
             progress.say(f"wrote {output} in {written:.2f} s")
     if save_phrases is not None:
@@ -527,7 +530,11 @@ def _rewritten(data: bytes, ends_file: bool, joins: np.ndarray, at: np.ndarray, 
 
 
 def _rewrite_part(buf: np.ndarray, ends_file: bool, joins: np.ndarray, at: np.ndarray, glue: np.ndarray):
-    written = np.empty(buf.shape[0] * max(glue.shape[0], 1) + 1, dtype=np.uint8)
+    # A join puts the glue in place of one byte of whitespace or more, and the part's joins are among
+    # the next (bytes + 1) / 2 tokens': room for the text and that many glues (a long --delimiter
+    # sized by the bytes alone asked for gigabytes).
+    most_joins = int(np.count_nonzero(joins[at[0]:at[0] + (buf.shape[0] + 1) // 2]))
+    written = np.empty(buf.shape[0] + most_joins * max(glue.shape[0] - 1, 0) + 1, dtype=np.uint8)
     used, size = _rewrite(buf, ends_file, joins, at, glue, written)
     if used < 0:
         raise W2VError(_CHANGED)
