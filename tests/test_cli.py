@@ -363,3 +363,20 @@ def test_a_resumed_run_joins_the_phrases_it_was_started_with(planted_file, tmp_p
     assert "--phrases" not in command
     assert run(*shlex.split(command)[1:]).exit_code == 0
     assert output.read_bytes() == reference.read_bytes() and b"~" in output.read_bytes()
+
+
+@pytest.mark.parametrize("command, failing, hint", [
+    (["train", "{corpus}"], "w2vfast.trainer.read_corpus", "try a larger --min-count, a smaller --max-vocab"),
+    (["phrases", "{corpus}", "-o", "{tmp}/p.txt"], "w2vfast.phrases.phrase_corpus", "--disk-corpus DIR keeps"),
+    (["similar", "king", "-v", "{tmp}/v.bin"], "w2vfast.cli._load_vectors", "--limit N loads only"),
+])
+def test_running_out_of_memory_gives_the_hint_of_the_command(planted_file, tmp_path, monkeypatch, command, failing,
+                                                              hint):
+    """Every command said 'try a larger --min-count, a smaller --max-vocab or a smaller --dim', options
+    that only training has."""
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(failing, out_of_memory)
+    result = run(*[a.format(corpus=planted_file, tmp=tmp_path) for a in command])
+    assert result.exit_code == 1 and result.stderr.startswith(f"w2vfast: error: out of memory: {hint}")

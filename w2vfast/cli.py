@@ -41,13 +41,22 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     click.echo(f"w2vfast: warning: {message}", err=True)
 
 
-def friendly_errors(command):
-    """Report ``W2VError``, Ctrl-C and SIGTERM as one line with a non-zero exit status, never a traceback,
-    and warnings as one line too.
+_TRAINING_MEMORY = "try a larger --min-count, a smaller --max-vocab or a smaller --dim"
+_PHRASES_MEMORY = "--disk-corpus DIR keeps the text's ids and marks on disk"
+_QUERY_MEMORY = "--limit N loads only the first N words"
+
+
+def friendly_errors(memory_hint: str):
+    """A command that reports ``W2VError``, Ctrl-C and SIGTERM as one line with a non-zero exit status,
+    never a traceback, and warnings as one line too; running out of memory says ``memory_hint``.
 
     Output still buffered is flushed inside, so that a closed pipe (``| head``) is met where click
     ends the command quietly, not while Python shuts down.
     """
+    return functools.partial(_friendly_errors, memory_hint=memory_hint)
+
+
+def _friendly_errors(command, memory_hint: str):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -65,7 +74,7 @@ def friendly_errors(command):
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except MemoryError:
-            _fail("out of memory: try a larger --min-count, a smaller --max-vocab or a smaller --dim")
+            _fail(f"out of memory: {memory_hint}")
     return wrapper
 
 
@@ -264,7 +273,7 @@ def _run_training(corpus: list[str] | None, options: dict):
 @click.option("--dask", metavar="ADDRESS", help="Train on the Dask cluster whose scheduler is at ADDRESS "
               "(tcp://host:8786) or in the scheduler file ADDRESS, or on local:N, N worker processes started for "
               "the run; --threads is per worker.")
-@friendly_errors
+@friendly_errors(_TRAINING_MEMORY)
 def train_command(corpus, **options):
     """Train vectors on CORPUS: files, directories, or - for standard input (.gz/.bz2/.xz allowed)."""
     if not corpus and options["resume"] is None:
@@ -274,7 +283,7 @@ def train_command(corpus, **options):
 
 @main.command()
 @training_options
-@friendly_errors
+@friendly_errors(_TRAINING_MEMORY)
 def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
     if options["output"] == STANDARD_OUTPUT:
@@ -312,7 +321,7 @@ def demo(**options):
               help="Keep the text's ids in a memory-mapped file in DIR, not in RAM.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 @click.option("--force", is_flag=True, help="Go on even if the text does not seem to fit in memory.")
-@friendly_errors
+@friendly_errors(_PHRASES_MEMORY)
 def phrases_command(corpus, output, min_count, threshold, scoring, passes, delimiter, save_phrases,
                     apply_table, threads, disk_corpus, quiet, force):
     """Join the frequent pairs of words of CORPUS into phrases (new york -> new_york), as word2phrase
@@ -475,7 +484,7 @@ def _prompt(vectors, topn: int, as_json: bool) -> None:
               help="How many neighbours.")
 @vectors_options
 @json_option
-@friendly_errors
+@friendly_errors(_QUERY_MEMORY)
 def similar(words, minus, topn, vectors_path, limit, cache, as_json):
     """Nearest neighbours of the sum of WORDs minus the --minus words, by cosine.
 
@@ -498,7 +507,7 @@ def similar(words, minus, topn, vectors_path, limit, cache, as_json):
               help="How many answers.")
 @vectors_options
 @json_option
-@friendly_errors
+@friendly_errors(_QUERY_MEMORY)
 def analogy(a, b, c, method, topn, vectors_path, limit, cache, as_json):
     """The D in "A is to B as C is to D", best first."""
     vectors = _load_vectors(vectors_path, limit, cache)
@@ -531,7 +540,7 @@ def evaluation_options(default_restrict: int, items: str):
 @evaluate.command("analogy")
 @click.argument("questions")
 @evaluation_options(ANALOGY_RESTRICT_VOCAB, "questions")
-@friendly_errors
+@friendly_errors(_QUERY_MEMORY)
 def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensitive, as_json):
     """Accuracy on QUESTIONS (questions-words.txt format), per section and in total, counted as
     gensim's evaluate_word_analogies counts it."""
@@ -563,7 +572,7 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
 @evaluate.command("similarity")
 @click.argument("pairs", nargs=-1, required=True)
 @evaluation_options(RESTRICT_VOCAB, "pairs")
-@friendly_errors
+@friendly_errors(_QUERY_MEMORY)
 def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensitive, as_json):
     """Pearson and Spearman correlation between cosines and the human scores of PAIRS files
     ('word1 TAB word2 TAB score' lines, '#' comments), and the share of pairs out of vocabulary."""
