@@ -1,6 +1,8 @@
 """The memory-mapped cache: used when up to date, rebuilt when the source changes, never in the way."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -29,6 +31,23 @@ def assert_parsed_then_cached(path, expected):
     assert not came_from_cache(reloaded)
     np.testing.assert_array_equal(reloaded.vectors, expected)
     assert came_from_cache(KeyedVectors.load(str(path), cache=True))
+
+
+def test_a_query_of_cached_vectors_starts_without_numba(tmp_path):
+    """Importing Numba was 0.3-0.7 s of every ``w2vfast similar``; cached vectors need none of it."""
+    path = tmp_path / "v.bin"
+    save(path, 1)
+    KeyedVectors.load(str(path), cache=True)
+    query = ("import sys\n"
+             "from w2vfast.cli import main\n"
+             "try:\n"
+             f"    main(['similar', 'alpha', '-v', {str(path)!r}, '-n', '2'])\n"
+             "except SystemExit as done:\n"
+             "    assert done.code == 0, done.code\n"
+             "print('numba' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", query], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split() == [b"word", b"cosine"] and result.stdout.splitlines()[-1] == b"False"
 
 
 @pytest.mark.parametrize("binary", [True, False])

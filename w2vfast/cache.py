@@ -15,9 +15,13 @@ import stat
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from .errors import W2VError
 from .io import atomic_write
-from .word2vec_format import Word2VecData, decode_words
+
+if TYPE_CHECKING:  # the format's module compiles its parser with Numba, which a cached load does without
+    from .word2vec_format import Word2VecData
 
 SUFFIX = ".w2vcache"
 _MAGIC = b"w2vfast vectors cache 1\n"
@@ -51,8 +55,8 @@ def source_stamp(source: str) -> dict | None:
 
 
 def load_cache(source: str, binary: bool | None, limit: int | None):
-    """``(data, norms)`` for the first ``limit`` words (all if ``None``) from a cache that is up to
-    date and whole, else ``None``."""
+    """``(words, vectors, norms)`` for the first ``limit`` words (all if ``None``) from a cache that is up
+    to date and whole, else ``None``."""
     path = cache_path(source)
     try:
         with open(path, "rb") as handle:
@@ -73,13 +77,14 @@ def load_cache(source: str, binary: bool | None, limit: int | None):
             handle.seek(norms_at)
             norms = np.fromfile(handle, dtype="<f4", count=n)
             handle.seek(words_at)
-            words = decode_words(handle.read(header["word_bytes"]), total_words)
+            blob = handle.read(header["word_bytes"])
+        words = blob.decode("utf-8", "surrogateescape").split("\n") if total_words else []
         vectors = np.memmap(path, dtype="<f4", mode="r", offset=start, shape=(total_words, dim))[:n]
     except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested deep
         return None
     if len(words) != total_words:
         return None
-    return Word2VecData(words[:n], vectors.view(np.ndarray), header["binary"], n == total_words), norms
+    return words[:n], vectors.view(np.ndarray), norms
 
 
 def write_cache(source: str, stamp: dict | None, data: Word2VecData, norms: np.ndarray) -> None:

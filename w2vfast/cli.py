@@ -17,8 +17,7 @@ import click
 from click.core import ParameterSource
 
 from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRACTION, MODELS, PHRASE_DELIMITER,
-                     PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD)
-from .evaluate import RESTRICT_VOCAB
+                     PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD, RESTRICT_VOCAB)
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
 from .io import STANDARD_OUTPUT, output_name, standard_output_failed

@@ -22,6 +22,7 @@ PHRASE_SCORINGS = ("default", "npmi")
 PHRASE_MIN_COUNT = 5
 PHRASE_THRESHOLD = {"default": 100.0, "npmi": 0.5}
 PHRASE_DELIMITER = b"_"
+RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 MOST_INT32 = 2**31 - 1  # the kernels index rows and buffers in int32
 MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
 MOST_EPOCHS = 1_000_000  # epochs times the corpus's words count in int64

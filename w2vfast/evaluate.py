@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from .config import RESTRICT_VOCAB
 from .errors import InvalidArgument, W2VError, WrongType, check_count
 from .sources import read_decompressed
 
-RESTRICT_VOCAB = 300_000  # gensim's default: the words known to an evaluation
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
 _SCORES_PER_BLOCK = 1 << 22
 

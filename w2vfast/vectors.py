@@ -2,7 +2,9 @@
 
 Words are ``str``; bytes that are not UTF-8 survive as surrogate escapes and are written back as the
 exact bytes they came from. Cosines divide by norms computed once instead of keeping a normalised
-copy of the matrix, so a large (or memory-mapped) file costs no second matrix.
+copy of the matrix, so a large (or memory-mapped) file costs no second matrix. The modules with
+compiled code (the format's parser, the evaluations, the vocabulary) are imported when first used:
+a query of cached vectors (``w2vfast similar``) then never imports Numba, 0.3-0.7 s of its start.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ import warnings
 import numpy as np
 
 from . import cache as vectors_cache
+from .config import RESTRICT_VOCAB
 from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_count, check_defaults
-from .evaluate import RESTRICT_VOCAB, evaluate_analogies, evaluate_word_pairs
-from .vocab import Vocab
 from .io import as_path, check_writable
-from .word2vec_format import encode_words, read_word2vec, write_word2vec
 
 _NORM_ROWS = 1 << 16
 _SPELLING_POOL = 100_000
@@ -430,6 +430,8 @@ class KeyedVectors:
         'correct' and 'incorrect' (question tuples), the last one 'Total accuracy'. See ``evaluate``."""
         check_defaults("evaluate_word_analogies", similarity_function=(
             similarity_function, "most_similar", "the answer is 3CosAdd's, gensim's most_similar"))
+        from .evaluate import evaluate_analogies
+
         result = evaluate_analogies(self, as_path(analogies, "analogies"), restrict_vocab, case_insensitive,
                                     dummy4unknown)  # a number would be read as a file descriptor, and closed
         sections = [{"section": s.name, "correct": s.correct, "incorrect": s.incorrect}
@@ -441,12 +443,16 @@ class KeyedVectors:
                             dummy4unknown: bool = False):
         """gensim's return shape: ``((pearson, nan), (spearman, nan), percent of pairs out of
         vocabulary)``; p-values are not computed. See ``evaluate``."""
+        from .evaluate import evaluate_word_pairs
+
         result = evaluate_word_pairs(self, as_path(pairs, "pairs"), delimiter, restrict_vocab, case_insensitive,
                                      dummy4unknown, encoding)
         return (result.pearson, float("nan")), (result.spearman, float("nan")), result.oov_percent
 
     def save(self, path: str, binary: bool = True) -> None:
         """Write the word2vec format (``binary`` float32 rows, else text) atomically; ``-`` is standard output."""
+        from .word2vec_format import write_word2vec
+
         write_word2vec(as_path(path, "path"), self.index_to_key, self.vectors, binary)
 
     @classmethod
@@ -463,10 +469,12 @@ class KeyedVectors:
         check_count("limit", limit)
         cached = vectors_cache.load_cache(path, binary, limit) if cache else None
         if cached is not None:
-            data, norms = cached
-            vectors = cls(data.words, data.vectors)
+            words, rows, norms = cached
+            vectors = cls(words, rows)
             vectors._norms = norms
             return vectors
+        from .word2vec_format import read_word2vec
+
         stamp = vectors_cache.source_stamp(path) if cache else None
         data = read_word2vec(path, binary, limit)
         vectors = cls.__new__(cls)
@@ -496,6 +504,9 @@ class KeyedVectors:
             check_writable(fvocab)
         self.save(as_path(fname, "fname"), binary=bool(binary))
         if fvocab is not None:
+            from .vocab import Vocab
+            from .word2vec_format import encode_words
+
             Vocab(encode_words(self.index_to_key), self.counts).save(fvocab)
 
     @classmethod
@@ -518,6 +529,8 @@ class KeyedVectors:
             limit = None  # gensim's "no limit"
         vectors = cls.load(fname, binary=bool(binary), limit=limit)
         if fvocab is not None:  # matched by the words' bytes, before they are decoded again
+            from .vocab import Vocab
+
             listed = Vocab.read(as_path(fvocab, "fvocab"))
             counts = dict(zip(listed.words, listed.counts.tolist()))
             missing = next((w for w in vectors.index_to_key
