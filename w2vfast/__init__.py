@@ -16,8 +16,9 @@ _LOADED_ON_USE = {"train": ".trainer", "TrainStats": ".trainer", "KeyedVectors":
 def __getattr__(name: str):
     """``train``, ``TrainStats`` and gensim's ``Word2Vec`` load the trainer, and with it the training
     kernels, when first used: commands that do not train (phrases, queries) start 0.1-0.2 s sooner
-    without them. ``KeyedVectors`` too, and with it Numba: importing the package stays light, so the
-    console script can be ready for Ctrl-C before the heavy imports (``__main__.py``)."""
+    without them. ``KeyedVectors`` too (it imports Numba's modules only to parse a file or evaluate):
+    importing the package stays light, so the console script can be ready for Ctrl-C before the
+    heavy imports (``__main__.py``)."""
     if name in _LOADED_ON_USE:
         return getattr(importlib.import_module(_LOADED_ON_USE[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
