@@ -585,7 +585,7 @@ import click
 from w2vfast.cli import friendly_errors
 
 @click.command()
-@friendly_errors
+@friendly_errors("print less")
 def chatter():
     for i in range(100):
         print("line", i)
