@@ -251,7 +251,9 @@ def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_referenc
     on_cluster = str(tmp_path / "cluster.ckpt")  # a cluster run's is resumed with --dask, which the hint says
     shutil.copy(checkpoint, on_cluster)
     header = json.loads(np.load(on_cluster, allow_pickle=False)["header"].tobytes())
-    rewrite_member(on_cluster, "header.npy", npy_bytes(np.frombuffer(json.dumps(dict(header, cluster={})).encode(),
+    cluster = {"shards": [[[corpus, 0, os.path.getsize(corpus)]]], "fingerprints": [None], "rounds": 8, "round": 3,
+               "every_epoch": False}
+    rewrite_member(on_cluster, "header.npy", npy_bytes(np.frombuffer(json.dumps(dict(header, cluster=cluster)).encode(),
                                                                      np.uint8)))
     with pytest.raises(W2VError, match=rf"\(w2vfast train --resume {on_cluster} --dask ADDRESS\)"):
         w2vfast.train(corpus, checkpoint=on_cluster, **EXACT)
@@ -316,6 +318,44 @@ def test_a_vocabulary_edited_into_nonsense_is_damage(saved_run):
     words[0] = ord(" ")
     rewrite_member(checkpoint, "vocab_words.npy", npy_bytes(words))
     with pytest.raises(ValueError, match="damaged: the vocabulary has a word with whitespace"):
+        load_checkpoint(checkpoint)
+
+
+def test_a_vocabulary_with_a_word_twice_is_damage(saved_run, tmp_path):
+    """It trained the whole run, then failed to write the vectors, and kept the word twice in new checkpoints."""
+    _, checkpoint = saved_run
+    saved = np.load(checkpoint, allow_pickle=False)
+    lengths, pool = saved["vocab_lengths"].copy(), saved["vocab_words"].tobytes()
+    first = pool[:lengths[0]]
+    lengths[1] = lengths[0]
+    pool = first + first + pool[int(saved["vocab_lengths"][:2].sum()):]
+    rewrite_member(checkpoint, "vocab_lengths.npy", npy_bytes(lengths))
+    rewrite_member(checkpoint, "vocab_words.npy", npy_bytes(np.frombuffer(pool, np.uint8)))
+    with pytest.raises(ValueError, match="damaged: the vocabulary has a word twice$"):
+        w2vfast.train(init=checkpoint, checkpoint=str(tmp_path / "again.ckpt"), **EXACT)
+    assert not (tmp_path / "again.ckpt").exists()
+
+
+@pytest.mark.parametrize("count", [0, 2, 17])
+def test_random_states_of_another_count_are_damage(saved_run, count):
+    """Any count was taken and new states derived from it: the resumed run quietly drew other samples."""
+    _, checkpoint = saved_run
+    rewrite_member(checkpoint, "rng_states.npy", npy_bytes(np.arange(count, dtype=np.uint64)))
+    with pytest.raises(W2VError, match=rf"damaged: its random states are {count}, not one a thread \(1\)$"):
+        w2vfast.train(resume=checkpoint)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("checkpoint_every", True, "the checkpoint interval is invalid"),  # was "--checkpoint-every must be a number"
+    ("cluster", {"shards": "x"}, "the cluster run's shards, rounds or words done are invalid"),  # a KeyError
+    ("cluster", [], "the cluster run's shards, rounds or words done are invalid"),
+])
+def test_header_fields_of_the_wrong_kind_are_damage(saved_run, field, value, message):
+    _, checkpoint = saved_run
+    header = json.loads(np.load(checkpoint, allow_pickle=False)["header"].tobytes())
+    header[field] = value
+    rewrite_member(checkpoint, "header.npy", npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8)))
+    with pytest.raises(W2VError, match=f"or it is damaged: {message}$"):
         load_checkpoint(checkpoint)
 
 

@@ -168,15 +168,32 @@ class Checkpoint:
         with _opened(self.path) as archive:
             for name, array in trainer.matrices().items():
                 _read_array(archive, name, np.float32, array.shape, out=array)
-            trainer.set_rng_states(_read_array(archive, "rng_states", np.uint64, (None,)))
+            trainer.set_rng_states(self._rng_states(archive))
         return self.header["epoch"], self.header["sentence"]
 
     def arrays(self, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
         """The float32 weight matrices ``shapes`` names, and the ``rng_states``, as new arrays."""
         with _opened(self.path) as archive:
             found = {name: _read_array(archive, name, np.float32, shape) for name, shape in shapes.items()}
-            found["rng_states"] = _read_array(archive, "rng_states", np.uint64, (None,))
+            found["rng_states"] = self._rng_states(archive)
         return found
+
+    def _rng_states(self, archive: zipfile.ZipFile) -> np.ndarray:
+        """The random states, as many as the run that wrote them had: one a thread, on each of a
+        cluster's replicas (no more replicas than shards); a model that ``Word2Vec.save`` wrote keeps
+        those it had, whatever ``workers`` is now. A count that no run writes is damage: resumed, it
+        would quietly draw other samples."""
+        states = _read_array(archive, "rng_states", np.uint64, (None,))
+        threads, cluster = self.header["options"]["threads"], self.header.get("cluster")
+        if "model" in self.header:
+            fits = len(states) >= 1
+        elif cluster is not None:
+            fits = len(states) % threads == 0 and 1 <= len(states) // threads <= len(cluster["shards"])
+        else:
+            fits = len(states) == threads
+        if not fits:
+            raise _Damaged(f"its random states are {len(states):,}, not one a thread ({threads:,})")
+        return states
 
 
 def _check_header(header) -> None:
@@ -194,7 +211,8 @@ def _check_header(header) -> None:
     if not all(type(header[key]) is int and header[key] >= 0 for key in counted) \
             or header["epoch"] >= config.epochs or header["sentence"] > header["corpus_sentences"]:
         raise _Damaged("the position or corpus size is invalid")
-    if not isinstance(header["checkpoint_every"], (int, float)) or not header["checkpoint_every"] >= 0:
+    every = header["checkpoint_every"]
+    if isinstance(every, bool) or not isinstance(every, (int, float)) or not every >= 0:  # JSON's true is no number
         raise _Damaged("the checkpoint interval is invalid")
     corpus = header["corpus"]
     if corpus is not None and not (isinstance(corpus, list) and all(isinstance(p, str) for p in corpus)):
@@ -206,6 +224,25 @@ def _check_header(header) -> None:
                                    and isinstance(output["path"], str)
                                    and isinstance(output["binary"], bool)):
         raise _Damaged("the output file is invalid")
+    if "cluster" in header and not _valid_cluster_run(header):
+        raise _Damaged("the cluster run's shards, rounds or words done are invalid")
+
+
+def _valid_cluster_run(header: dict) -> bool:
+    """Whether the fields a run on a Dask cluster adds (see ``cluster``) are there and of the right kind."""
+    run = header["cluster"]
+    try:
+        shards, rounds, at = run["shards"], run["rounds"], run["round"]
+        pieces = [piece for shard in shards for piece in shard]
+        return (isinstance(shards, list) and len(shards) > 0 and all(isinstance(shard, list) for shard in shards)
+                and all(isinstance(piece, list) and len(piece) == 3 and isinstance(piece[0], str)
+                        and type(piece[1]) is int and type(piece[2]) is int for piece in pieces)
+                and isinstance(run["fingerprints"], list) and len(run["fingerprints"]) == len(shards)
+                and type(rounds) is int and rounds >= 1 and type(at) is int and 0 <= at <= rounds
+                and isinstance(run["every_epoch"], bool) and type(header["words_done"]) is int
+                and header["words_done"] >= 0)
+    except (KeyError, TypeError):  # not a dict, or a field missing
+        return False
 
 
 def resumed_output(header: dict, path: str | None, binary: bool | None) -> tuple[str | None, bool | None]:
@@ -281,8 +318,10 @@ def load_checkpoint(path: str) -> Checkpoint:
             raise _Damaged("the vocabulary has a word counted less than once")
         if counts.sum(dtype=float) > MOST_WORDS:
             raise _Damaged("the vocabulary's counts add up to more words than a corpus may have")
-    ends = np.cumsum(lengths).tolist()
-    words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
+        ends = np.cumsum(lengths).tolist()
+        words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
+        if len(set(words)) != len(words):  # else met only when the trained vectors are written
+            raise _Damaged("the vocabulary has a word twice")
     return Checkpoint(path, header, Vocab(words, counts))
 
 
