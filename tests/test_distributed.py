@@ -225,13 +225,16 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
         client, planted_file, tmp_path, monkeypatch, rounds_of):
     rounds_of(3000)
     victim, _ = _after_round_three(client, monkeypatch, lambda pid: os.kill(pid, signal.SIGKILL))
-    output, checkpoint = tmp_path / "vectors.txt", tmp_path / "run.ckpt"
+    # Without --checkpoint the run is saved beside the output, under a name that holds no file: it
+    # replaced vectors.txt.ckpt, another run's checkpoint maybe.
+    output, taken, checkpoint = tmp_path / "vectors.txt", tmp_path / "vectors.txt.ckpt", tmp_path / "vectors.txt.1.ckpt"
+    taken.write_bytes(b"another run's\n")
     with pytest.raises(WorkerLost) as lost:
-        w2vfast.train(planted_file, client=client, output=str(output), checkpoint=str(checkpoint), **OPTIONS)
+        w2vfast.train(planted_file, client=client, output=str(output), **OPTIONS)
     message = str(lost.value)
     assert f"worker {victim} was lost while training round 4 of epoch 1" in message
     assert f"the run so far is saved in {checkpoint}" in message and "\n" not in message
-    assert not output.exists()
+    assert not output.exists() and taken.read_bytes() == b"another run's\n"
     header = load_checkpoint(str(checkpoint)).header
     assert (header["epoch"], header["cluster"]["round"]) == (0, 3)  # the round under way is trained again
     monkeypatch.undo()
@@ -333,6 +336,11 @@ def test_a_resumed_run_takes_the_corpus_it_is_given_if_it_is_the_same():
                                                          [("/new/b.txt", 4, 9), ("/new/c.gz", 0, WHOLE)]]
     with pytest.raises(W2VError, match="^the corpus does not match the checkpoint run.ckpt: it was 3 files, not 4$"):
         resumed_shards(shards, files + [("/new/d.txt", 5)], "run.ckpt")
+    twice = [[["/old/a.txt", 0, 6]], [["/old/a.txt", 6, 10], ["/old/a.txt", 0, 10]]]  # a.txt given twice
+    assert resumed_shards(twice, [("/new/a.txt", 10), ("/new/a.txt", 10)], "run.ckpt") == [
+        [("/new/a.txt", 0, 6)], [("/new/a.txt", 6, 10), ("/new/a.txt", 0, 10)]]  # was "it was 1 files, not 2"
+    assert resumed_shards(twice, [("/x.txt", 10), ("/y.txt", 10)], "run.ckpt") == [
+        [("/x.txt", 0, 6)], [("/x.txt", 6, 10), ("/y.txt", 0, 10)]]
 
 
 def test_a_client_that_cannot_train_is_refused(planted_file):

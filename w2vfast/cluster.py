@@ -775,7 +775,7 @@ class _ClusterRun:
         trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
         paths, output, binary = run
         if keeper is None and output not in (None, STANDARD_OUTPUT):  # standard output has no place beside it
-            keeper = Checkpointer(output + ".ckpt", CHECKPOINT_MINUTES, paths, output, binary)
+            keeper = Checkpointer(_free_name(output, ".ckpt"), CHECKPOINT_MINUTES, paths, output, binary)
             keeper.run.update(self._corpus_print())
         others = [i for i, address in enumerate(self.addresses) if address != lost.worker]
         everything = list(range(len(self.schedule.rows)))
@@ -790,3 +790,13 @@ class _ClusterRun:
         except W2VError:
             keeper = None
         return WorkerLost(lost.reason, None if keeper is None else keeper.path, lost.worker)
+
+
+def _free_name(output: str, suffix: str) -> str:
+    """``output + suffix``, or if a file holds that name (another run's checkpoint, say, which must not
+    be lost) ``output.1`` + ``suffix`` and on: the first name that holds none."""
+    path, number = output + suffix, 0
+    while os.path.lexists(path):
+        number += 1
+        path = f"{output}.{number}{suffix}"
+    return path
