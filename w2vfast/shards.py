@@ -60,18 +60,28 @@ def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
 def resumed_shards(shards: list[list[Piece]], files: list[tuple[str, int]], checkpoint: str) -> list[list[Piece]]:
     """A checkpoint's ``shards`` on the corpus ``files`` (paths and sizes) given to the resumed run: the
     same number of files, in order, each of the size it had (its text is checked once read), may have
-    moved, as one process's run may; the pieces are renamed to them."""
-    then = list(dict.fromkeys(path for shard in shards for path, _, _ in shard))
+    moved, as one process's run may; the pieces are renamed to them. The pieces come in the files'
+    order, and a file's first piece starts at byte 0: so a file given twice is two files here too."""
     now = [(path, size) for path, size in files if size > 0]  # an empty file holds no piece
-    sizes = {path: end for shard in shards for path, _, end in shard if end != WHOLE}  # pieces come in order
+    ends: list[int] = []  # where each file's last piece ends: its size, or WHOLE for a compressed file
+    for _, start, end in (piece for shard in shards for piece in shard):
+        if start == 0 or not ends:
+            ends.append(end)
+        else:
+            ends[-1] = end
     mismatch = f"the corpus does not match the checkpoint {checkpoint}"
-    if len(now) != len(then):
-        raise W2VError(f"{mismatch}: it was {len(then)} files, not {len(now)}")
-    for old, (path, size) in zip(then, now):
-        if sizes.get(old, size) != size:
-            raise W2VError(f"{mismatch}: {path} holds {size:,} bytes, where the run read {sizes[old]:,}")
-    renamed = {old: path for old, (path, _) in zip(then, now)}
-    return [[(renamed[path], start, end) for path, start, end in shard] for shard in shards]
+    if len(now) != len(ends):
+        raise W2VError(f"{mismatch}: it was {len(ends)} files, not {len(now)}")
+    for end, (path, size) in zip(ends, now):
+        if end not in (WHOLE, size):
+            raise W2VError(f"{mismatch}: {path} holds {size:,} bytes, where the run read {end:,}")
+    resumed, file = [], -1
+    for shard in shards:
+        resumed.append([])
+        for _, start, end in shard:
+            file += start == 0 or file < 0
+            resumed[-1].append((now[file][0], start, end))
+    return resumed
 
 
 def _cut_after(path: str, offset: int) -> int:
