@@ -515,6 +515,25 @@ def test_dask_s_client_logs_nothing_while_a_joined_cluster_trains():
     assert client_log.isEnabledFor(logging.ERROR)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--read-vocab", "{corpus}"], "--read-vocab cannot be used with --dask"),
+    (["--init", "{corpus}"], "--init cannot be used with --dask"),
+    (["-"], "--dask trains on files that every worker can read, not on standard input"),
+])
+def test_what_a_cluster_cannot_train_is_refused_before_a_local_one_starts(planted_file, monkeypatch, args, message):
+    """It was refused once the local cluster had started, 2-3 s later."""
+    from click.testing import CliRunner
+    from w2vfast.cli import main
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(cluster, "connect", no_cluster)
+    result = CliRunner().invoke(main, ["train", planted_file, *[a.format(corpus=planted_file) for a in args],
+                                       "--dask", "local:2"])
+    assert result.exit_code == 1 and result.stderr.startswith(f"w2vfast: error: {message}"), result.output
+
+
 @pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])
 def test_a_local_cluster_needs_a_whole_number_of_workers(address):
     with pytest.raises(W2VError, match=f"needs a whole number of workers, at least one, not {address}$"):

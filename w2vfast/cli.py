@@ -237,8 +237,10 @@ def _run_training(corpus: list[str] | None, options: dict):
     try:
         if dask is None:
             return train(corpus, **given)
-        from .cluster import connect
+        from .cluster import check_cluster_run, connect
 
+        check_cluster_run(corpus or [], {f"--{name.replace('_', '-')}": given.get(name)  # before a cluster starts;
+                                         for name in ("read_vocab", "phrases", "init")})  # none: --resume's
         with connect(dask, quiet=given.get("quiet", False)) as client:
             finished = train(corpus, client=client, **given)
         return finished

@@ -381,6 +381,18 @@ class Replica:
         return changes, words, loss, self.trainer.rng_states.copy()
 
 
+def check_cluster_run(corpus, refused: dict) -> None:
+    """Refuse what a cluster cannot train: the options of ``refused`` (flag: value) that are given, and a
+    corpus that is not files. The command line asks before it starts a cluster (``local:N``)."""
+    for flag, value in refused.items():
+        if value is not None:
+            raise W2VError(f"{flag} cannot be used with --dask")
+    paths = corpus_paths(corpus)
+    if paths is None or "-" in paths or any(map(is_special, paths)):
+        raise W2VError("--dask trains on files that every worker can read, not on standard input, pipes or "
+                       "Python sentences")
+
+
 def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None = None, output: str | None = None,
                      binary: bool | None = None, checkpoint: str | None = None, checkpoint_every: float | None = None,
                      save_vocab: str | None = None, disk_corpus: str | None = None, vocab_memory=None,
@@ -389,14 +401,9 @@ def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None 
     """``trainer.train`` on the workers of ``client``'s cluster, all those it has now; the options are
     ``train``'s, but for those in ``refused`` (flag: value), which must be ``None``. ``every_epoch``
     synchronises as Spark's word2vec does, to be measured against (see ``syncing.py``)."""
-    for flag, value in (refused or {}).items():
-        if value is not None:
-            raise W2VError(f"{flag} cannot be used with --dask")
+    check_cluster_run(corpus, refused or {})
     _check_client(client)
     paths = corpus_paths(corpus)
-    if paths is None or "-" in paths or any(map(is_special, paths)):
-        raise W2VError("--dask trains on files that every worker can read, not on standard input, pipes or "
-                       "Python sentences")
     if saved is not None and "cluster" not in saved.header:
         raise W2VError(f"the run in {saved.path} was trained in one process: resume it without --dask")
     run = _ClusterRun(client, Progress(0, quiet=quiet))
