@@ -239,8 +239,9 @@ def _run_training(corpus: list[str] | None, options: dict):
             return train(corpus, **given)
         from .cluster import check_cluster_run, connect
 
-        check_cluster_run(corpus or [], {f"--{name.replace('_', '-')}": given.get(name)  # before a cluster starts;
-                                         for name in ("read_vocab", "phrases", "init")})  # none: --resume's
+        # Asked before a local cluster starts; with --resume and no corpus, train checks the run's own.
+        check_cluster_run(corpus or [], {f"--{name.replace('_', '-')}": given.get(name)
+                                         for name in ("read_vocab", "phrases", "init")})
         with connect(dask, quiet=given.get("quiet", False)) as client:
             finished = train(corpus, client=client, **given)
         return finished
