@@ -134,6 +134,8 @@ BAD_TRAINING = [
      "--min-alpha must lie between 0 and --alpha (0.05), not 0.1"),
     (["{corpus}", "--seed", "-1"], "--seed must be between 0 and 2**63-1, not -1"),
     (["{corpus}", "--max-vocab", "0"], "--max-vocab must be positive, not 0"),
+    (["{corpus}", "--threads", "4611686018427387904", "--force"],  # was an OverflowError's traceback
+     "--threads must be at most 1,024, not 4,611,686,018,427,387,904"),
     (["{corpus}", "--sample", "-1"], "--sample must be a finite number, 0 or more, not -1.0"),
     (["{corpus}", "--sample", "inf"], "--sample must be a finite number, 0 or more, not inf"),
     (["{one_word}", "--hs"], "hierarchical softmax needs at least 2 words in the vocabulary"),
@@ -340,6 +342,14 @@ def test_the_command_line_takes_its_defaults_from_train_config():
     assert {name: options[name].default for name in DEFAULTS} == DEFAULTS
     assert options["checkpoint_every"].default == CHECKPOINT_MINUTES
     assert tuple(options["model"].type.choices) == MODELS
+
+
+@pytest.mark.parametrize("name", ["dim", "window", "negative", "min_count", "epochs", "seed", "sample"])
+def test_none_is_no_value_for_an_option_without_a_default_of_none(name):
+    """It passed the type checks and failed in a comparison: Python's TypeError, not WrongType."""
+    kind = "a number" if name == "sample" else "an integer"
+    with pytest.raises(w2vfast.errors.WrongType, match=f"^--{name.replace('_', '-')} must be {kind}, not None$"):
+        w2vfast.TrainConfig(**{name: None})
 
 
 def test_every_option_of_train_is_kept_by_a_checkpoint_or_repeated_on_resume():

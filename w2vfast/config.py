@@ -27,8 +27,10 @@ MOST_INT32 = 2**31 - 1  # the kernels index rows and buffers in int32
 MOST_WORDS = 1 << 62  # words counted in int64, with room to add them up
 MOST_EPOCHS = 1_000_000  # epochs times the corpus's words count in int64
 FLOAT32_LEAST, FLOAT32_MOST = 1.401298464324817e-45, 3.4028234663852886e38  # the kernels' learning rate
+MOST_THREADS = 1024  # each thread has rows (and, in phrases, a pair table) of its own
 _INTEGERS = ("dim", "window", "negative", "min_count", "max_vocab", "epochs", "threads", "seed")
 _NUMBERS = ("alpha", "min_alpha", "sample")
+_MAY_BE_NONE = ("max_vocab", "alpha", "min_alpha", "threads")
 _SWITCHES = ("hs", "cbow_mean")
 
 
@@ -60,7 +62,8 @@ class TrainConfig:
         self.model = str(self.model)  # NumPy's str too
         for name in _NUMBERS:
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            if (value is None and name not in _MAY_BE_NONE) or value is not None and (
+                    isinstance(value, bool) or not isinstance(value, numbers.Real)):
                 raise WrongType(f"--{name.replace('_', '-')} must be a number, not {value!r:.40}")
             if value is not None:  # NumPy's too, which a checkpoint's header (JSON) cannot hold
                 setattr(self, name, float(value))
@@ -72,7 +75,8 @@ class TrainConfig:
             self.threads = os.cpu_count() or 1
         for name in _INTEGERS:
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            if (value is None and name not in _MAY_BE_NONE) or value is not None and (
+                    isinstance(value, bool) or not isinstance(value, numbers.Integral)):
                 raise WrongType(f"--{name.replace('_', '-')} must be an integer, not {value!r:.40}")
             if value is not None:
                 setattr(self, name, int(value))
@@ -85,7 +89,7 @@ class TrainConfig:
             if getattr(self, name) <= 0:
                 raise InvalidArgument(f"--{name} must be a positive integer, not {getattr(self, name)}")
         for name, most in (("dim", MOST_INT32), ("window", MOST_INT32), ("negative", MOST_INT32),
-                           ("epochs", MOST_EPOCHS)):
+                           ("epochs", MOST_EPOCHS), ("threads", MOST_THREADS)):
             if getattr(self, name) > most:
                 raise InvalidArgument(f"--{name} must be at most {most:,}, not {getattr(self, name):,}")
         if self.min_count < 1:

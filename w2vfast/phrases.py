@@ -43,7 +43,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .config import PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
+from .config import MOST_THREADS, PHRASE_DELIMITER, PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD
 from .counting import SENTENCE_END, WHITESPACE, WordCounter, in_background, whole_tokens
 from .errors import W2VError, unreadable
 from .io import (STANDARD_OUTPUT, WholeWrites, allocate, atomic_write, check_apart, check_writable, is_special,
@@ -55,7 +55,6 @@ from .sources import (changed_file, corpus_files, file_states, plain_text_bytes,
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
-MOST_THREADS = 1024  # each thread counts pairs on a table of its own
 _HIGHEST_COUNT = 1 << 62  # a --min-count above every count a corpus can have, within Numba's int64
 TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
