@@ -44,6 +44,18 @@ def test_every_epoch_covers_the_whole_corpus(planted_file, monkeypatch, block_wo
     assert stats.epoch_words == [stats.corpus_words] * 5
 
 
+def test_progress_shows_the_learning_rate_where_each_call_ended(planted_file, monkeypatch):
+    """It showed the rate where the call began: 0.025000 at 43% done, 0.0125 at 93%."""
+    shown = []
+    monkeypatch.setattr(trainer, "BLOCK_WORDS", 500)
+    monkeypatch.setattr(trainer.Progress, "update", lambda self, done, alpha: shown.append((done, alpha)))
+    w2vfast.train(planted_file, **{**FAST, "threads": 1, "alpha": 0.025, "min_alpha": 0.0})
+    total = 3 * 1500 * 12
+    assert len(shown) >= 6 and shown[-1][0] == total
+    for done, alpha in shown:
+        assert alpha == pytest.approx(0.025 * (1 - done / total), abs=1e-9)
+
+
 def test_costly_settings_train_in_calls_no_costlier_than_ordinary_ones():
     """A call is the time between safe points (Ctrl-C, progress, checkpoints): SG with --window 20
     and --negative 50 costs 30 times a default word, which made calls of 5 s here."""

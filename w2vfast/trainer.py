@@ -441,7 +441,7 @@ class Trainer:
                 words_before = encoded.words_before(epoch, int(call_blocks[0]))
                 trained = self._call(encoded, call_blocks, words_before)
                 covered += trained
-                progress.update(words_before + trained, self.alpha_at(words_before))
+                progress.update(words_before + trained, self.alpha_at(words_before + trained))  # where the call ended
                 if first + per_call >= len(epoch_blocks) - 1 and self.losses is not None:
                     self._end_epoch_loss(epoch, covered, progress, resumed=epoch == start_epoch and start_sentence > 0)
                 if after_call is not None:
