@@ -2,6 +2,7 @@
 and in both cases every occurrence of a kept word encoded."""
 
 import collections
+import gzip
 import os
 import subprocess
 import sys
@@ -60,6 +61,17 @@ def test_a_file_that_outgrows_the_budget_is_read_twice_with_the_unbounded_result
     assert bounded_words == words and bounded_counts == counts
     np.testing.assert_array_equal(bounded_encoded.words, encoded.words)
     np.testing.assert_array_equal(bounded_encoded.sentence_starts, encoded.sentence_starts)
+
+
+def test_a_compressed_file_that_outgrows_the_budget_is_read_twice_with_the_unbounded_result(junk_file, tmp_path):
+    """Its sketch was sized from the plain files alone (none): 65,536 counters let nearly every word through
+    to the second reading, which then did not fit."""
+    packed = tmp_path / "junk.txt.gz"
+    packed.write_bytes(gzip.compress(open(junk_file, "rb").read(), compresslevel=1))
+    free = count_words([junk_file])
+    bounded = count_words([str(packed)], budget=BUDGET, min_count=3)
+    assert bounded.second_reading
+    assert chosen(bounded, 3)[:2] == chosen(free, 3)[:2]
 
 
 def test_a_stream_prunes_under_a_rising_floor_but_encodes_every_occurrence_of_its_words(junk_file):

@@ -49,7 +49,7 @@ from .interrupt import StopRequest, stop_at_safe_point
 from .io import STANDARD_OUTPUT, is_special
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_fits, parse_size
 from .progress import Progress
-from .shards import merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
+from .shards import WHOLE, merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
 from .sources import corpus_files
 from .syncing import ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate
 from .trainer import TrainStats, finished_vectors, new_trainer, output_format
@@ -630,7 +630,9 @@ class _ClusterRun:
                 (merging is None or sum(needed for _, needed in counted) <= merging):
             return
         smallest = min((given for given, _ in counted if given is not None), default=merging or 1 << 30)
-        slots = sketch_slots(smallest, sum(map(shard_bytes, self.shards)) // TEXT_BYTES_PER_WORD)
+        compressed = any(end == WHOLE for shard in self.shards for _, _, end in shard)
+        tokens = sum(map(shard_bytes, self.shards)) // TEXT_BYTES_PER_WORD
+        slots = sketch_slots(smallest, None if compressed else tokens)
         total = np.zeros(slots, dtype=np.uint8)
         for sketch in self.call("sketch", [(slots,)] * len(self.owned), "sketching its shard", patience):
             add_sketches(total, sketch)

@@ -36,7 +36,7 @@ from numba import njit
 from .errors import W2VError
 from .io import allocate
 from .memory import TEXT_BYTES_PER_WORD, size_text
-from .sources import changed_file, file_states, plain_text_bytes, read_ahead, read_blocks
+from .sources import changed_file, file_states, is_compressed, plain_text_bytes, read_ahead, read_blocks
 
 SENTENCE_END = -1
 WHITESPACE = b" \t\n\v\f\r"  # what separates words: the bytes ``_is_space`` takes, for Python code that cuts text
@@ -86,7 +86,8 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
         pass
     # As many counters as the text's words would want, even for a given vocabulary: a word outside it
     # passes where it shares a vocabulary word's counter, so few counters let too many pass.
-    slots = sketch_slots(budget, text_bytes // TEXT_BYTES_PER_WORD)
+    compressed = any(os.path.isfile(path) and is_compressed(path) for path in paths)
+    slots = sketch_slots(budget, None if compressed else text_bytes // TEXT_BYTES_PER_WORD)
     if keep_only:
         sketch, threshold = _sketch_of(keep, slots), 1
     else:
@@ -133,10 +134,12 @@ def count_once(read: Callable[[], Iterator[tuple[bytes, bool]]], text_bytes: int
     return counter
 
 
-def sketch_slots(budget: int, tokens: int) -> int:
-    """Counters for the sketch: four per token expected, at most half the budget, a power of two."""
+def sketch_slots(budget: int, tokens: int | None) -> int:
+    """Counters for the sketch: four per token expected, at most half the budget, a power of two; as
+    many as half the budget holds when the tokens are not known (compressed text, whose size says
+    little of its words: sized from its plain part alone, nearly every word passed a small sketch)."""
     slots = 1 << 16
-    while slots < 4 * tokens and 2 * slots <= budget // 2:
+    while (tokens is None or slots < 4 * tokens) and 2 * slots <= budget // 2:
         slots *= 2
     return slots
 
