@@ -26,6 +26,7 @@ VOCAB_BYTES_PER_WORD = 64 + 200
 # Per word with hierarchical softmax: its Huffman path (int32 nodes, uint8 codes), about 40 deep.
 HUFFMAN_BYTES_PER_WORD = 40 * 5
 MIN_COUNTING_BUDGET = 32 << 20  # the word counter's first tables, with room to grow
+MOST_COUNTING_BUDGET = 1 << 60
 _CGROUP_FILES = (  # limit, usage, statistics (v2, then v1), as seen from inside a container
     ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat"),
     ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes",
@@ -82,19 +83,21 @@ _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 def parse_size(text) -> int:
     """Bytes from ``2G``, ``512M``, ``1.5G`` or a plain number (a number of bytes passes through)."""
     if isinstance(text, numbers.Real) and not isinstance(text, bool):
-        if not math.isfinite(text):
+        if not isinstance(text, numbers.Integral) and not math.isfinite(text):  # an int may be past any float
             raise InvalidArgument(f"--vocab-memory must be a number of bytes, not {text}")
         size = int(text)
     elif isinstance(text, str):
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
         if match is None:
             raise InvalidArgument(f"--vocab-memory must be a size such as 2G or 512M, not {text!r}")
-        size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+        size = float(match.group(1)) * _UNITS[match.group(2).upper()]  # inf for 400 nines
     else:
         raise WrongType(f"--vocab-memory must be a number of bytes or a size such as 2G, not {text!r:.40}")
     if size < MIN_COUNTING_BUDGET:
         raise InvalidArgument(f"--vocab-memory must be at least {MIN_COUNTING_BUDGET >> 20}M, not {text}")
-    return size
+    if not size <= MOST_COUNTING_BUDGET:  # past any machine, and the sizes' arithmetic (floats)
+        raise InvalidArgument(f"--vocab-memory must be at most {MOST_COUNTING_BUDGET >> 40:,}T, not {str(text):.40}")
+    return int(size)
 
 
 def counting_budget(corpus_bytes: int) -> int | None:
