@@ -51,6 +51,18 @@ def test_train_from_standard_input(tmp_path):
     assert len(KeyedVectors.load(str(out))) == 40
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/stdin"), reason="needs /dev/stdin")
+@pytest.mark.parametrize("command", [["train", "-", "/dev/stdin", "-o", "{tmp}/v.bin"],
+                                     ["phrases", "/dev/stdin", "/dev/stdin", "-o", "-"]])
+def test_a_pipe_named_twice_is_refused_as_two_dashes_are(tmp_path, command):
+    """The second name read nothing (train, phrases' - /dev/stdin), or phrases' copy of the first again."""
+    argv = [sys.executable, "-m", "w2vfast", *[a.format(tmp=tmp_path) for a in command]]
+    result = subprocess.run(argv, input=b"a b\n", capture_output=True)
+    assert result.returncode == 1 and result.stderr.decode().endswith(
+        f"{command[1]} and {command[2]} name one pipe, whose text can be read once: give it once\n")
+    assert result.stdout == b"" and not (tmp_path / "v.bin").exists()
+
+
 def test_save_and_read_vocab(planted_file, tmp_path):
     vocab = tmp_path / "vocab.txt"
     assert run("train", planted_file, "-o", tmp_path / "a.bin", "--save-vocab", vocab, *QUICK).exit_code == 0

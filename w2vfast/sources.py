@@ -66,7 +66,24 @@ def corpus_files(sources: list[str]) -> list[str]:
     for path in files:
         if path != "-" and not os.access(path, os.R_OK):
             raise W2VError(f"corpus not readable: {path}")
+    _check_pipes_once(files)
     return files
+
+
+def _check_pipes_once(files: list[str]) -> None:
+    """Refuse a pipe named twice (``- /dev/stdin``, a FIFO given twice): its text is read once, and
+    the second name would silently give nothing, or the copy made of the first."""
+    pipes: dict[tuple[int, int], str] = {}
+    for path in files:
+        try:  # standard input as ``-`` reads it (click's tests give it a stream with no descriptor)
+            info = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
+        except (AttributeError, OSError, ValueError):  # closed (None), or no descriptor: reading it says so
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            if (info.st_dev, info.st_ino) in pipes:
+                raise W2VError(f"{pipes[info.st_dev, info.st_ino]} and {path} name one pipe, whose text can be "
+                               "read once: give it once")
+            pipes[info.st_dev, info.st_ino] = path
 
 
 def file_states(paths: list[str]) -> list[tuple | None]:
