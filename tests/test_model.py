@@ -219,6 +219,30 @@ def test_callbacks_are_called_at_each_epoch_and_see_the_weights_so_far(planted):
     assert not np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[1], seen[2])
 
 
+def test_what_a_callback_changes_in_the_weights_is_trained_on(planted):
+    """The changes were lost: the next epoch, and the model, took the trainer's weights back. With
+    every input and output row zero, skip-gram's updates stay zero, as in gensim."""
+    class ZeroAfterFirst(CallbackAny2Vec):
+        def __init__(self):
+            self.epochs = 0
+
+        def on_epoch_end(self, model):
+            self.epochs += 1
+            if self.epochs == 1:
+                model.wv.vectors[:] = 0
+                model.syn1neg[:] = 0
+
+    model = Word2Vec(planted, callbacks=[ZeroAfterFirst()], **{**SMALL, "epochs": 3})
+    assert not model.wv.vectors.any() and not model.syn1neg.any()
+
+    class Normalise(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            model.wv.vectors /= np.linalg.norm(model.wv.vectors, axis=1, keepdims=True)
+
+    normalised = Word2Vec(planted, callbacks=[Normalise()], **SMALL)
+    np.testing.assert_allclose(np.linalg.norm(normalised.wv.vectors, axis=1), 1.0, rtol=1e-5)
+
+
 def test_a_callback_that_raises_stops_training_at_its_safe_point(planted):
     class StopAfterOne(CallbackAny2Vec):
         def on_epoch_end(self, model):

@@ -320,7 +320,8 @@ class Word2Vec:
         return stats.words_trained, counted.words * config.epochs
 
     def _epoch_end(self, trainer: Trainer | None, epoch: int, epochs: int, callbacks: list) -> None:
-        """At an epoch's safe point: the loss so far, then the callbacks, which see the weights trained so far."""
+        """At an epoch's safe point: the loss so far, then the callbacks, which see the weights trained so
+        far and may change them, as gensim's may: the next epoch trains on from what they leave."""
         if trainer is not None:
             self.running_training_loss = float(sum(trainer.epoch_loss))
             if callbacks:
@@ -328,6 +329,8 @@ class Word2Vec:
         _call(callbacks, "on_epoch_end", self)
         if epoch + 1 < epochs:
             _call(callbacks, "on_epoch_begin", self)
+        if trainer is not None and callbacks:  # between kernel calls the trainer's shared rows are the model
+            self._start(trainer)
 
     def _check_vectors(self, config: TrainConfig) -> None:
         """Refuse vectors changed by hand to another shape than the vocabulary and ``vector_size``
