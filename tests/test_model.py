@@ -429,7 +429,7 @@ def test_the_loss_falls_over_epochs_on_planted_data(planted):
     (dict(sentences=[["a\ud800b", "c"]]), ValueError, "holds '\\\\ud800', a lone surrogate"),
     (dict(sentences=[["a"]], corpus_file="x.txt"), TypeError, "not both"),
     (dict(corpus_file="missing.txt"), TypeError, "'missing.txt' is not one"),
-    (dict(sentences=[["a"]], min_count=5), W2VError, "the vocabulary is empty: no word occurs min_count=5 times"),
+    (dict(sentences=[["a"]], min_count=5), RuntimeError, "the vocabulary is empty: no word occurs min_count=5 times"),
 ])
 def test_bad_arguments_are_clear_errors(arguments, kind, message):
     with pytest.raises(kind, match=message) as raised:
@@ -472,8 +472,10 @@ def test_train_asks_for_what_gensim_asks_for(planted):
 
     with pytest.raises(ValueError, match="PerBatch.on_batch_end is not supported"):
         model.train(planted, total_examples=600, epochs=1, callbacks=[PerBatch()])
-    with pytest.raises(W2VError, match="needs a vocabulary to update"):
+    with pytest.raises(RuntimeError, match="needs a vocabulary to update"):  # gensim's kind; was a W2VError alone
         Word2Vec(vector_size=4).build_vocab(planted, update=True)
+    with pytest.raises(RuntimeError, match="must first build the vocabulary"):
+        Word2Vec(vector_size=4).train(planted, total_examples=600, epochs=1)
 
 
 def test_a_setting_changed_after_construction_is_checked_too(planted):
@@ -619,6 +621,7 @@ def test_predict_output_word_is_a_probability_and_says_when_it_cannot(planted):
     model = Word2Vec(planted, **SMALL)
     answer = model.predict_output_word(["c2_w0", "c2_w1"], topn=len(model.wv))
     assert sum(p for _, p in answer) == pytest.approx(1.0) and len(answer) == len(model.wv)
+    assert model.predict_output_word(["c2_w0", "c2_w1"], topn=None) == answer  # gensim's every word; was refused
     model.wv.vectors[0] = 1e3  # scores far past exp's range, where gensim's softmax gives NaN
     assert all(np.isfinite(p) for _, p in model.predict_output_word([model.wv.index_to_key[0]]))
     with pytest.warns(UserWarning, match="out of the vocabulary"):

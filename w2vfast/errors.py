@@ -21,6 +21,10 @@ class NotTrainedFor(W2VError, RuntimeError):
     """A query the model's settings did not train it for; a ``RuntimeError`` too, as gensim raises for those."""
 
 
+class NotReady(W2VError, RuntimeError):
+    """A call before what it needs (training before a vocabulary); a ``RuntimeError`` too, as gensim raises."""
+
+
 class UnreadableFile(W2VError, OSError):
     """A file that could not be opened or read; an ``OSError`` too, as Python (and gensim) raise for those."""
 

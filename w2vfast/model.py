@@ -38,7 +38,7 @@ from .config import MOST_WORDS, TrainConfig
 from .continued import carry_rows, merge_vocab
 from .corpus import count_corpus, encode, is_word, line_pieces, vocab_ids
 from .counting import WordCounter
-from .errors import InvalidArgument, NotTrainedFor, W2VError, WrongType, check_defaults, is_switch
+from .errors import InvalidArgument, NotReady, NotTrainedFor, W2VError, WrongType, check_defaults, is_switch
 from .io import as_path
 from .memory import ensure_fits, training_bytes
 from .trainer import Trainer, TrainStats, compile_timer, fit, new_trainer, random_rows, weight_rows
@@ -215,7 +215,7 @@ class Word2Vec:
             keep = _trimmed(words_of(range(len(counts))), counts, self.effective_min_count, trim_rule, keep)
         if update:
             if not len(self._vocab):
-                raise W2VError("build_vocab(update=True) needs a vocabulary to update: build one first")
+                raise NotReady("build_vocab(update=True) needs a vocabulary to update: build one first")
             if config.dim != self.wv.vector_size:
                 raise InvalidArgument(f"vector_size is {config.dim} but the model's vectors have "
                                       f"{self.wv.vector_size}: an update keeps the dimension")
@@ -224,7 +224,7 @@ class Word2Vec:
             order = Vocab.select(counts, self.effective_min_count, None, keep)
             vocab, source = Vocab(words_of(order), counts[order].astype(np.int64)), None
         if not len(vocab):
-            raise W2VError(f"the vocabulary is empty: no word occurs min_count={self.effective_min_count} times or "
+            raise NotReady(f"the vocabulary is empty: no word occurs min_count={self.effective_min_count} times or "
                            "more (min_count=1 keeps every word)")
         self._set_vocabulary(vocab, source, config)
 
@@ -270,7 +270,7 @@ class Word2Vec:
                        queue_factor=(queue_factor, 2, "there is no job queue"),
                        report_delay=(report_delay, 1.0, "w2vfast's progress is its own"))
         if not len(self._vocab):
-            raise W2VError("you must first build the vocabulary before training the model (build_vocab())")
+            raise NotReady("you must first build the vocabulary before training the model (build_vocab())")
         if total_examples is None and total_words is None:
             raise InvalidArgument("you must specify either total_examples or total_words, for the learning rate "
                                   "and progress; after build_vocab() on the same corpus, "
@@ -366,15 +366,15 @@ class Word2Vec:
         """gensim's: the ``topn`` words likeliest at the centre of these context words (words or row
         numbers; unknown ones are skipped), as (word, probability) pairs, by a softmax over the negative
         sampling output layer of the context vectors' sum (mean with ``cbow_mean``), for SG models too.
-        None, with a warning, when no context word is known. The softmax is taken stably: gensim's
-        overflows to NaN where a score passes 88."""
+        None, with a warning, when no context word is known; ``topn=None`` ranks every word. The softmax
+        is taken stably: gensim's overflows to NaN where a score passes 88."""
         if not self.negative or self.syn1neg is None:
             raise NotTrainedFor("predict_output_word needs the output weights of negative sampling: train "
                                 "with negative above 0")
         if isinstance(context_words_list, (str, bytes)) or not isinstance(context_words_list, Iterable):
             raise WrongType(f"context_words_list must be a list of words, not a {type(context_words_list).__name__}")
-        if isinstance(topn, bool) or not isinstance(topn, numbers.Integral) or topn < 0:
-            raise WrongType(f"topn must be a whole number of words, not {topn!r}")
+        if topn is not None and (isinstance(topn, bool) or not isinstance(topn, numbers.Integral) or topn < 0):
+            raise WrongType(f"topn must be a whole number of words or None, not {topn!r}")
         rows = [self.wv.get_index(word) for word in context_words_list if word in self.wv]
         if not rows:
             warnings.warn("all the context words are out of the vocabulary", stacklevel=2)
