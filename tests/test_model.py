@@ -452,6 +452,14 @@ def test_build_vocab_from_freq_refuses_what_sentences_would(word_freq, message):
     assert isinstance(raised.value, W2VError)
 
 
+@pytest.mark.parametrize("min_count", [0, 1, 2])
+def test_build_vocab_from_freq_leaves_out_a_word_counted_0_times(min_count):
+    """As gensim does (a Counter after a subtraction holds zeros); it was refused."""
+    model = Word2Vec(vector_size=4, min_count=min_count, workers=1)
+    model.build_vocab_from_freq({"a": 0, "b": 6, "c": 2})
+    assert model.wv.index_to_key == ["b", "c"]
+
+
 def test_train_asks_for_what_gensim_asks_for(planted):
     model = Word2Vec(vector_size=4, min_count=1)
     with pytest.raises(W2VError, match="first build the vocabulary"):

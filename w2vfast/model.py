@@ -176,7 +176,7 @@ class Word2Vec:
         if not isinstance(word_freq, Mapping):
             raise WrongType(f"word_freq must be a mapping of words to counts, not a {type(word_freq).__name__}")
         words = [_word_bytes(word) for word in word_freq]
-        counts = [_integer("a count in word_freq", count, low=1) for count in word_freq.values()]
+        counts = [_integer("a count in word_freq", count, low=0) for count in word_freq.values()]
         if sum(counts) > MOST_WORDS:
             raise InvalidArgument(f"the counts of word_freq add up to {sum(counts):,}, more than the "
                                   f"{MOST_WORDS:,} words a corpus may have")
@@ -210,7 +210,7 @@ class Word2Vec:
         (``words_of(indices)`` gives their bytes), and set up the vocabulary and its weights."""
         min_count = _integer("min_count", self.min_count if min_count is None else min_count, low=0)
         self.effective_min_count = max(min_count, _count_for_final_vocab(counts, self.max_final_vocab))
-        keep = counts >= self.effective_min_count
+        keep = counts >= max(self.effective_min_count, 1)  # a word counted 0 times (word_freq's) never occurs
         if trim_rule is not None:
             keep = _trimmed(words_of(range(len(counts))), counts, self.effective_min_count, trim_rule, keep)
         if update:
