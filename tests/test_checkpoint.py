@@ -228,14 +228,19 @@ def test_another_format_version_is_a_clear_error(saved_run):
         load_checkpoint(checkpoint)
 
 
-def test_weights_that_are_not_finite_are_damage(saved_run):
-    """A NaN in the weights trained a whole epoch, then blamed --alpha for diverging."""
-    _, checkpoint = saved_run
+@pytest.mark.parametrize("start", ["resume", "init"])
+def test_weights_that_are_not_finite_are_damage(saved_run, tmp_path, start):
+    """A NaN in the weights trained a whole epoch, then blamed --alpha for diverging. Found as the
+    weights are read, it came after --save-vocab had replaced its file."""
+    corpus, checkpoint = saved_run
     syn0 = np.load(checkpoint, allow_pickle=False)["syn0"].copy()
     syn0[3, 1] = np.nan
     rewrite_member(checkpoint, "syn0.npy", npy_bytes(syn0))
+    vocab = tmp_path / "my.vocab"
+    vocab.write_text("precious\n")
     with pytest.raises(W2VError, match="or it is damaged: syn0 holds NaN or infinity$"):
-        w2vfast.train(resume=checkpoint)
+        w2vfast.train(corpus if start == "init" else None, save_vocab=str(vocab), **{start: checkpoint})
+    assert vocab.read_text() == "precious\n"
 
 
 def test_a_new_run_keeps_off_the_checkpoint_of_a_stopped_one(corpus_and_reference, tmp_path):

@@ -420,9 +420,9 @@ def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None 
         vocab = run.read(paths, config, saved, budget, disk_corpus, force)
         stats.read_seconds = time.perf_counter() - begin
         stats.corpus_words, stats.vocab_size = run.corpus_words, len(vocab)
-        if save_vocab is not None:
-            vocab.save(save_vocab)
         model = run.start(vocab, config, saved, report_loss, force, every_epoch)
+        if save_vocab is not None:  # once a resumed run's weights are read whole: one refused keeps the file
+            vocab.save(save_vocab)
         stats.rounds_per_epoch = run.schedule.rounds
         begin = time.perf_counter()
         run.train(model, keeper, stats, (paths, output, binary))

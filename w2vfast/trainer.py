@@ -240,11 +240,11 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
     progress.say(f"corpus: {encoded.n_words:,} words, vocabulary {len(vocab):,} words, "
                  f"read in {stats.read_seconds:.2f} s")
     trainer = new_trainer(vocab, config, encoded.n_words, force, report_loss)
-    if save_vocab is not None:  # once the run is sure to start: one refused keeps the file there was
-        vocab.save(save_vocab)
     position = saved.restore(trainer) if saved is not None else (0, 0)
     if start is not None:
         progress.say(start.apply(trainer))
+    if save_vocab is not None:  # once the run is sure to start, its weights read whole: one refused keeps
+        vocab.save(save_vocab)  # the file there was
     fit(trainer, encoded, stats, quiet=quiet, position=position, keeper=keeper)
     # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
     # of its padded rows, so that copy does not raise the run's peak memory.
