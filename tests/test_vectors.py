@@ -63,6 +63,16 @@ def test_gensim_reads_our_binary_file_when_installed(tmp_path):
     np.testing.assert_array_equal(loaded.vectors, VECTORS[:3])
 
 
+def test_cosines_hold_for_rows_of_any_length_float32_holds():
+    """Norms taken in float32 overflowed past 1.8e19 and vanished below 1e-19: big/x had cosine 0,
+    small/x 425,352,960, and a query of 'big' said its words cancel out."""
+    vectors = KeyedVectors(["big", "small", "x", "y"],
+                           np.array([[3e20, 4e20, 0], [3e-30, 4e-30, 0], [3, 4, 0], [1, 0, 0]], dtype=np.float32))
+    assert vectors.similarity("big", "x") == pytest.approx(1.0)
+    assert vectors.most_similar("x", topn=2) == [("big", pytest.approx(1.0)), ("small", pytest.approx(1.0))]
+    assert vectors.most_similar("small", topn=1) == [("big", pytest.approx(1.0))]
+
+
 def test_most_similar_ranks_by_cosine_and_leaves_out_the_query(royals):
     # cos(king, prince) = 2/sqrt(6), cos(king, man) = 1/sqrt(2); queen and boy tie at 1/2 after them.
     found = royals.most_similar("king", topn=2)
