@@ -229,6 +229,10 @@ def test_a_text_file_with_a_bad_first_number_is_read_as_text(tmp_path):
             load(tmp_path, data, limit=limit)
     with pytest.raises(W2VError, match=":2: '1,0' is not a number"):
         load(tmp_path, b"2 2\na 1,0 2\nb 1 2\n")
+    for number in ("\u22120.5", "\u0661"):  # a minus sign, an Arabic-Indic 1: "the file ends after 2" words
+        text = f"3 4\na {number} 2 3 4\nb 1 1 1 1\nc 9 9 9 9\n".encode()
+        with pytest.raises(W2VError, match=f":2: '{number}' is not a number$"):
+            load(tmp_path, text)
 
 
 @pytest.mark.parametrize("data,message", [

@@ -37,6 +37,7 @@ _EXACT_POWERS = 10.0 ** np.arange(23)
 _MANTISSA_LIMIT = 2 ** 53 // 10
 _PRINTABLE = frozenset(range(32, 127)) | frozenset(b"\t\r")
 _TEXT_BYTES = frozenset(b"0123456789+-.eE \t\r" + b"nafityNAFITY")
+_DIGITS = frozenset(b"0123456789")
 
 
 @dataclass
@@ -241,13 +242,24 @@ def _looks_binary(data: np.ndarray, pos: int, dim: int) -> bool:
     whole_line = line_end >= 0
     if whole_line:
         values = values[:line_end]
-        if len(values.split()) != dim:  # text with a wrong count, if two numbers or more: a row's bytes
-            return len(values.split()) < 2 or not _TEXT_BYTES.issuperset(values)  # are so about once in 10^6
+        fields = values.split()
+        if len(fields) != dim:  # text with a wrong count, if two numbers or more: a row's bytes
+            return len(fields) < 2 or not _TEXT_BYTES.issuperset(values)  # are so about once in 10^6
+        if dim >= 4 and _is_utf8(values) and all(_DIGITS.intersection(field) or max(field) >= 0x80 for field in fields):
+            return False  # text with numbers not all in ASCII (U+2212, Arabic digits): its scan names the bad one
 
     if not values.strip():
         return True
     loose = dim >= 4 or (whole_line and dim >= 2)
     return not (_TEXT_BYTES.issuperset(values) or (loose and _PRINTABLE.issuperset(values)))
+
+
+def _is_utf8(text: bytes) -> bool:
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _line_number(data: np.ndarray, pos: int) -> int:
