@@ -218,6 +218,13 @@ def test_values_that_are_not_finite_are_refused_where_they_are(tmp_path, data, m
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("make", [binary_file, text_file])
+def test_a_byte_order_mark_before_the_header_is_dropped(tmp_path, make):
+    """As the vocabulary, pairs and questions readers drop an editor's mark; it was 'the first line must be
+    'words dimensions', not '\\ufeff3 4''."""
+    np.testing.assert_array_equal(load(tmp_path, b"\xef\xbb\xbf" + make()).vectors, ROWS)
+
+
 def test_a_text_file_with_a_bad_first_number_is_read_as_text(tmp_path):
     """A decimal comma in the first row made it look binary: a misleading error, or with a limit,
     garbage words and no error at all."""

@@ -8,6 +8,7 @@ until one bulk decode, so any encoding loads; a problem is reported with the lin
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import stat
@@ -206,8 +207,9 @@ def _read_header(data: np.ndarray, path: str) -> tuple[int, int, int]:
     for magic, what in _OTHER_FORMATS:
         if head.startswith(magic):
             raise DamagedFile(f"{path} is {what}")
+    marked = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0  # an editor's, dropped as elsewhere
     end = head.find(b"\n")
-    fields = head[:end].split() if end >= 0 else []
+    fields = head[marked:end].split() if end >= 0 else []
     if len(fields) != 2 or not all(f.isdigit() for f in fields):
         shown = head[:end if end >= 0 else 60][:60].decode("utf-8", "replace")
         hint = " (a file without that line, like GloVe's, needs one added)" if len(fields) > 2 else ""
