@@ -130,6 +130,12 @@ def test_phrases_join_as_if_unbounded_though_their_words_are_rare(junk_file):
     bounded_vocab, bounded = read_corpus(junk_file, config, phrases=table, vocab_memory=BUDGET)
     assert bounded_vocab.words == vocab.words and bounded_vocab.counts.tolist() == vocab.counts.tolist()
     np.testing.assert_array_equal(bounded.words, encoded.words)
+    # A given vocabulary (--read-vocab, --resume) kept its own words alone: a phrase whose rare word it
+    # lacks was not joined, its other word was trained alone (a resume said the corpus did not match).
+    assert not set(table.words()) - set(table.phrases()) <= set(vocab.words)
+    _, given = read_corpus(junk_file, config, vocab=vocab, phrases=table, vocab_memory=BUDGET)
+    np.testing.assert_array_equal(given.words, encoded.words)
+    np.testing.assert_array_equal(given.sentence_starts, encoded.sentence_starts)
 
 
 def test_candidates_that_do_not_fit_stop_the_run(junk_file):

@@ -76,10 +76,10 @@ def read_corpus(corpus, config: TrainConfig, vocab: Vocab | None = None, disk_di
     from the counted words instead of ``--min-count`` and ``--max-vocab``, and counting in bounded
     memory keeps the words ``keep`` lists whatever their count.
     """
-    if vocab is None and phrases is not None:
-        keep = (keep or []) + phrases.words()
-    counter = count_corpus(corpus, config, vocab.words if vocab is not None else keep, vocab is not None,
-                           disk_dir, force, vocab_memory, say)
+    kept = list(vocab.words) if vocab is not None else keep
+    if phrases is not None:  # a given vocabulary's too: a phrase's word outside it must be there to join
+        kept = (kept or []) + phrases.words()
+    counter = count_corpus(corpus, config, kept, vocab is not None, disk_dir, force, vocab_memory, say)
     if phrases is not None:
         phrases.join(counter, config.threads, disk_dir)
     if counter.n_words == 0 and not (counter.second_reading or counter.pruned_words):
