@@ -388,6 +388,8 @@ def test_a_table_round_trips_odd_bytes_and_a_longer_delimiter(tmp_path):
     table = PhraseTable(b"::", [[(b"\xffa", b"b::c", 7, 1.5)], [(b"\xffa::b::c", b"d", 5, 0.25)]])
     table.save(str(tmp_path / "t.txt"))
     assert PhraseTable.load(str(tmp_path / "t.txt")) == table
+    (tmp_path / "marked.txt").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "t.txt").read_bytes())  # saved by an editor
+    assert PhraseTable.load(str(tmp_path / "marked.txt")) == table  # was "not a w2vfast phrase table"
     corpus = tmp_path / "c.txt"
     corpus.write_bytes(b"x \xffa b::c d y\n\xffa b::c\n")
     phrase_corpus([str(corpus)], str(tmp_path / "o.txt"), apply=str(tmp_path / "t.txt"))

@@ -27,6 +27,7 @@ Each compiled call chain stays inside this file, since Numba's cache does not se
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import math
 import os
@@ -148,7 +149,7 @@ class PhraseTable:
     def load(cls, path: str) -> PhraseTable:
         try:
             with open(path, "rb") as source:
-                header = source.readline()
+                header = source.readline().removeprefix(codecs.BOM_UTF8)  # an editor's, dropped as elsewhere
                 lines = source.read().split(b"\n")
         except OSError as exc:
             raise unreadable(f"cannot read phrase table {path}: {exc.strerror or exc}", exc) from None
