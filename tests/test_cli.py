@@ -124,6 +124,9 @@ BAD_TRAINING = [
     (["{corpus}", "-o", "-", "--save-vocab", "-"],
      "-o - and --save-vocab - would both write to standard output: give one of them a file"),
     (["{corpus}", "--checkpoint", "-"], "--checkpoint needs a file, not -: a stopped run goes on from it"),
+    (["{corpus}", "--init", "-"], "--init needs a file, not - (standard input)"),
+    (["{corpus}", "--phrases", "-"], "--phrases needs a file, not - (standard input)"),
+    (["--resume", "-"], "--resume needs a file, not - (standard input)"),
     (["-", "--read-vocab", "-"], "the corpus and the --read-vocab file would both read standard input (-): give one of "
                                  "them a file"),
     (["{corpus}", "-o", "{tmp}/new/"], "cannot write {tmp}/new/: it names a directory"),

@@ -248,6 +248,7 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
     (["--apply", "CORPUS"], "is not a w2vfast phrase table"),
     (["--apply", "DAMAGED"], "is damaged near line 3"),
     (["--apply", "SPACE_DELIMITER"], "is damaged: its delimiter is b' '"),  # was "damaged near line 3"
+    (["--apply", "-"], "--apply needs a file, not - (standard input)"),  # was "No such file or directory"
     (["-o", "NODIR/out.txt"], "output directory does not exist"),
 ])
 def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):

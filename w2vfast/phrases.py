@@ -193,6 +193,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
             check_writable(path)
     files = corpus_files(corpus)
     check_apart({"-o": output, "--save-phrases": save_phrases}, files, {"the --apply table": apply})
+    if apply == "-":  # it was "cannot read phrase table -: No such file or directory"
+        raise W2VError("--apply needs a file, not - (standard input)")
     given = PhraseTable.load(apply) if apply is not None else None
     text_bytes = plain_text_bytes(files)
     needed = {"pair tables": PAIR_TABLE_BYTES}

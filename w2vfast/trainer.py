@@ -108,6 +108,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise WrongType(f"train() has no option {unknown[0]!r}")
+    for flag, path in (("--resume", resume), ("--init", init), ("--phrases", phrases)):
+        if path == "-":  # it was "cannot read ... -: No such file or directory"
+            raise W2VError(f"{flag} needs a file, not - (standard input)")
     saved = start = None
     if resume is not None:
         saved = load_checkpoint(resume)
