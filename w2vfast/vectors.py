@@ -21,7 +21,7 @@ from .config import RESTRICT_VOCAB
 from .errors import InvalidArgument, UndecodableWord, W2VError, WrongType, check_count, check_defaults
 from .io import as_path, check_writable
 
-_NORM_BYTES = 16 << 20  # the float64 copy of a block of rows whose norms are taken
+_NORM_ROWS = 1 << 16
 _SPELLING_POOL = 100_000
 _LONGEST_EDITED = 40  # a word's one-edit variants grow with its length squared: a pasted URL skips them
 _TINY = np.finfo(np.float32).tiny
@@ -194,14 +194,14 @@ class KeyedVectors:
 
     @property
     def norms(self) -> np.ndarray:
-        """Each row's length (float32), computed once, a block of rows at a time, in float64: a float32
-        sum of squares overflows for values past 1.8e19 and vanishes below 1e-19, and gave cosines of 0
-        or of 4e8 for rows that float32 holds well."""
+        """Each row's length (float32), computed once, a block of rows at a time, its squares summed in
+        float64 (no float64 copy of the rows is made): a float32 sum overflows for values past 1.8e19 and
+        vanishes below 1e-19, and gave cosines of 0 or of 4e8 for rows that float32 holds well."""
         if self._norms is None:
             norms = np.empty(len(self), dtype=np.float32)
-            rows = max(1, _NORM_BYTES // (8 * max(self.vector_size, 1)))
-            for start in range(0, len(self), rows):
-                norms[start:start + rows] = np.linalg.norm(self.vectors[start:start + rows].astype(np.float64), axis=1)
+            for start in range(0, len(self), _NORM_ROWS):
+                rows = self.vectors[start:start + _NORM_ROWS]
+                norms[start:start + _NORM_ROWS] = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
             self._norms = norms
         return self._norms
 
