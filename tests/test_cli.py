@@ -52,14 +52,20 @@ def test_train_from_standard_input(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/stdin"), reason="needs /dev/stdin")
-@pytest.mark.parametrize("command", [["train", "-", "/dev/stdin", "-o", "{tmp}/v.bin"],
-                                     ["phrases", "/dev/stdin", "/dev/stdin", "-o", "-"]])
-def test_a_pipe_named_twice_is_refused_as_two_dashes_are(tmp_path, command):
-    """The second name read nothing (train, phrases' - /dev/stdin), or phrases' copy of the first again."""
+@pytest.mark.parametrize("command, message", [
+    (["train", "-", "/dev/stdin", "-o", "{tmp}/v.bin"], "- and /dev/stdin name one pipe, whose text can be read once: "
+                                                       "give it once"),
+    (["phrases", "/dev/stdin", "/dev/stdin", "-o", "-"], "/dev/stdin and /dev/stdin name one pipe, whose text can be "
+                                                         "read once: give it once"),
+    (["train", "/dev/stdin", "--read-vocab", "-", "-o", "{tmp}/v.bin"],
+     "the corpus (/dev/stdin) and the --read-vocab file (-) would both read one pipe, whose text can be read once: "
+     "give one of them a file")])
+def test_a_pipe_named_twice_is_refused_as_two_dashes_are(tmp_path, command, message):
+    """The second name read nothing (train, phrases' - /dev/stdin, the vocabulary after the corpus), or
+    phrases' copy of the first again."""
     argv = [sys.executable, "-m", "w2vfast", *[a.format(tmp=tmp_path) for a in command]]
     result = subprocess.run(argv, input=b"a b\n", capture_output=True)
-    assert result.returncode == 1 and result.stderr.decode().endswith(
-        f"{command[1]} and {command[2]} name one pipe, whose text can be read once: give it once\n")
+    assert result.returncode == 1 and result.stderr.decode().endswith(f"{message}\n")
     assert result.stdout == b"" and not (tmp_path / "v.bin").exists()
 
 

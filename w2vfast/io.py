@@ -123,10 +123,9 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
     """Refuse an output (``{flag: path}``) that names a corpus file, another input (``{what it is:
     path}``, such as ``"the --phrases table"``) or another output, through links too: the input would be
     lost, or one output overwrite the other (vectors written over the checkpoint leave no run to resume),
-    or two outputs mix on standard output (``-``); and two inputs that would both read standard input."""
-    readers = ["the corpus"] * ("-" in (corpus or ())) + [what for what, path in (inputs or {}).items() if path == "-"]
-    if len(readers) > 1:
-        raise W2VError(f"{readers[0]} and {readers[1]} would both read standard input (-): give one of them a file")
+    or two outputs mix on standard output (``-``); and two inputs that would both read one stream."""
+    check_read_once([("the corpus", path) for path in corpus or ()]
+                    + [(what, path) for what, path in (inputs or {}).items() if path is not None])
     owners = {}
     for source in corpus or ():
         try:
@@ -146,6 +145,40 @@ def check_apart(outputs: dict[str, str | None], corpus: list[str] | None,
             raise W2VError(f"{flag} {path} is {owner}: the run would overwrite it")
         if owner != flag:
             raise W2VError(f"{flag} {path} is also {owner}: one would overwrite the other")
+
+
+def check_read_once(named: list[tuple[str, str]]) -> None:
+    """Refuse two inputs (``(what it is, path)``) that would read one stream: standard input as ``-``
+    twice, or one pipe by two names (``- /dev/stdin``, a FIFO given twice). Its text is read once, and
+    the second reader would silently get nothing. Regular files and directories may be named twice."""
+    readers: dict[tuple, tuple[str, str]] = {}
+    for what, path in named:
+        for stream in _streams(path):
+            if stream not in readers:
+                readers[stream] = (what, path)
+                continue
+            first_what, first_path = readers[stream]
+            if first_what != what and path == first_path == "-":
+                raise W2VError(f"{first_what} and {what} would both read standard input (-): give one of them a file")
+            if first_what != what:
+                raise W2VError(f"{first_what} ({first_path}) and {what} ({path}) would both read one pipe, "
+                               "whose text can be read once: give one of them a file")
+            if path == first_path == "-":
+                raise W2VError("- is given twice: standard input can be read once")
+            raise W2VError(f"{first_path} and {path} name one pipe, whose text can be read once: give it once")
+
+
+def _streams(path: str) -> list[tuple]:
+    """What reading ``path`` consumes: standard input for ``-`` (whatever it is), and the pipe, socket
+    or device it leads to."""
+    try:  # standard input as ``-`` reads it (click's tests give it a stream with no descriptor)
+        info = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
+    except (AttributeError, OSError, ValueError):  # closed (None), no descriptor, or missing: reading it says so
+        info = None
+    streams = [("standard input",)] if path == "-" else []
+    if info is not None and not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        streams.append(("stream", info.st_dev, info.st_ino))
+    return streams
 
 
 def _standard_output_identity() -> tuple:

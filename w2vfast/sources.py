@@ -22,6 +22,7 @@ import zlib
 from typing import BinaryIO, Iterator
 
 from .errors import DamagedFile, W2VError, unreadable
+from .io import check_read_once
 
 BLOCK_BYTES = 1 << 24
 # How each compressed format starts: bzip2's "BZh" is text too, so its level and first block's (or
@@ -40,8 +41,6 @@ def corpus_files(sources: list[str]) -> list[str]:
     them, as gensim's ``PathLineSentences`` reads a directory) and check every file
     can be opened. A hidden file is no one's text: ``.DS_Store``, an editor's swap file, or the
     temporary of an output being written into the directory."""
-    if sources.count("-") > 1:  # its text would be read once, and silently only once
-        raise W2VError("- is given twice: standard input can be read once")
     files, skipped = [], []
     for source in sources:
         if source == "-":
@@ -66,24 +65,8 @@ def corpus_files(sources: list[str]) -> list[str]:
     for path in files:
         if path != "-" and not os.access(path, os.R_OK):
             raise W2VError(f"corpus not readable: {path}")
-    _check_pipes_once(files)
+    check_read_once([("the corpus", path) for path in files])  # a pipe named twice: its text is read once
     return files
-
-
-def _check_pipes_once(files: list[str]) -> None:
-    """Refuse a pipe named twice (``- /dev/stdin``, a FIFO given twice): its text is read once, and
-    the second name would silently give nothing, or the copy made of the first."""
-    pipes: dict[tuple[int, int], str] = {}
-    for path in files:
-        try:  # standard input as ``-`` reads it (click's tests give it a stream with no descriptor)
-            info = os.fstat(sys.stdin.fileno()) if path == "-" else os.stat(path)
-        except (AttributeError, OSError, ValueError):  # closed (None), or no descriptor: reading it says so
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            if (info.st_dev, info.st_ino) in pipes:
-                raise W2VError(f"{pipes[info.st_dev, info.st_ino]} and {path} name one pipe, whose text can be "
-                               "read once: give it once")
-            pipes[info.st_dev, info.st_ino] = path
 
 
 def file_states(paths: list[str]) -> list[tuple | None]:
