@@ -149,7 +149,8 @@ BAD_TRAINING = [
                                                    "may have"),
     (["{bzh}"], "the vocabulary is empty: no word occurs --min-count 5 times or more"),
     (["{zstd}"], "cannot read corpus {zstd}: it is zstd-compressed, which w2vfast does not unpack: give it as text "
-                 "(zstd -dc {zstd} | w2vfast train -)"),  # was trained on as text
+                 "(zstd -dc {zstd} > {zstd_plain})"),  # was trained on as text; said "| w2vfast train -", which phrases
+    # and --dask are not
     (["{corpus}", "--disk-corpus", "{corpus}"], "directory for the on-disk corpus is not a directory: {corpus}"),
     (["{corpus}", "--alpha", "0.05", "--min-alpha", "0.1"],
      "--min-alpha must lie between 0 and --alpha (0.05), not 0.1"),
@@ -182,7 +183,7 @@ def test_bad_input_is_one_line_and_status_1(tmp_path, planted_file, args, messag
                   empty=tmp_path / "empty.txt", one_word=tmp_path / "one-word.txt",
                   broken_vocab=tmp_path / "broken.txt", twice_vocab=tmp_path / "twice.txt",
                   corpus_link=tmp_path / "link.txt", huge_vocab=tmp_path / "huge.txt", bzh=tmp_path / "bzh.txt",
-                  zstd=tmp_path / "c.txt.zst")
+                  zstd=tmp_path / "c.txt.zst", zstd_plain=tmp_path / "c.txt")
     values["corpus_link"].symlink_to(planted_file)
     values["huge_vocab"].write_text("c0_w0 10000000000000000000000\nc0_w1 5\n")
     values["bzh"].write_text("BZh1 is text, not bzip2\n")  # read as text: too few words, none 5 times

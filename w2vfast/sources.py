@@ -111,8 +111,11 @@ def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[Binar
         unread = unread_format(head)
         if unread is not None:
             what, unpacker = unread
+            plain = re.sub(r"\.(zst|zstd|zip)$", "", path, flags=re.IGNORECASE)
+            plain = plain + ".txt" if plain == path else plain  # a file every command reads: a cluster's workers too
+            how = f"unpack it with {unpacker} first" if path == "-" else f"{unpacker} {path} > {plain}"
             raise W2VError(f"cannot read corpus {path}: it is {what}, which w2vfast does not unpack: give it "
-                           f"as text ({unpacker} {path} | w2vfast train -)")
+                           f"as text ({how})")
         opener = compression_opener(head)
         yield peekable if opener is None else opener(peekable, "rb")
     except (OSError, *DECOMPRESSION_ERRORS) as exc:
