@@ -100,6 +100,10 @@ def test_applying_a_saved_table_equals_a_fresh_count(tmp_path):
     other = write(tmp_path / "other.txt", ["the new york times of los angeles", "york new"])
     phrase_corpus([other], applied, apply=str(tmp_path / "table.txt"))
     assert open(applied, "rb").read() == b"the new_york_times of los_angeles\nyork new\n"
+    # A compressed table is read as a compressed vocabulary is.
+    with gzip.open(tmp_path / "table.txt.gz", "wb") as packed:
+        packed.write((tmp_path / "table.txt").read_bytes())
+    assert PhraseTable.load(str(tmp_path / "table.txt.gz")).passes == again.passes
 
 
 def test_the_text_keeps_its_bytes_but_for_the_whitespace_inside_phrases(tmp_path):

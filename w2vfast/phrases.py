@@ -52,7 +52,7 @@ from .io import (STANDARD_OUTPUT, WholeWrites, allocate, atomic_write, check_apa
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
 from .sources import (changed_file, corpus_files, file_states, plain_text_bytes, read_ahead, read_blocks,
-                      standard_input)
+                      read_decompressed, standard_input)
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
@@ -147,12 +147,9 @@ class PhraseTable:
 
     @classmethod
     def load(cls, path: str) -> PhraseTable:
-        try:
-            with open(path, "rb") as source:
-                header = source.readline().removeprefix(codecs.BOM_UTF8)  # an editor's, dropped as elsewhere
-                lines = source.read().split(b"\n")
-        except OSError as exc:
-            raise unreadable(f"cannot read phrase table {path}: {exc.strerror or exc}", exc) from None
+        header, _, rest = read_decompressed(path, f"phrase table {path}").partition(b"\n")  # gzip too, as a vocabulary
+        header = header.removeprefix(codecs.BOM_UTF8)  # an editor's, dropped as elsewhere
+        lines = rest.split(b"\n")
         fields = header.split()
         if not header.startswith(TABLE_MAGIC + b" ") or len(fields) != 6:
             raise W2VError(f"{path} is not a w2vfast phrase table (see --save-phrases)")
