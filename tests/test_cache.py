@@ -167,3 +167,33 @@ def test_a_file_named_in_dev_gets_no_cache(tmp_path):
     finally:
         if os.path.exists("/dev/stdin.w2vcache"):
             os.unlink("/dev/stdin.w2vcache")
+
+
+def test_vectors_of_no_word_get_a_cache_and_a_one_line_answer(tmp_path):
+    """Writing their cache was a traceback: a memoryview of no rows cannot be cast to bytes."""
+    path = tmp_path / "none.txt"
+    path.write_text("0 3\n")
+    for _ in range(2):  # parsed, then mapped
+        result = subprocess.run([sys.executable, "-m", "w2vfast", "similar", "a", "-v", str(path)],
+                                capture_output=True, text=True)
+        assert result.returncode == 1 and result.stderr.endswith("error: 'a' is not in the vocabulary\n")
+    assert os.path.exists(cache_path(str(path))) and len(KeyedVectors.load(str(path), cache=True)) == 0
+
+
+def test_a_forced_format_leaves_no_cache_for_loads_that_detect_it(tmp_path):
+    """Text whose rows are 4 x dim bytes parses as binary when told to; its rows were then every load's."""
+    path = tmp_path / "t.txt"
+    path.write_text("2 3\nab 1.0 2.0 3.0\nb 4.0 5.0 6.0\n")
+    KeyedVectors.load(str(path), binary=True, cache=True)
+    assert not os.path.exists(cache_path(str(path)))
+    np.testing.assert_array_equal(KeyedVectors.load(str(path), cache=True)["ab"], [1, 2, 3])
+
+
+def test_a_fifo_in_the_cache_s_place_is_passed_over(tmp_path):
+    """Opening it to read waited for a writer that never came."""
+    path = tmp_path / "v.bin"
+    expected = save(path, 1)
+    os.mkfifo(cache_path(str(path)))
+    code = f"from w2vfast import KeyedVectors; print(KeyedVectors.load({str(path)!r}, cache=True)['alpha'][0])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert float(result.stdout) == pytest.approx(expected[0, 0])

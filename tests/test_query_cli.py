@@ -285,3 +285,35 @@ def test_a_word_whose_vector_is_zero_is_named(tmp_path):
     assert (result.exit_code, result.output) == (1, "w2vfast: error: 'a' has the zero vector, which has no "
                                                     "nearest words\n")
     assert run("similar", "a", "b", "-v", path, "--no-cache").exit_code == 0
+
+
+def test_prompt_json_is_one_value_a_line(vectors_file):
+    """Two indented documents back to back were no JSON a reader could take apart: JSON Lines are."""
+    result = run("similar", "-v", vectors_file, "-n", "1", "--json", input="king\nqueen\n")
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["positive"], a["results"][0]["word"]) for a in answers] == [(["king"], "prince"), (["queen"], "princess")]
+
+
+def test_an_evaluation_file_read_twice_from_standard_input_is_refused(vectors_file):
+    """The second - read nothing, and the error blamed it for holding no pair."""
+    result = run("evaluate", "similarity", "-", "-", "-v", vectors_file, input="king\tqueen\t8\n")
+    assert result.exit_code == 1
+    assert result.stderr == "w2vfast: error: - is given twice: standard input can be read once\n"
+
+
+def test_pairs_lines_may_end_in_a_carriage_return_alone(vectors_file, tmp_path):
+    """gensim reads a pairs file as text, whose lines end at \\r too (an old Mac's); all was one line here."""
+    (tmp_path / "cr.tsv").write_bytes(b"king\tqueen\t8\rman\tboy\t6\rapple\tking\t1\r")
+    (tmp_path / "lf.tsv").write_bytes(b"king\tqueen\t8\nman\tboy\t6\napple\tking\t1\n")
+    answers = [json.loads(run("evaluate", "similarity", tmp_path / name, "-v", vectors_file, "--json").stdout)[0]
+               for name in ("cr.tsv", "lf.tsv")]
+    assert answers[0]["pairs"] == 3 and answers[0]["spearman"] == answers[1]["spearman"]
+
+
+def test_limit_0_loads_every_word_as_restrict_0_knows_every_word(vectors_file):
+    """As gensim's limit=0; it loaded no word, and every query word was unknown."""
+    result = run("similar", "king", "-v", vectors_file, "-n", "1", "--limit", "0")
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.stdout)[0][0] == "prince"
+    assert len(KeyedVectors.load(vectors_file, limit=0)) == len(ROYAL_WORDS)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from w2vfast import KeyedVectors
-from w2vfast.errors import W2VError
+from w2vfast.errors import InvalidArgument, W2VError
 from conftest import ROYAL_VECTORS, ROYAL_WORDS
 
 WORDS = ["king", "queen", "caf\u00e9", b"\xff\xfeodd".decode("utf-8", "surrogateescape")]
@@ -71,6 +71,20 @@ def test_cosines_hold_for_rows_of_any_length_float32_holds():
     assert vectors.similarity("big", "x") == pytest.approx(1.0)
     assert vectors.most_similar("x", topn=2) == [("big", pytest.approx(1.0)), ("small", pytest.approx(1.0))]
     assert vectors.most_similar("small", topn=1) == [("big", pytest.approx(1.0))]
+
+
+def test_subnormal_rows_have_cosines_and_rows_too_long_for_float32_are_named():
+    """Rows shorter than float32's smallest normal number were divided by that number, not their length
+    (a row's cosine with itself was 0.036); a row whose length float32 cannot hold had cosine 0 with
+    its own direction, and the CLI then said that the query's words cancel out."""
+    tiny = KeyedVectors(["a", "b", "c"], np.array([[1e-39, 2e-39, 0], [2e-39, 1e-39, 0], [1, 2, 0]], np.float32))
+    assert tiny.similarity("a", "a") == pytest.approx(1.0, abs=1e-5)
+    assert tiny.most_similar("a") == [("c", pytest.approx(1.0, abs=1e-5)), ("b", pytest.approx(0.8, abs=1e-5))]
+    assert tiny.distances("a", ["c"]) == pytest.approx([0.0], abs=1e-5)
+    huge = KeyedVectors(["a", "b"], np.array([[3e38, 3e38, 0], [1, 1, 0]], np.float32))
+    with pytest.raises(InvalidArgument, match=r"^the vector of 'a' is 4.24e\+38 long, more than float32 holds "
+                                              r"\(3.4e\+38\): no cosine can be taken of it; scale the vectors down$"):
+        huge.most_similar("b")
 
 
 def test_most_similar_ranks_by_cosine_and_leaves_out_the_query(royals):

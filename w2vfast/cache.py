@@ -9,6 +9,7 @@ Nothing in it is executed (no pickle). A cache that cannot be written is simply 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -58,8 +59,8 @@ def load_cache(source: str, binary: bool | None, limit: int | None):
     to date and whole, else ``None``."""
     path = cache_path(source)
     try:
-        with open(path, "rb") as handle:
-            if handle.readline() != _MAGIC:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:  # a FIFO there would block
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode) or handle.readline() != _MAGIC:
                 return None
             header_line = handle.readline(1 << 16)
             header = json.loads(header_line)
@@ -91,13 +92,16 @@ def write_cache(source: str, stamp: dict | None, data: Word2VecData, norms: np.n
     failure leaves no cache and raises nothing."""
     blob = "\n".join(data.words).encode("utf-8", "surrogateescape")  # parsed words never hold one
     try:
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.stat(cache_path(source)).st_mode):
+                return  # a FIFO or a device, which atomic_write would write into, not replace: the user's
         header = json.dumps({"source": stamp, "binary": data.binary,
                              "words": len(data.words), "dim": data.vectors.shape[1],
                              "word_bytes": len(blob)}).encode() + b"\n"
         start = _data_start(header)
         with atomic_write(cache_path(source)) as out:
             out.write(_MAGIC + header + b"\0" * (start - len(_MAGIC) - len(header)))
-            out.write(np.ascontiguousarray(data.vectors, dtype="<f4").data)
+            out.write(np.ascontiguousarray(data.vectors, dtype="<f4").reshape(-1).data)  # flat: 0 rows too
             out.write(np.ascontiguousarray(norms, dtype="<f4").data)
             out.write(blob)
     except (OSError, W2VError):

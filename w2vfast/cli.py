@@ -20,7 +20,7 @@ from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRAC
                      PHRASE_MIN_COUNT, PHRASE_SCORINGS, PHRASE_THRESHOLD, RESTRICT_VOCAB)
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
-from .io import STANDARD_OUTPUT, output_name, standard_output_failed
+from .io import STANDARD_OUTPUT, check_read_once, output_name, standard_output_failed
 from .sources import standard_input
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -349,7 +349,7 @@ def vectors_options(command):
         click.option("-v", "--vectors", "vectors_path", envvar="W2VFAST_VECTORS", default="vectors.bin",
                      help="Word2vec file, text or binary [default: $W2VFAST_VECTORS, else vectors.bin]."),
         click.option("--limit", type=click.IntRange(min=0), default=None,
-                     help="Load only the first N words."),
+                     help="Load only the first N words (0: all)."),
         click.option("--cache/--no-cache", default=True,
                      help="Keep a memory-mapped copy beside the file (FILE.w2vcache) so later runs "
                           "skip parsing [default: cache]."),
@@ -383,8 +383,10 @@ def _say(text: str = "") -> None:
     _to_standard_output(click.echo, text.encode("utf-8", "surrogateescape"))
 
 
-def _print_json(value) -> None:
-    _to_standard_output(click.echo, json.dumps(value, indent=2))
+def _print_json(value, one_line: bool = False) -> None:
+    """``value`` as indented JSON, or on ``one_line``: the queries read from standard input give JSON
+    Lines, one value each, which a reader can take apart."""
+    _to_standard_output(click.echo, json.dumps(value, indent=None if one_line else 2))
 
 
 def _to_standard_output(write, *text) -> None:
@@ -436,7 +438,8 @@ def _quoted(word: str) -> str:
                          "\\'" if c == "'" else repr(c)[1:-1] for c in word) + "'"
 
 
-def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add") -> None:
+def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add",
+                     one_line: bool = False) -> None:
     _check_known(vectors, [*positive, *negative])
     if method == "add":
         terms = [vectors.get_index(w) for w in [*positive, *negative]]
@@ -450,7 +453,7 @@ def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, meth
     found = query(positive=list(positive), negative=list(negative), topn=topn)
     if as_json:
         _print_json({"positive": list(positive), "negative": list(negative), "method": method,
-                     "results": [{"word": w, "score": s} for w, s in found]})
+                     "results": [{"word": w, "score": s} for w, s in found]}, one_line)
     else:
         _table(["word", "cosine" if method == "add" else "3CosMul"], [[w, f"{s:.4f}"] for w, s in found])
 
@@ -469,7 +472,7 @@ def _prompt(vectors, topn: int, as_json: bool) -> None:
                 break
             try:
                 if words:
-                    _show_neighbours(vectors, words, [], topn, as_json)
+                    _show_neighbours(vectors, words, [], topn, as_json, one_line=True)
             except W2VError as exc:
                 click.echo(f"w2vfast: {exc}", err=True)
     except KeyboardInterrupt as stopped:
@@ -548,6 +551,7 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
     gensim's evaluate_word_analogies counts it."""
     from .evaluate import evaluate_analogies
 
+    check_read_once([("the vectors", vectors_path), ("the questions", questions)])
     vectors = _load_vectors(vectors_path, limit, cache)
     result = evaluate_analogies(vectors, questions, _restrict(restrict), not case_sensitive)
     total = result.total
@@ -580,6 +584,7 @@ def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensit
     ('word1 TAB word2 TAB score' lines, '#' comments), and the share of pairs out of vocabulary."""
     from .evaluate import evaluate_word_pairs
 
+    check_read_once([("the vectors", vectors_path)] + [("a pairs file", path) for path in pairs])
     vectors = _load_vectors(vectors_path, limit, cache)
     results = [evaluate_word_pairs(vectors, path, "\t", _restrict(restrict), not case_sensitive)
                for path in pairs]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,14 +82,16 @@ def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) ->
     return known
 
 
-def _read_lines(path: str, encoding: str = "utf-8") -> list[str]:
+def _read_lines(path: str, encoding: str = "utf-8", any_newline: bool = False) -> list[str]:
     """The file's lines, gzip, bzip2 or xz decompressed (as gensim reads them), without the byte order
-    mark an editor may have put first (it would hide the first line's ': section')."""
+    mark an editor may have put first (it would hide the first line's ': section'). Lines end at
+    ``\n``, or with ``any_newline`` at ``\r`` too, as in a file gensim opens as text (its pairs)."""
     if not isinstance(encoding, str):
         raise WrongType(f"encoding must be the name of one, such as 'utf-8', not {encoding!r:.40}")
     text = read_decompressed(path, path)
     try:
-        return text.removeprefix(codecs.BOM_UTF8).decode(encoding, "surrogateescape").split("\n")
+        text = text.removeprefix(codecs.BOM_UTF8).decode(encoding, "surrogateescape")
+        return re.split("\r\n|\r|\n", text) if any_newline else text.split("\n")
     except LookupError:
         raise InvalidArgument(f"unknown encoding {encoding!r}") from None
 
@@ -194,7 +197,7 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
     fold = str.upper if case_insensitive else str
     known = _known_words(vectors, restrict_vocab, case_insensitive)
     pairs, gold, unknown_gold, out_of_vocabulary, invalid = [], [], [], 0, 0
-    for line in _read_lines(path, encoding):
+    for line in _read_lines(path, encoding, any_newline=True):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split(delimiter)

@@ -24,7 +24,8 @@ from .io import as_path, check_writable
 _NORM_ROWS = 1 << 16
 _SPELLING_POOL = 100_000
 _LONGEST_EDITED = 40  # a word's one-edit variants grow with its length squared: a pasted URL skips them
-_TINY = np.finfo(np.float32).tiny
+_TINY = np.finfo(np.float32).smallest_subnormal  # a row's length is divided by, so that zero rows stay zero
+_LONGEST = float(np.finfo(np.float32).max)  # a length float32 holds
 
 
 def _to_str(word: bytes) -> str:
@@ -66,6 +67,12 @@ def _weighted(items: list, sign: float) -> list[tuple]:
         else:
             terms.append((item, sign))
     return terms
+
+
+def _lengths(rows: np.ndarray) -> np.ndarray:
+    """Each row's length, its squares summed in float64 (no float64 copy of the rows is made): a float32
+    sum overflows for values past 1.8e19 and vanishes below 1e-19."""
+    return np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -194,16 +201,24 @@ class KeyedVectors:
 
     @property
     def norms(self) -> np.ndarray:
-        """Each row's length (float32), computed once, a block of rows at a time, its squares summed in
-        float64 (no float64 copy of the rows is made): a float32 sum overflows for values past 1.8e19 and
-        vanishes below 1e-19, and gave cosines of 0 or of 4e8 for rows that float32 holds well."""
+        """Each row's length (float32), computed once, a block of rows at a time (see ``_lengths``). A
+        row longer than float32 holds is refused: its cosines, taken in float32, would be 0 or NaN."""
         if self._norms is None:
             norms = np.empty(len(self), dtype=np.float32)
             for start in range(0, len(self), _NORM_ROWS):
-                rows = self.vectors[start:start + _NORM_ROWS]
-                norms[start:start + _NORM_ROWS] = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
+                lengths = _lengths(self.vectors[start:start + _NORM_ROWS])
+                self._check_lengths(lengths, start)
+                norms[start:start + _NORM_ROWS] = lengths
             self._norms = norms
         return self._norms
+
+    def _check_lengths(self, lengths: np.ndarray, start: int) -> None:
+        """Refuse a length past float32's largest value (``lengths`` are those of the rows from ``start`` on)."""
+        too_long = np.flatnonzero(lengths > _LONGEST)
+        if len(too_long):
+            word = self.index_to_key[start + too_long[0]]
+            raise InvalidArgument(f"the vector of {word!r:.60} is {lengths[too_long[0]]:.3g} long, more than float32 "
+                                  f"holds ({_LONGEST:.3g}): no cosine can be taken of it; scale the vectors down")
 
     def unit_rows(self, indices) -> np.ndarray:
         """The given rows scaled to length 1 (zero rows stay zero), in float64."""
@@ -318,9 +333,9 @@ class KeyedVectors:
         else:
             start = np.asarray(word_or_vector, np.float32)
         everyone = other_words is None or not len(other_words)  # None too, as in gensim
-        others = self.vectors if everyone else self[list(other_words)]
-        norms = np.maximum(np.linalg.norm(others, axis=1) * np.linalg.norm(start), _TINY)
-        return 1 - (others @ start) / norms
+        indices = slice(None) if everyone else [self.get_index(word) for word in other_words]
+        towards = _unit(start).astype(np.float32)  # float32 holds a unit vector's values, whatever the length was
+        return 1 - (self.vectors[indices] @ towards) / np.maximum(self.norms[indices], _TINY)
 
     def closer_than(self, key1, key2) -> list[str]:
         """The words nearer to ``key1`` than ``key2`` is (gensim's)."""
@@ -462,14 +477,15 @@ class KeyedVectors:
     def load(cls, path: str, binary: bool | None = None, limit: int | None = None,
              cache: bool = False, mmap: str | None = None) -> "KeyedVectors":
         """Read a word2vec text or binary file (the format is detected from its bytes unless given),
-        or its first ``limit`` words. ``cache=True`` maps ``path + '.w2vcache'`` instead of parsing
-        when it is up to date, and writes it after parsing the whole file (see ``cache``); gensim's
-        ``mmap='r'`` asks for the same."""
+        or its first ``limit`` words (0: all). ``cache=True`` maps ``path + '.w2vcache'`` instead of parsing
+        when it is up to date, and writes it after parsing the whole file in the format detected (see
+        ``cache``); gensim's ``mmap='r'`` asks for the same."""
         if mmap not in (None, "r"):
             raise InvalidArgument(f"mmap must be None or 'r' (read-only), not {mmap!r}")
         path = as_path(path, "path")
         cache = cache or mmap == "r"
         check_count("limit", limit)
+        limit = limit or None  # 0 is gensim's "no limit", as restrict_vocab's is
         cached = vectors_cache.load_cache(path, binary, limit) if cache else None
         if cached is not None:
             words, rows, norms = cached
@@ -485,7 +501,8 @@ class KeyedVectors:
         vectors.stats = None
         repeats = len(vectors) < len(data.words)  # a limit counts the file's rows, which a cache would not keep
         data.words, data.vectors = vectors.index_to_key, vectors.vectors
-        if cache and data.complete and stamp is not None and not repeats:
+        if cache and binary is None and data.complete and stamp is not None and not repeats:  # a forced format
+            # may read a text file as binary: its rows would then be every later detecting load's
             vectors_cache.write_cache(path, stamp, data, vectors.norms)
         return vectors
 
@@ -528,8 +545,6 @@ class KeyedVectors:
         if unicode_errors not in ("strict", "replace", "ignore", "surrogateescape"):
             raise InvalidArgument(f"unicode_errors must be 'strict', 'replace', 'ignore' or 'surrogateescape', "
                                   f"not {unicode_errors!r}")
-        if isinstance(limit, numbers.Integral) and not isinstance(limit, bool) and limit == 0:
-            limit = None  # gensim's "no limit"
         vectors = cls.load(fname, binary=bool(binary), limit=limit)
         if fvocab is not None:  # matched by the words' bytes, before they are decoded again
             from .vocab import Vocab
