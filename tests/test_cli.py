@@ -413,3 +413,16 @@ def test_running_out_of_memory_gives_the_hint_of_the_command(planted_file, tmp_p
     monkeypatch.setattr(failing, out_of_memory)
     result = run(*[a.format(corpus=planted_file, tmp=tmp_path) for a in command])
     assert result.exit_code == 1 and result.stderr.startswith(f"w2vfast: error: out of memory: {hint}")
+
+
+def test_standard_error_closed_early_loses_no_run(planted_file, tmp_path):
+    """A status line that cannot be written (``2>&1 | head -c 10``) ended the finished run with status 1,
+    no vectors and no word: click takes a closed pipe for the end of the command."""
+    closed, stderr = os.pipe()
+    os.close(closed)  # every line the run writes to standard error meets a closed pipe
+    try:
+        result = subprocess.run([sys.executable, "-m", "w2vfast", "train", planted_file, "-o", str(tmp_path / "v.bin"),
+                                 "--dim", "8", "--epochs", "1", "--min-count", "1"], stderr=stderr)
+    finally:
+        os.close(stderr)
+    assert result.returncode == 0 and len(KeyedVectors.load(str(tmp_path / "v.bin"))) == 40

@@ -21,6 +21,7 @@ from .config import (CHECKPOINT_MINUTES, DEFAULT_ALPHA, DEFAULTS, MIN_ALPHA_FRAC
 from .errors import Interrupted, OutputFailed, W2VError, WorkerLost
 from .interrupt import stop_at_once
 from .io import STANDARD_OUTPUT, check_read_once, output_name, standard_output_failed
+from .progress import forgiving_stderr
 from .sources import standard_input
 
 DEMO_WORDS = ("king", "france", "computer", "music", "war")
@@ -58,22 +59,23 @@ def friendly_errors(memory_hint: str):
 def _friendly_errors(command, memory_hint: str):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        try:
-            with stop_at_once(), warnings.catch_warnings():
-                warnings.showwarning = _warning_line
-                result = command(*args, **kwargs)
-                if sys.stdout is not None:  # None when the process was started with it closed (>&-)
-                    _to_standard_output(sys.stdout.flush)
-            return result
-        except W2VError as exc:
-            _fail(str(exc))
-        except Interrupted as exc:
-            click.echo(f"w2vfast: {exc}", err=True)
-            sys.exit(exc.exit_status)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except MemoryError:
-            _fail(f"out of memory: {memory_hint}")
+        with forgiving_stderr():
+            try:
+                with stop_at_once(), warnings.catch_warnings():
+                    warnings.showwarning = _warning_line
+                    result = command(*args, **kwargs)
+                    if sys.stdout is not None:  # None when the process was started with it closed (>&-)
+                        _to_standard_output(sys.stdout.flush)
+                return result
+            except W2VError as exc:
+                _fail(str(exc))
+            except Interrupted as exc:
+                click.echo(f"w2vfast: {exc}", err=True)
+                sys.exit(exc.exit_status)
+            except KeyboardInterrupt:
+                _fail("interrupted", 130)
+            except MemoryError:
+                _fail(f"out of memory: {memory_hint}")
     return wrapper
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from typing import TextIO
+from typing import Iterator, TextIO
 
 
 def _clock(seconds: float) -> str:
@@ -51,3 +52,43 @@ class Progress:
         if self.stream is not None and (even_if_quiet or not self.quiet):
             self.stream.write(message + "\n")
             self.stream.flush()
+
+
+class _ForgivingStream:
+    """Standard error whose failed write (a closed pipe: ``2>&1 | head``; a terminal gone) drops it and
+    the lines after it, instead of ending the command: a status line is not worth a finished run."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._broken = False
+
+    def write(self, text: str) -> int:
+        self._attempt(self._stream.write, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._attempt(self._stream.flush)
+
+    def _attempt(self, action, *arguments) -> None:
+        if not self._broken:
+            try:
+                action(*arguments)
+            except (OSError, ValueError):  # ValueError: the stream was closed
+                self._broken = True
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def forgiving_stderr() -> Iterator[None]:
+    """Within: ``sys.stderr`` as ``_ForgivingStream``, for the command line's status lines and errors."""
+    stream = sys.stderr
+    if stream is None or isinstance(stream, _ForgivingStream):  # closed at the start (2>&-), or taken care of
+        yield
+        return
+    sys.stderr = _ForgivingStream(stream)
+    try:
+        yield
+    finally:
+        sys.stderr = stream
