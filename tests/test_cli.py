@@ -267,6 +267,7 @@ def test_the_installed_console_script_ends_with_the_promised_status(tmp_path):
 @pytest.mark.parametrize("stop, status, name", [
     ("raise KeyboardInterrupt", 130, "SIGINT"),
     ("os.kill(os.getpid(), signal.SIGTERM); time.sleep(5)", 143, "SIGTERM"),  # ended at once, saying nothing
+    ("os.kill(os.getpid(), signal.SIGHUP); time.sleep(5)", 129, "SIGHUP"),
 ])
 def test_a_stop_while_python_imports_the_tool_is_one_line_too(stop, status, name):
     """The package imports no NumPy or Numba, so the console script catches a Ctrl-C or SIGTERM that

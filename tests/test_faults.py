@@ -96,10 +96,11 @@ def ten_calls(tmp_path_factory):
     return corpus, reference.read_bytes()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_stops_at_a_safe_point_and_the_printed_command_finishes_the_run(ten_calls, tmp_path, signum):
     """Stopped after call 4 of 10, the run says how to go on; that command, run from another directory
-    and without -o, writes the output the run was started with, as if it had never stopped."""
+    and without -o, writes the output the run was started with, as if it had never stopped. SIGHUP (a
+    terminal closed) ended the process on the spot, and the run since its last save was lost."""
     corpus, reference = ten_calls
     checkpoint, output, elsewhere = tmp_path / "run.ckpt", tmp_path / "vectors.bin", tmp_path / "elsewhere"
     process = start("train", corpus, "-o", output, *LONG, "--checkpoint", checkpoint, signal_at=("call 4", signum))

@@ -1,5 +1,5 @@
 """``python -m w2vfast`` and the ``w2vfast`` console script: the command line (``cli.py``), with a
-Ctrl-C or SIGTERM that comes while Python still imports it (NumPy, Numba: about 0.3 s) ending it in
+Ctrl-C, SIGTERM or SIGHUP that comes while Python still imports it (NumPy, Numba: about 0.3 s) ending it in
 one line too."""
 
 import signal
@@ -15,8 +15,9 @@ def _stop(signum: int, frame) -> None:
 
 
 def run() -> None:
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # one started ignoring it keeps ignoring it
-        signal.signal(signal.SIGTERM, _stop)  # the command installs its own once it runs
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:  # one started ignoring it (nohup) keeps ignoring it
+            signal.signal(signum, _stop)  # the command installs its own once it runs
     try:
         from .cli import run as command_line
 

@@ -187,7 +187,7 @@ def training_options(command):
         click.option("--seed", type=int, **_default("seed"), help="Random seed."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr."),
         click.option("--checkpoint", type=click.Path(dir_okay=False),
-                     help="Keep the run in this file: periodically, at the end, and on Ctrl-C or SIGTERM."),
+                     help="Keep the run in this file: periodically, at the end, and on Ctrl-C, SIGTERM or SIGHUP."),
         click.option("--checkpoint-every", type=float, default=CHECKPOINT_MINUTES, show_default=True,
                      help="Minutes between checkpoints; 0 saves after every step."),
         click.option("--force", is_flag=True, help="Train even if the run does not seem to fit in memory."),
@@ -479,7 +479,7 @@ def _prompt(vectors, topn: int, as_json: bool) -> None:
                 click.echo(f"w2vfast: {exc}", err=True)
     except KeyboardInterrupt as stopped:
         if isinstance(stopped, Interrupted) and stopped.signum != signal.SIGINT:
-            raise  # SIGTERM is not a user leaving the prompt: exit 143 like every other command
+            raise  # SIGTERM or SIGHUP is not a user leaving the prompt: exit 143 or 129 like every other command
     if interactive:
         click.echo(err=True)
 

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM: stop at once outside training, at the next safe point inside it.
+"""Ctrl-C, SIGTERM and SIGHUP: stop at once outside training, at the next safe point inside it.
 
 Python delivers a signal between bytecodes, so a handler that raises can stop the tool anywhere;
 that is fine while nothing is half done (files are written through ``io.atomic_write``). Inside a
@@ -24,7 +24,9 @@ from typing import Callable, Iterator
 
 from .errors import Interrupted
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP is what a closed terminal or a dropped ssh session sends: a stop like the others, which saves
+# the run and leaves no temporary file, where its default ended the process on the spot.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _UNSAFE_TO_RAISE_IN = ("numba", "llvmlite")
 _RETRY_SECONDS = 0.02
 # The same signal again this soon is the first one's echo, not a second request: ``timeout`` sends
@@ -135,7 +137,7 @@ def _handlers(handler: Callable, raiser: _Raiser) -> Iterator[None]:
 
 
 def stop_at_once() -> contextlib.AbstractContextManager[None]:
-    """Turn SIGTERM, like Ctrl-C, into an exception, so ``finally`` blocks remove temporary files."""
+    """Turn SIGTERM and SIGHUP, like Ctrl-C, into an exception, so ``finally`` blocks remove temporary files."""
     raiser = _Raiser()
     return _handlers(raiser, raiser)
 
