@@ -496,3 +496,24 @@ def test_standard_output_closed_is_refused_before_the_run(tmp_path):
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert (done.returncode, done.stderr) == (1, "w2vfast: error: standard output is closed: give a file instead of -\n")
+
+
+
+def test_a_stop_while_the_reader_of_standard_output_holds_back_ends_at_once():
+    """Ctrl-C while the text waited for a pipe that no one read (the writing thread blocked in it, the
+    queue full) waited for that thread to hand on the end of the text: for as long as the reader liked."""
+    code = ("import os, signal\n"
+            "from w2vfast.phrases import _written_behind\n"
+            "unread, end = os.pipe()\n"
+            "def stop(signum, frame):\n"
+            "    raise KeyboardInterrupt\n"
+            "signal.signal(signal.SIGALRM, stop)\n"
+            "signal.setitimer(signal.ITIMER_REAL, 1.0)\n"
+            "try:\n"
+            "    with _written_behind(os.fdopen(end, 'wb'), sync=False) as write:\n"
+            "        while True:\n"
+            "            write(b'text ' * 100_000)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('stopped')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout == "stopped\n", result.stderr

@@ -55,6 +55,7 @@ from .sources import (changed_file, corpus_files, file_states, plain_text_bytes,
                       read_decompressed, standard_input)
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
+_POLL_SECONDS = 0.1  # how soon the writing thread sees that it is no longer wanted
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
 _HIGHEST_COUNT = 1 << 62  # a --min-count above every count a corpus can have, within Numba's int64
 TABLE_MAGIC = b"# w2vfast phrases 1"
@@ -420,19 +421,33 @@ def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
 def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
     """A ``write`` that hands its bytes to a thread, which writes them to ``out`` (and with ``sync``
     flushes them to disk, each piece while the next is made), so that the ``fsync`` that makes a
-    file whole before its rename is mostly done by then. Errors reach the caller."""
+    file whole before its rename is mostly done by then. Errors reach the caller.
+
+    The thread writes to the descriptor itself, so that it holds no lock of Python's file while it
+    waits: a stop (Ctrl-C) while the reader of a pipe (``-o -``) holds its bytes back ends the command
+    at once, leaving the thread behind, where waiting for it could take as long as the reader likes."""
+    out.flush()
+    descriptor = out.fileno()
     pending: queue.Queue = queue.Queue(maxsize=2)
     failure: list = []
+    abandoned = threading.Event()
 
     def drain() -> None:
-        while (piece := pending.get()) is not None:
+        while not abandoned.is_set():
+            try:
+                piece = pending.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if piece is None:
+                return
             if failure:
                 continue
             try:
-                out.write(piece)
+                view = memoryview(piece).cast("B")
+                while view:
+                    view = view[os.write(descriptor, view):]
                 if sync:
-                    out.flush()
-                    os.fdatasync(out.fileno())
+                    os.fdatasync(descriptor)
             except BaseException as exc:  # handed to the writing thread
                 failure.append(exc)
 
@@ -445,9 +460,13 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
     writer.start()
     try:
         yield write
-    finally:
-        pending.put(None)
-        writer.join()
+    except BaseException:
+        abandoned.set()
+        if sync:  # a file on disk: its writes end soon, and must, before it is closed and removed
+            writer.join()
+        raise
+    pending.put(None)
+    writer.join()
     if failure:
         raise failure[0]
 
