@@ -151,6 +151,17 @@ def test_a_signal_while_the_output_is_written_says_the_checkpoint_writes_it(plan
     assert finished.returncode == 0 and len(KeyedVectors.load(str(output))) > 0, finished.stderr
 
 
+def test_a_finished_run_written_elsewhere_and_stopped_says_where_to_write(planted_file, tmp_path):
+    """Resumed to write its vectors to another file and stopped while writing them, it said to go on
+    with --resume alone: the checkpoint's own output, which that command replaced, in its format."""
+    first, other, checkpoint = tmp_path / "first.bin", tmp_path / "other.txt", tmp_path / "run.ckpt"
+    finished = subprocess.run(command("train", planted_file, "-o", first, *QUICK, "--checkpoint", checkpoint))
+    assert finished.returncode == 0
+    process = start("train", "--resume", checkpoint, "-o", other, "--quiet", signal_at=("write", signal.SIGTERM))
+    _, stderr = process.communicate(timeout=60)
+    assert stderr.endswith(f"go on with: w2vfast train --resume {checkpoint} --output {other} --text --quiet\n")
+
+
 def test_signal_before_training_stops_at_once_without_output(tmp_path):
     fifo = tmp_path / "corpus"
     os.mkfifo(fifo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -216,10 +217,17 @@ def _given(options: dict) -> dict:
 
 def _resume_command(checkpoint: str, corpus: list[str] | None, given: dict) -> str:
     """The command that goes on with the run kept in ``checkpoint``: the checkpoint keeps the rest,
-    but for the corpus when it is read from standard input, and the options it does not keep."""
-    from .checkpoint import NOT_KEPT
+    but for the corpus when it is read from standard input, the options it does not keep, and an
+    output other than its own (a finished run resumed to write its vectors elsewhere keeps the first)."""
+    from .checkpoint import NOT_KEPT, read_header
+    from .trainer import output_format
 
     words = ["w2vfast", "train", *(corpus if corpus and "-" in corpus else []), "--resume", checkpoint]
+    output = given["output"] if given["output"] == STANDARD_OUTPUT else os.path.abspath(given["output"])
+    binary = output_format(output, given.get("binary"))
+    with contextlib.suppress(OSError, W2VError):  # a checkpoint that cannot be read is said so by --resume
+        if read_header(checkpoint).get("output") != {"path": output, "binary": binary}:
+            words += ["--output", output, "--binary" if binary else "--text"]
     flags = {param.name: max(param.opts, key=len) for param in click.get_current_context().command.params}
     for name in (*NOT_KEPT, "dask"):
         value = given.get(name)
