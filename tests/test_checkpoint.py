@@ -411,6 +411,8 @@ def test_a_failed_save_says_whether_a_checkpoint_is_kept(tmp_path):
     assert keeper.failed(failure).endswith("the run goes on, and no checkpoint is kept")
     (tmp_path / "run.ckpt").write_bytes(b"kept")
     assert keeper.failed(failure).endswith("the run goes on, and the previous checkpoint is kept")
+    full = Checkpointer("/dev/full", 1.0, None, None, None)  # a device that refuses every save keeps none
+    assert full.failed(failure).endswith("the run goes on, and no checkpoint is kept")
 
 
 class Trap:

@@ -1,13 +1,16 @@
 """The command line: training end to end, vocabulary files, and one-line errors for bad input."""
 
 import inspect
+import itertools
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from click.testing import CliRunner
 
 import w2vfast
 from w2vfast import KeyedVectors, memory
-from w2vfast.checkpoint import KEPT, NOT_KEPT
+from w2vfast.checkpoint import KEPT, NOT_KEPT, Checkpointer
 from w2vfast.cli import main, train_command
 from w2vfast.config import CHECKPOINT_MINUTES, DEFAULTS, MODELS
 from conftest import planted_sentences, signal_at_call
@@ -427,3 +430,29 @@ def test_standard_error_closed_early_loses_no_run(planted_file, tmp_path):
     finally:
         os.close(stderr)
     assert result.returncode == 0 and len(KeyedVectors.load(str(tmp_path / "v.bin"))) == 40
+
+
+def test_a_second_stop_during_the_stop_s_save_says_what_is_kept(planted_file, tmp_path, monkeypatch):
+    """The save given up, the message was 'stopped by SIGINT' alone: not that the checkpoint holds the
+    run as of its last save, nor how to go on from it."""
+    checkpoint = tmp_path / "run.ckpt"
+    saves = itertools.count(1)
+    real_save = Checkpointer.save
+
+    def save_stopped_the_second_time(self, *args):
+        if next(saves) == 2:  # the stop's save: Ctrl-C again, past the first one's echo
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        return real_save(self, *args)
+
+    monkeypatch.setattr(Checkpointer, "save", save_stopped_the_second_time)
+    with monkeypatch.context() as patch:
+        signal_at_call(patch, 2)
+        result = run("train", planted_file, "-o", tmp_path / "v.bin", *EXACT, "--checkpoint", checkpoint,
+                     "--checkpoint-every", "0", "--quiet")
+    assert result.exit_code == 130
+    assert result.stderr == (f"w2vfast: stopped by SIGINT, but the run could not be saved (a second SIGINT gave the "
+                             f"save up); {checkpoint} keeps it as of its last save; go on with: w2vfast train "
+                             f"--resume {checkpoint} --quiet\n")
+    assert run("train", "--resume", checkpoint, "--quiet").exit_code == 0

@@ -356,7 +356,7 @@ class Checkpointer:
     @property
     def kept(self) -> bool:
         """Whether ``path`` holds a checkpoint: a save that failed leaves the one before, if there was one."""
-        return os.path.exists(self.path)
+        return os.path.isfile(self.path)  # a file: /dev/full, which refuses every save, keeps none
 
     def failed(self, error: W2VError) -> str:
         """The warning for a save that failed while the run goes on, true to what ``path`` holds."""

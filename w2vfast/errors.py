@@ -142,12 +142,16 @@ class Interrupted(KeyboardInterrupt):
         self.written: str | None = None
 
     @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
     def exit_status(self) -> int:
         """The shell's convention for a process ended by a signal: 128 + its number."""
         return 128 + self.signum
 
     def __str__(self) -> str:
-        stopped = f"stopped by {signal.Signals(self.signum).name}"
+        stopped = f"stopped by {self.name}"
         if self.written is not None:
             return f"{stopped} once the run had ended: {self.written} is complete"
         if self.unsaved is not None:

@@ -41,6 +41,9 @@ class SafePoint:
         if save:
             try:
                 self.keeper.save(self.trainer, self.encoded, position)
+            except Interrupted as again:  # a second signal gives the save up: the checkpoint is the last one
+                self.stop.signum = again.signum
+                self._stop(unsaved=f"a second {again.name} gave the save up")
             except W2VError as exc:
                 if stopping:
                     self._stop(unsaved=str(exc))
