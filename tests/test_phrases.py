@@ -363,15 +363,23 @@ def test_a_min_count_beyond_any_count_joins_nothing(tmp_path):
     assert len(table) == 0 and text == (tmp_path / "corpus.txt").read_bytes()
 
 
-def test_a_fifo_is_read_twice_through_a_copy(tmp_path):
+def test_a_fifo_is_read_twice_through_a_copy_that_has_no_name(tmp_path, monkeypatch):
+    """The copy was a named file in a temporary directory, which a killed run (SIGKILL) left behind."""
     lines = planted_lines(100)
     fresh, _ = phrased(tmp_path, lines, threshold=10)
-    fifo = tmp_path / "fifo"
+    fifo, scratch = tmp_path / "fifo", tmp_path / "scratch"
     os.mkfifo(fifo)
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen = []
+    real_join_passes = phrases.join_passes
+    monkeypatch.setattr(phrases, "join_passes",
+                        lambda *args: seen.append(os.listdir(scratch)) or real_join_passes(*args))
     writer = subprocess.Popen(["cp", str(tmp_path / "corpus.txt"), str(fifo)])
     phrase_corpus([str(fifo)], str(tmp_path / "from-fifo.txt"), PhraseConfig(threshold=10))
     writer.wait(timeout=60)
     assert (tmp_path / "from-fifo.txt").read_bytes() == fresh
+    assert seen == [[]]  # while the copy was read
 
 
 def test_the_output_goes_through_a_link_and_into_a_fifo(tmp_path):

@@ -199,12 +199,12 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     if disk_dir is None:
         needed.update(corpus_bytes(text_bytes), marks=2 * (text_bytes // TEXT_BYTES_PER_WORD))
     ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)
-    with _readable_twice(files) as (files, stdin):
+    with _readable_twice(files) as copies:
         before = file_states(files)
         start = time.perf_counter()
         loaded = in_background(_load_kernels)
         counter = WordCounter(text_bytes, disk_dir, config.threads)
-        for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
+        for block, ends_file in read_ahead(read_blocks(files, copies=copies)):
             counter.feed(block, ends_file)
         loaded()
         if counter.n_words == 0:  # as train says: an empty output would replace the one there was
@@ -212,13 +212,11 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
         progress.say(f"read {int(np.count_nonzero(counter.ids >= 0)):,} words, {counter.n_words:,} distinct, "
                      f"in {time.perf_counter() - start:.2f} s")
         table, marks, _, _ = join_passes(counter, config, given, progress, disk_dir)
-        if stdin is not None:
-            stdin.seek(0)
         start = time.perf_counter()
         sync = output != STANDARD_OUTPUT and not is_special(output)
         with atomic_write(output) as out:
             with _written_behind(out, sync) as write:
-                _write_joined(files, stdin, marks, table.delimiter, write, config.threads, disk_dir)
+                _write_joined(files, copies, marks, table.delimiter, write, config.threads, disk_dir)
                 if changed_file(files, before) is not None:  # one token for another of its length, say
                     raise W2VError(_CHANGED)
             written = time.perf_counter() - start
@@ -386,26 +384,26 @@ def _run_threads(work, threads: int) -> None:
 
 
 @contextlib.contextmanager
-def _readable_twice(files: list[str]) -> Iterator[tuple[list[str], BinaryIO | None]]:
+def _readable_twice(files: list[str]) -> Iterator[dict[str, BinaryIO]]:
     """The text is read twice, and a pipe only once: standard input, and a FIFO or device given by
-    name (a shell's ``<(zcat ...)``), are first copied into temporary files. Yields the files, each
-    FIFO's copy in its place, and standard input's copy (``None`` without ``-``)."""
+    name (a shell's ``<(zcat ...)``), are first copied into unnamed temporary files, which nothing
+    can leave behind (a killed process's named copy stayed in the temporary directory). Yields the
+    copies, keyed by the paths they stand for."""
     with contextlib.ExitStack() as stack:
-        stdin, copies = None, {}
+        copies = {}
         for path in dict.fromkeys(files):
+            if path != "-" and not is_special(path):
+                continue
+            copies[path] = stack.enter_context(tempfile.TemporaryFile(prefix="w2vfast-phrases-"))
             if path == "-":
-                stdin = stack.enter_context(tempfile.TemporaryFile(prefix="w2vfast-phrases-"))
-                _spool(standard_input(), stdin, "standard input")
-                stdin.seek(0)
-            elif is_special(path):
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="w2vfast-phrases-"))
-                copies[path] = os.path.join(folder, os.path.basename(path))
-                try:
-                    with open(path, "rb") as source, open(copies[path], "wb") as copy:
-                        _spool(source, copy, path)
-                except OSError as exc:
-                    raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
-        yield [copies.get(path, path) for path in files], stdin
+                _spool(standard_input(), copies[path], "standard input")
+                continue
+            try:
+                with open(path, "rb") as source:
+                    _spool(source, copies[path], path)
+            except OSError as exc:
+                raise unreadable(f"cannot read corpus {path}: {exc.strerror or exc}", exc) from None
+        yield copies
 
 
 def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
@@ -471,7 +469,7 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
         raise failure[0]
 
 
-def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, delimiter: bytes,
+def _write_joined(files: list[str], copies: dict[str, BinaryIO], marks: np.ndarray, delimiter: bytes,
                   out, threads: int = 1, disk_dir: str | None = None) -> None:
     """Write the text again through ``out(bytes)``, each token marked ``_JOINED`` glued to the one
     before by ``delimiter``. A file that does not end in a newline is followed by one if another
@@ -482,7 +480,7 @@ def _write_joined(files: list[str], stdin: BinaryIO | None, marks: np.ndarray, d
     at = np.zeros(1, dtype=np.int64)
     carry: tuple[bytes, ...] = ()
     open_line = False  # the file before ended inside a line
-    for block, ends_file in read_ahead(read_blocks(files, stdin=stdin)):
+    for block, ends_file in read_ahead(read_blocks(files, copies=copies)):
         data, _, carry = whole_tokens(carry, block, ends_file)
         if not data:
             continue

@@ -96,11 +96,11 @@ def standard_input() -> BinaryIO:
 
 
 @contextlib.contextmanager
-def open_corpus_file(path: str, stdin: BinaryIO | None = None) -> Iterator[BinaryIO]:
-    """Open a file (or ``-``, standard input, or ``stdin`` in its place) for reading, decompressing
-    gzip, bzip2 or xz when its first bytes say so. The bytes are peeked, not consumed, so pipes and
-    FIFOs work too."""
-    shared = (standard_input() if stdin is None else stdin) if path == "-" else None
+def open_corpus_file(path: str, copy: BinaryIO | None = None) -> Iterator[BinaryIO]:
+    """Open a file (or ``-``, standard input), or read ``copy`` in its place, decompressing gzip,
+    bzip2 or xz when its first bytes say so. The bytes are peeked, not consumed, so pipes and FIFOs
+    work too."""
+    shared = copy if copy is not None else standard_input() if path == "-" else None
     try:
         raw = shared if shared is not None else open(path, "rb")
     except OSError as exc:
@@ -205,11 +205,14 @@ class _XZStreams(io.RawIOBase):
 
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES,
-                stdin: BinaryIO | None = None) -> Iterator[tuple[bytes, bool]]:
+                copies: dict[str, BinaryIO] | None = None) -> Iterator[tuple[bytes, bool]]:
     """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word);
-    ``stdin`` stands for ``-`` when given."""
+    ``copies`` are read from their start in place of the paths they are keyed by."""
     for path in paths:
-        with open_corpus_file(path, stdin) as stream:
+        copy = (copies or {}).get(path)
+        if copy is not None:
+            copy.seek(0)
+        with open_corpus_file(path, copy) as stream:
             while True:
                 block = stream.read(block_bytes)
                 if not block:
