@@ -599,3 +599,18 @@ def test_a_local_cluster_spends_little_on_watching_itself():
     assert list(profiled.values()) == [False]
     assert min(every["monitor"]) >= 60_000  # milliseconds: once a minute, not twice a second
     assert min(every["tick"]) >= 1_000  # once a second, not every 20 ms
+
+
+def test_the_printed_command_to_resume_a_cluster_run_is_taken(planted_file, tmp_path):
+    """A stopped cluster run says to go on with 'train --resume CKPT --dask ADDRESS', no corpus: that was
+    refused as if the corpus were standard input. Without a corpus the checkpoint's own is checked, and
+    a run trained in one process is refused before a local cluster starts."""
+    cluster.check_cluster_run([], {}, ("run.ckpt", {"cluster": {}, "corpus": [planted_file]}))
+    with pytest.raises(W2VError, match="^--dask trains on files"):
+        cluster.check_cluster_run([], {}, ("run.ckpt", {"cluster": {}, "corpus": None}))
+    checkpoint = tmp_path / "alone.ckpt"
+    w2vfast.train(planted_file, output=str(tmp_path / "v.bin"), checkpoint=str(checkpoint), **OPTIONS)
+    result = subprocess.run([sys.executable, "-m", "w2vfast", "train", "--resume", str(checkpoint), "--dask",
+                             "local:1"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (1, f"w2vfast: error: the run in {checkpoint} was trained in one "
+                                                     "process: resume it without --dask\n")

@@ -247,11 +247,13 @@ def _run_training(corpus: list[str] | None, options: dict):
     try:
         if dask is None:
             return train(corpus, **given)
+        from .checkpoint import read_header
         from .cluster import check_cluster_run, connect
 
-        # Asked before a local cluster starts; with --resume and no corpus, train checks the run's own.
-        check_cluster_run(corpus or [], {f"--{name.replace('_', '-')}": given.get(name)
-                                         for name in ("read_vocab", "phrases", "init")})
+        # Asked before a local cluster starts, of the checkpoint's own corpus where none is given.
+        resumed = None if given.get("resume") is None else (given["resume"], read_header(given["resume"]))
+        refused = {f"--{name.replace('_', '-')}": given.get(name) for name in ("read_vocab", "phrases", "init")}
+        check_cluster_run(list(corpus or []), refused, resumed)
         with connect(dask, quiet=given.get("quiet", False)) as client:
             finished = train(corpus, client=client, **given)
         return finished

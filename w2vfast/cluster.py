@@ -381,12 +381,19 @@ class Replica:
         return changes, words, loss, self.trainer.rng_states.copy()
 
 
-def check_cluster_run(corpus, refused: dict) -> None:
-    """Refuse what a cluster cannot train: the options of ``refused`` (flag: value) that are given, and a
-    corpus that is not files. The command line asks before it starts a cluster (``local:N``)."""
+def check_cluster_run(corpus, refused: dict, resumed: tuple[str, dict] | None = None) -> None:
+    """Refuse what a cluster cannot train: the options of ``refused`` (flag: value) that are given, a
+    corpus that is not files, and a resumed run (``resumed``: its checkpoint's path and header) that
+    was trained in one process. A resumed run given no corpus trains on its own. The command line
+    asks before it starts a cluster (``local:N``)."""
     for flag, value in refused.items():
         if value is not None:
             raise W2VError(f"{flag} cannot be used with --dask")
+    if resumed is not None:
+        path, header = resumed
+        if "cluster" not in header:
+            raise W2VError(f"the run in {path} was trained in one process: resume it without --dask")
+        corpus = corpus or header.get("corpus")
     paths = corpus_paths(corpus)
     if paths is None or "-" in paths or any(map(is_special, paths)):
         raise W2VError("--dask trains on files that every worker can read, not on standard input, pipes or "
@@ -401,11 +408,9 @@ def train_on_cluster(client, corpus, options: dict, *, saved: Checkpoint | None 
     """``trainer.train`` on the workers of ``client``'s cluster, all those it has now; the options are
     ``train``'s, but for those in ``refused`` (flag: value), which must be ``None``. ``every_epoch``
     synchronises as Spark's word2vec does, to be measured against (see ``syncing.py``)."""
-    check_cluster_run(corpus, refused or {})
+    check_cluster_run(corpus, refused or {}, None if saved is None else (saved.path, saved.header))
     _check_client(client)
     paths = corpus_paths(corpus)
-    if saved is not None and "cluster" not in saved.header:
-        raise W2VError(f"the run in {saved.path} was trained in one process: resume it without --dask")
     run = _ClusterRun(client, Progress(0, quiet=quiet))
     options = dict(options)
     options.setdefault("threads", run.threads)  # Dask's threads a worker, 1 on a cluster from local:N
