@@ -466,7 +466,7 @@ def test_a_scheduler_file_names_the_cluster_to_join(client, tmp_path):
         with pytest.raises(W2VError, match=f"^{re.escape(message)}$"):  # a directory was 'no ... file at'
             with cluster.connect(str(wrong)):
                 pass
-    for damaged in ("{}", "[1]", "not json"):
+    for damaged in ("{}", "[1]", "not json", '{"address": ""}'):  # an empty one said 'missing port number
         scheduler_file.write_text(damaged)
         with pytest.raises(W2VError, match=f"^{scheduler_file} is not a Dask scheduler file: no scheduler address"):
             with cluster.connect(str(scheduler_file)):
@@ -614,3 +614,39 @@ def test_the_printed_command_to_resume_a_cluster_run_is_taken(planted_file, tmp_
                              "local:1"], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (1, f"w2vfast: error: the run in {checkpoint} was trained in one "
                                                      "process: resume it without --dask\n")
+
+
+def test_a_scheduler_lost_while_the_run_waits_for_a_worker_is_said_at_once(planted_file, tmp_path):
+    """Dask's wait_for_workers waited out its minute of reconnecting, and the run then said that no
+    worker had joined."""
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "dask"), "scheduler", "--port", "0",
+                                  "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (scheduler_file.exists() and scheduler_file.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with cluster.connect(str(scheduler_file)) as empty:  # no worker, ever
+            threading.Timer(2.0, scheduler.kill).start()
+            began = time.monotonic()
+            with pytest.raises(WorkerLost, match="^the Dask scheduler was lost while the run waited for a worker; no checkpoint"):
+                w2vfast.train(planted_file, client=empty, **OPTIONS)
+            assert time.monotonic() - began < 30
+    finally:
+        scheduler.kill()
+        scheduler.wait()
+
+
+def test_a_replica_cancelled_by_dask_is_a_lost_worker_in_one_line():
+    """A scheduler lost or restarted as the replicas started cancelled their futures: a traceback."""
+    class Cancelled:
+        def result(self, timeout):
+            raise distributed.client.FutureCancelledError("Replica-1", "scheduler-restart")
+
+    run = object.__new__(cluster._ClusterRun)
+    run.client = type("Connected", (), {"status": "running"})()
+    with pytest.raises(WorkerLost) as lost:
+        run._wait(Cancelled(), "tcp://w:1", "starting its replica", 10)
+    assert str(lost.value).splitlines() == [str(lost.value)]
+    assert str(lost.value).startswith("worker tcp://w:1 was lost while starting its replica (Replica-1 cancelled")

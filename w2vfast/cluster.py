@@ -35,6 +35,7 @@ import threading
 import time
 import warnings
 import zlib
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -207,7 +208,7 @@ def _scheduler_in(path: str) -> str:
     except ValueError:  # not JSON, or not text
         found = None
     address = found.get("address") if isinstance(found, dict) else None
-    if not isinstance(address, str):
+    if not isinstance(address, str) or not address.strip():
         raise W2VError(f"{path} is not a Dask scheduler file: no scheduler address in it")
     return address
 
@@ -454,13 +455,13 @@ class _ClusterRun:
     def __init__(self, client, progress: Progress) -> None:
         self.client = client
         self.progress = progress
-        workers = self._workers()
-        if not workers:
-            try:
-                client.wait_for_workers(1, timeout=START_SECONDS)
-            except (OSError, TimeoutError):
-                raise W2VError(f"no Dask worker joined the cluster within {START_SECONDS:.0f} s") from None
-            workers = self._workers()
+        workers = self._workers("as the run started")
+        deadline = time.monotonic() + START_SECONDS
+        while not workers:  # asked again and again (Dask's wait_for_workers waits a minute for a scheduler
+            if time.monotonic() > deadline:  # that is gone), so that a lost scheduler is said at once
+                raise W2VError(f"no Dask worker joined the cluster within {START_SECONDS:.0f} s")
+            time.sleep(POLL_SECONDS)
+            workers = self._workers("while the run waited for a worker")
         self.addresses = sorted(workers)
         self.threads = min(workers[address] for address in self.addresses)
         self._check_code()
@@ -507,7 +508,7 @@ class _ClusterRun:
             raise WorkerLost(f"a worker did not answer within {START_SECONDS:.0f} s when asked which w2vfast it "
                              "runs: it may be frozen or overloaded") from None
         except OSError as exc:
-            raise WorkerLost(f"a worker was lost while checking its w2vfast ({exc})") from None
+            raise WorkerLost(f"a worker was lost while checking its w2vfast ({_first_line(exc)})") from None
         for address in self.addresses:
             found = theirs.get(address)
             if isinstance(found, OSError):  # the connection, not the import: killed as it answered, say
@@ -520,13 +521,18 @@ class _ClusterRun:
                 raise W2VError(f"worker {address} runs w2vfast {named(*found)}, this process {named(*mine)}: every "
                                "worker needs the same w2vfast")
 
-    def _workers(self) -> dict[str, int]:
+    def _workers(self, when: str) -> dict[str, int]:
         """The workers in the cluster now, and their threads. Asked of the scheduler each time: the
-        client's ``scheduler_info`` may answer from a cache that lists no worker."""
+        client's ``scheduler_info`` may answer from a cache that lists no worker. A client that lost
+        its scheduler tries to reach it again for a minute, the question waiting (and Ctrl-C with it):
+        one that is not connected, or a scheduler silent for ``STOP_SECONDS``, is a lost scheduler."""
+        lost = WorkerLost(f"the Dask scheduler was lost {when}")
+        if self.client.status != "running":
+            raise lost
         try:
-            return self.client.nthreads()
-        except OSError as exc:
-            raise WorkerLost(f"the Dask scheduler was lost: {exc}") from None
+            return self.client.nthreads(callback_timeout=STOP_SECONDS)
+        except (OSError, TimeoutError):
+            raise lost from None
 
     def release(self) -> None:
         """Let the workers drop their replicas (and so their shards): the client may be used again."""
@@ -544,7 +550,7 @@ class _ClusterRun:
             try:
                 futures.append(getattr(self.replicas[i], method)(*arguments[i]))
             except RuntimeError as exc:  # what Dask raises at once when it knows the replica's worker is gone
-                raise self._lost(self.addresses[i], f"before {what} ({exc})") from None
+                raise self._lost(self.addresses[i], f"before {what}", exc) from None
         return [self._wait(future, self.addresses[i], what, patience, stop) for future, i in zip(futures, replicas)]
 
     def _wait(self, future, address: str, what: str, patience: float, stop: StopRequest | None = None):
@@ -554,7 +560,7 @@ class _ClusterRun:
                 return future.result(timeout=POLL_SECONDS)
             except TimeoutError:
                 waited += POLL_SECONDS
-                if address not in self._workers():
+                if address not in self._workers(f"while {what}"):
                     raise self._lost(address, f"while {what}") from None
                 if stop is not None and stop.signum is not None and time.monotonic() - stop.at > STOP_SECONDS:
                     raise WorkerLost(f"worker {address} did not answer within {STOP_SECONDS:.0f} s of the stop while "
@@ -566,15 +572,16 @@ class _ClusterRun:
                 raise W2VError(f"worker {address}: {exc}") from None
             except MemoryError:
                 raise W2VError(f"worker {address} ran out of memory while {what}") from None
-            except (OSError, RuntimeError) as exc:  # what Dask raises for a worker gone, or its actor
-                raise self._lost(address, f"while {what} ({exc})") from None
+            except (OSError, RuntimeError, CancelledError) as exc:  # what Dask raises for a worker gone, its
+                raise self._lost(address, f"while {what}", exc) from None  # actor, or a scheduler lost
 
-    def _lost(self, address: str, when: str) -> WorkerLost:
-        """Worker ``address`` gone ``when``; or the scheduler, when the client has lost it, since then
-        every worker seems gone."""
+    def _lost(self, address: str, when: str, error: BaseException | None = None) -> WorkerLost:
+        """Worker ``address`` gone ``when`` (as Dask's ``error`` says, in its first line); or the
+        scheduler, when the client has lost it, since then every worker seems gone."""
         if self.client.status != "running":
             return WorkerLost(f"the Dask scheduler was lost {when}", worker=address)
-        return WorkerLost(f"worker {address} was lost {when}", worker=address)
+        reason = "" if error is None else f" ({_first_line(error)})"
+        return WorkerLost(f"worker {address} was lost {when}{reason}", worker=address)
 
     def read(self, paths: list[str], config: TrainConfig, saved: Checkpoint | None, budget: int | None,
              disk_dir: str | None, force: bool) -> Vocab:
@@ -804,6 +811,12 @@ class _ClusterRun:
         except W2VError:
             keeper = None
         return WorkerLost(lost.reason, None if keeper is None else keeper.path, lost.worker)
+
+
+def _first_line(error: BaseException) -> str:
+    """What ``error`` says, in one line (Dask's cancellations take two), or its kind if it says nothing."""
+    said = str(error).strip()
+    return said.splitlines()[0].rstrip(".") if said else type(error).__name__
 
 
 def _free_name(output: str, suffix: str) -> str:
