@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.measure import run_measured, usable_cores  # noqa: E402
+from benchmarks.measure import existing_file, positive, run_measured, usable_cores  # noqa: E402
 
 LINE_WORDS = 1000
 SEED = 23
@@ -42,11 +42,11 @@ READ = re.compile(r"corpus: ([\d,]+) words, vocabulary ([\d,]+) words, read in (
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", required=True, help="room for the corpus (about 7 GB) and the ids (4 GB)")
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
-    parser.add_argument("--copies", type=int, default=60)
-    parser.add_argument("--junk-every", type=int, default=20)
+    parser.add_argument("--corpus", type=existing_file, default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
+    parser.add_argument("--copies", type=positive, default=60)
+    parser.add_argument("--junk-every", type=positive, default=20)
     parser.add_argument("--vocab-memory", default="1G")
-    parser.add_argument("--threads", type=int, default=usable_cores())
+    parser.add_argument("--threads", type=positive, default=usable_cores())
     parser.add_argument("--kill-after", type=float, default=300.0)
     parser.add_argument("--checkpoint-every", default="1", help="minutes, in the killed run")
     parser.add_argument("--keep", action="store_true", help="keep the big corpus afterwards")

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import print_result, read_result  # noqa: E402
-from benchmarks.measure import run_measured, usable_cores  # noqa: E402
+from benchmarks.measure import existing_file, positive, run_measured, usable_cores  # noqa: E402
 from benchmarks.tools import WordC  # noqa: E402
 
 OURS_CHILD, GENSIM_CHILD = "--ours-child", "--gensim-child"
@@ -39,11 +39,11 @@ SEED = 17
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
-    parser.add_argument("--junk-every", type=int, default=1, help="a junk token after every N-th word")
+    parser.add_argument("--corpus", type=existing_file, default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
+    parser.add_argument("--junk-every", type=positive, default=1, help="a junk token after every N-th word")
     parser.add_argument("--budgets", default="none,1G,256M", help="w2vfast's --vocab-memory values; none: unbounded")
     parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=usable_cores())
+    parser.add_argument("--threads", type=positive, default=usable_cores())
     parser.add_argument("--skip-gensim", action="store_true")
     parser.add_argument("--workdir", help="keep the file, vocabularies and logs here [default: a temporary folder]")
     args = parser.parse_args(argv)

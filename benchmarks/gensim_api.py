@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import print_result, read_result  # noqa: E402
-from benchmarks.measure import run_measured, usable_cores, write_slice  # noqa: E402
+from benchmarks.measure import existing_file, positive, run_measured, usable_cores, write_slice  # noqa: E402
 
 CHILD = "--child"
 DATA = REPO.parent / "shared" / "data"
@@ -55,21 +55,17 @@ OVERLAP_WORDS, OVERLAP_TOPN = 10_000, 10
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", choices=["speed", "continued", "loss"], default=["speed", "continued"])
-    parser.add_argument("--words", type=int, help="the corpus's first N words only [default: all]")
-    parser.add_argument("--epochs", type=int, default=1, help="epochs of the speed and loss runs")
-    parser.add_argument("--continued-epochs", type=int, default=5, help="epochs of each continued-training run")
-    parser.add_argument("--threads", type=int, default=usable_cores(), help="workers= of every run")
-    parser.add_argument("--repeats", type=int, default=1, help="runs of each speed figure; pairs of the loss A/B")
+    parser.add_argument("--words", type=positive, help="the corpus's first N words only [default: all]")
+    parser.add_argument("--epochs", type=positive, default=1, help="epochs of the speed and loss runs")
+    parser.add_argument("--continued-epochs", type=positive, default=5, help="epochs of each continued-training run")
+    parser.add_argument("--threads", type=positive, default=usable_cores(), help="workers= of every run")
+    parser.add_argument("--repeats", type=positive, default=1, help="runs of each speed figure; pairs of the loss A/B")
     parser.add_argument("--skip-gensim", action="store_true", help="w2vfast alone")
-    parser.add_argument("--corpus", default=str(DATA / "wiki17m.txt"))
-    parser.add_argument("--questions", default=str(DATA / "questions-words.txt"))
-    parser.add_argument("--wordsim", default=str(DATA / "wordsim353.tsv"))
+    parser.add_argument("--corpus", type=existing_file, default=str(DATA / "wiki17m.txt"))
+    parser.add_argument("--questions", type=existing_file, default=str(DATA / "questions-words.txt"))
+    parser.add_argument("--wordsim", type=existing_file, default=str(DATA / "wordsim353.tsv"))
     parser.add_argument("--workdir", help="keep the vectors, models, logs and JSON here [default: a temporary folder]")
-    args = parser.parse_args(argv)
-    for path in (args.corpus, args.questions, args.wordsim):
-        if not os.path.isfile(path):
-            parser.error(f"file not found: {path}")
-    return args
+    return parser.parse_args(argv)
 
 
 # ---------------------------------------------------------------------------------------------

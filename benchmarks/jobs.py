@@ -88,3 +88,8 @@ def read_result(log_text: str) -> dict:
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
     return {}
+
+
+def failed(run: dict) -> bool:
+    """Whether a measured run failed: a non-zero exit, or what the harness found wrong with it."""
+    return run["exit_code"] != 0 or "failure" in run

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import COMBOS, Job  # noqa: E402
+from benchmarks.measure import existing_file, positive  # noqa: E402
 from w2vfast.config import TrainConfig  # noqa: E402
 from w2vfast.corpus import read_corpus  # noqa: E402
 from w2vfast.trainer import Trainer, _blocks  # noqa: E402
@@ -35,9 +36,9 @@ from w2vfast.trainer import Trainer, _blocks  # noqa: E402
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--combos", nargs="+", choices=list(COMBOS), default=list(COMBOS))
-    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=3, help="epochs of paired calls per combination")
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
+    parser.add_argument("--threads", nargs="+", type=positive, default=[1, 2])
+    parser.add_argument("--rounds", type=positive, default=3, help="epochs of paired calls per combination")
+    parser.add_argument("--corpus", type=existing_file, default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
     return parser.parse_args(argv)
 
 

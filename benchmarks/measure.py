@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import mmap
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,15 +25,57 @@ class Measurement:
 
 
 def run_measured(argv: list[str], env: dict, log_path: str) -> Measurement:
-    """Run ``argv`` through ``launch.py`` (see there why), its stdout and stderr into ``log_path``."""
+    """Run ``argv`` through ``launch.py`` (see there why), its stdout and stderr into ``log_path``.
+
+    The launcher and the command run in a process group of their own, which a stopped harness (Ctrl-C,
+    SIGTERM to it alone) ends whole: killing the launcher alone left the command running, orphaned."""
     result_path = log_path + ".measured.json"
     with open(log_path, "wb") as log:
-        subprocess.run([sys.executable, str(LAUNCHER), result_path] + argv, stdout=log,
-                       stderr=subprocess.STDOUT, env=env, check=True)
+        launcher = subprocess.Popen([sys.executable, str(LAUNCHER), result_path] + argv, stdout=log,
+                                    stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            status = launcher.wait()
+        except BaseException:
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait()
+            raise
+    if status != 0:
+        raise subprocess.CalledProcessError(status, launcher.args)
     with open(result_path) as handle:
         figures = json.load(handle)
     os.unlink(result_path)
     return Measurement(figures["wall_seconds"], figures["peak_rss_bytes"] / 2**20, figures["exit_code"])
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (0 threads, repeats or rounds end in a division by
+    zero after the runs, or in runs that train nothing and are timed as fast ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def existing_file(text: str) -> str:
+    """An argparse type: a file that is there (a corpus w2vfast reads: compressed ones too)."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"file not found: {text}")
+    return text
+
+
+def plain_text_file(text: str) -> str:
+    """An argparse type: a corpus file that every tool reads as it is; the C tool and fastText train on
+    a compressed file's bytes, and their timings would be of that."""
+    from w2vfast.sources import HEAD_BYTES, compression_opener
+
+    with open(existing_file(text), "rb") as head:
+        if compression_opener(head.read(HEAD_BYTES)) is not None:
+            raise argparse.ArgumentTypeError(f"{text} is compressed, which the reference tools read as text: "
+                                             "give it unpacked")
+    return text
 
 
 def write_slice(corpus: str, path: str, words: int) -> int:

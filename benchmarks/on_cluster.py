@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import Job  # noqa: E402
-from benchmarks.measure import analogy_and_wordsim, write_slice  # noqa: E402
+from benchmarks.measure import analogy_and_wordsim, existing_file, positive, write_slice  # noqa: E402
 
 LINK_BYTES_PER_SECOND = 10e9 / 8  # 10 Gbit/s
 
@@ -46,13 +46,13 @@ LINK_BYTES_PER_SECOND = 10e9 / 8  # 10 Gbit/s
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     data = REPO.parent / "shared" / "data"
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--epoch-averaging", type=int, nargs="*", default=[4, 8])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--overhead-repeats", type=int, default=8)
-    parser.add_argument("--overhead-epochs", type=int, default=5)
-    parser.add_argument("--words", type=int, default=None, help="train on the corpus's first N words")
-    parser.add_argument("--corpus", default=str(data / "wiki17m.txt"))
+    parser.add_argument("--workers", type=positive, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--epoch-averaging", type=positive, nargs="*", default=[4, 8])
+    parser.add_argument("--epochs", type=positive, default=5)
+    parser.add_argument("--overhead-repeats", type=positive, default=8)
+    parser.add_argument("--overhead-epochs", type=positive, default=5)
+    parser.add_argument("--words", type=positive, default=None, help="train on the corpus's first N words")
+    parser.add_argument("--corpus", type=existing_file, default=str(data / "wiki17m.txt"))
     parser.add_argument("--questions", default=str(data / "questions-words.txt"))
     parser.add_argument("--wordsim", default=str(data / "wordsim353.tsv"))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "distributed"))

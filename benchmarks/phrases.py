@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import print_result, read_result  # noqa: E402
-from benchmarks.measure import Measurement, run_measured, usable_cores  # noqa: E402
+from benchmarks.measure import Measurement, plain_text_file, positive, run_measured, usable_cores  # noqa: E402
 from benchmarks.tools import W2vfast, package_version  # noqa: E402
 
 GENSIM_CHILD = "--gensim-child"
@@ -44,18 +44,15 @@ CHANGE_FOLDER_AND_RUN = "import os, sys; os.chdir(sys.argv[1]); os.execv(sys.arg
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
+    parser.add_argument("--corpus", type=plain_text_file, default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--threshold", type=float, default=100.0)
-    parser.add_argument("--threads", type=int, default=usable_cores(), help="w2vfast's [default: all cores]")
+    parser.add_argument("--threads", type=positive, default=usable_cores(), help="w2vfast's [default: all cores]")
     parser.add_argument("--skip-gensim", action="store_true", help="w2vfast and word2phrase only")
-    parser.add_argument("--repeats", type=int, default=1,
+    parser.add_argument("--repeats", type=positive, default=1,
                         help="runs of each tool; its wall time is their median, its peak RSS their largest")
     parser.add_argument("--workdir", help="keep the outputs and logs here [default: a temporary folder]")
-    args = parser.parse_args(argv)
-    if not os.path.isfile(args.corpus):
-        parser.error(f"file not found: {args.corpus}")
-    return args
+    return parser.parse_args(argv)
 
 
 def word2phrase_binary() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.jobs import COMBOS
+from benchmarks.jobs import COMBOS, failed
 
 BASELINE = "w2vfast"
 
@@ -31,7 +31,7 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 def quality_text(summary: dict) -> str:
     quality = summary.get("quality")
     if quality is None:
-        return "not judged"
+        return f"judging failed: {summary['quality_error']}" if "quality_error" in summary else "not judged"
     spearman = quality["wordsim_spearman"]
     analogy = f"analogy {100 * quality['analogy']:.1f}%"
     return analogy + (f", WS {spearman:.3f}" if spearman is not None else ", WS n/a")
@@ -161,7 +161,7 @@ def jit_lines(results: dict) -> list[str]:
     runs += [(f"warm, {COMBOS[combo].label}", run) for combo, run in jit["warm"].items()]
     rows = []
     for label, run in runs:
-        if run["exit_code"] != 0:
+        if failed(run):
             rows.append([label, f"failed, see {run['log']}", "", ""])
         else:
             rows.append([label] + [seconds(run[key]) for key in ("jit_seconds", "read_seconds", "wall_seconds")])

@@ -23,8 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run and judge this checkout's w2vfast, whether or not one is installed
 
-from benchmarks.jobs import COMBOS, Job, read_result  # noqa: E402
-from benchmarks.measure import machine, run_measured, usable_cores, write_slice  # noqa: E402
+from benchmarks.jobs import COMBOS, Job, failed, read_result  # noqa: E402
+from benchmarks.measure import (machine, plain_text_file, positive, run_measured, usable_cores,  # noqa: E402
+                                write_slice)
 from benchmarks.report import write_chart, write_markdown  # noqa: E402
 from benchmarks.tools import Tool, W2vfast, WordC, package_version, reference_tools  # noqa: E402
 from w2vfast import KeyedVectors, W2VError  # noqa: E402
@@ -48,23 +49,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     reference_names = [tool.name for tool in reference_tools()]
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: a slice of the corpus (--quick-words), one run each")
-    parser.add_argument("--quick-words", type=int, default=500_000, help="words in the --quick slice")
+    parser.add_argument("--quick-words", type=positive, default=500_000, help="words in the --quick slice")
     parser.add_argument("--tools", nargs="*", choices=reference_names, default=reference_names,
                         help="reference tools to run beside w2vfast; any not installed is skipped; "
                              "none given: w2vfast alone")
     parser.add_argument("--combos", nargs="+", choices=list(COMBOS), default=list(COMBOS),
                         help="model/loss combinations of the one-epoch runs")
-    parser.add_argument("--repeats", type=int, default=None,
+    parser.add_argument("--repeats", type=positive, default=None,
                         help="runs of each one-epoch timing [default: 3, --quick 1]")
-    parser.add_argument("--threads", type=int, default=2, help="threads of the timing and quality runs")
-    parser.add_argument("--scaling-threads", nargs="+", type=int, default=default_thread_counts(),
+    parser.add_argument("--threads", type=positive, default=2, help="threads of the timing and quality runs")
+    parser.add_argument("--scaling-threads", nargs="+", type=positive, default=default_thread_counts(),
                         help="thread counts of the scaling runs [default: 1, 2, 4, ... up to the cores]")
-    parser.add_argument("--quality-epochs", type=int, default=5, help="epochs of the quality run")
+    parser.add_argument("--quality-epochs", type=positive, default=5, help="epochs of the quality run")
     parser.add_argument("--quality-combos", nargs="+", choices=list(COMBOS), default=["sg-ns"],
                         help="combinations of the quality run")
     parser.add_argument("--no-eval", action="store_true",
                         help="skip judging the vectors (analogies, WordSim-353)")
-    parser.add_argument("--corpus", default=str(DATA / "wiki17m.txt"), help="training corpus")
+    parser.add_argument("--corpus", type=plain_text_file, default=str(DATA / "wiki17m.txt"),
+                        help="training corpus, uncompressed")
     parser.add_argument("--questions", default=str(DATA / "questions-words.txt"),
                         help="word-analogy questions (questions-words.txt format)")
     parser.add_argument("--wordsim", default=str(DATA / "wordsim353.tsv"),
@@ -76,10 +78,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.repeats = 1 if args.quick else 3
     if args.out is None:
         args.out = str(REPO / "benchmarks" / "results" / ("quick" if args.quick else "full"))
-    needed = [args.corpus] + ([] if args.no_eval else [args.questions, args.wordsim])
-    for path in needed:
+    for path in [] if args.no_eval else [args.questions, args.wordsim]:
         if not os.path.isfile(path):
             parser.error(f"file not found: {path}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        parser.error(f"--out {args.out} is a file, not a folder")
     return args
 
 
@@ -114,7 +117,10 @@ class Bench:
         """One training run; ``judge`` adds the quality of the vectors it wrote."""
         vectors = self.scratch / f"{tool.name}.vectors"
         record = self.measure(tool.command(job, self.corpus, str(vectors)), tag)
-        if judge and record["exit_code"] == 0 and not self.args.no_eval:
+        if record["exit_code"] == 0 and not vectors.exists():  # a tool that ended well having trained nothing
+            record["failure"] = "it exited 0 but wrote no vectors"
+            print(f"  {tag}: FAILED: {record['failure']}", flush=True)
+        if judge and not failed(record) and not self.args.no_eval:
             try:
                 record["quality"] = self.judge(str(vectors))
             except W2VError as exc:  # vectors w2vfast cannot read: a finding to report, not a crash
@@ -140,7 +146,7 @@ def finite(value) -> float | None:
 def summarise(runs: list[dict], words: int) -> dict:
     """Median and spread of the wall time, the highest peak RSS, words/s end to end."""
     summary = {"runs": runs}
-    if any(run["exit_code"] != 0 for run in runs):
+    if any(map(failed, runs)):
         summary["failed"] = True
         return summary
     walls = [run["wall_seconds"] for run in runs]
@@ -194,10 +200,12 @@ def measure_one_epoch(bench: Bench, tools: list[Tool], words: int) -> dict:
 
 
 def with_quality(summary: dict) -> dict:
-    """Lift the judged run's quality to the summary."""
+    """Lift the judged run's quality, or why it could not be judged, to the summary."""
     for run in summary["runs"]:
         if "quality" in run:
             summary["quality"] = run["quality"]
+        if "quality_error" in run:
+            summary["quality_error"] = run["quality_error"]
     return summary
 
 
@@ -277,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["jit"] = measure_jit(bench, w2vfast, w2vfast_combos)
         preprocessing = measure_preprocessing(bench, c_tool)
         first = preprocessing["w2vfast"][0]
-        if first["exit_code"] != 0:
+        if failed(first):
             sys.exit(f"w2vfast could not read the corpus; see {out / first['log']}")
         words = first["corpus_words"]
         results["corpus"].update(words_in_vocabulary=words, vocabulary=first["vocab_size"])

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import COMBOS, Job  # noqa: E402
+from benchmarks.measure import existing_file, positive  # noqa: E402
 
 SETUPS = {"pair": (0, 1), "shared": (2,)}  # which of a round's three trainers each setup times
 SEGMENT_ORDER = ("pair", "shared", "shared", "pair")
@@ -41,10 +42,10 @@ SEGMENT_ORDER = ("pair", "shared", "shared", "pair")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=positive, default=5)
     parser.add_argument("--seconds", type=float, default=4.0, help="length of one timed segment")
     parser.add_argument("--combos", nargs="+", default=list(COMBOS), choices=list(COMBOS))
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
+    parser.add_argument("--corpus", type=existing_file, default=str(REPO.parent / "shared" / "data" / "wiki17m.txt"))
     return parser.parse_args(argv)
 
 
@@ -115,6 +116,8 @@ def measure_round(combo: str, corpus: str, seconds: float, mirrored: bool) -> di
         for connection in connections:
             connection.send(None)
     except EOFError:
+        for process in processes:  # the exit codes are known once each has ended
+            process.join(timeout=30)
         raise SystemExit(f"a {combo} trainer process died (exit codes {[p.exitcode for p in processes]})") from None
     finally:
         for process in processes:

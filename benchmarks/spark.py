@@ -62,7 +62,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import Job, print_result, read_result  # noqa: E402
-from benchmarks.measure import analogy_and_wordsim  # noqa: E402
+from benchmarks.measure import analogy_and_wordsim, existing_file, positive  # noqa: E402
 
 SPARK_ROW_WORDS = 10_000  # words per row handed to Spark; it cuts them into maxSentenceLength pieces
 SPARK_MAX_SENTENCE = 1000
@@ -75,10 +75,10 @@ WORKER_FLAG = "--spark-worker"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     data = REPO.parent / "shared" / "data"
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", default=str(data / "wiki17m.txt"))
-    parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--iterations", type=int, default=5, help="Spark's maxIter and w2vfast's epochs")
-    parser.add_argument("--bytes", type=int, default=None, help="train on the corpus's first N bytes")
+    parser.add_argument("--corpus", type=existing_file, default=str(data / "wiki17m.txt"))
+    parser.add_argument("--partitions", type=positive, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--iterations", type=positive, default=5, help="Spark's maxIter and w2vfast's epochs")
+    parser.add_argument("--bytes", type=positive, default=None, help="train on the corpus's first N bytes")
     parser.add_argument("--driver-memory", default="8g", help="spark.driver.memory (local mode: all of Spark)")
     parser.add_argument("--w2vfast-python", default=sys.executable,
                         help="the interpreter that runs w2vfast (one with w2vfast and its Numba cache)")

@@ -12,7 +12,7 @@ import shutil
 import sysconfig
 
 import pytest
-from conftest import planted_sentences, write_corpus
+from conftest import ROOT, planted_sentences, write_corpus
 
 from benchmarks import phrases, run, tools
 
@@ -177,3 +177,64 @@ def test_gensim_api_benchmark_runs_every_part(tmp_path, capsys):
     report = capsys.readouterr().out
     assert "| w2vfast | list of lists |" in report and "| C --init | 40 |" in report
     assert (tmp_path / "work" / "gensim_api.json").is_file()
+
+
+def test_a_tool_that_ends_well_having_written_no_vectors_failed(tmp_path):
+    """It was tabulated as a fast success (a C tool that is /bin/true: 118x w2vfast's words/s)."""
+    class WritesNothing(tools.Tool):
+        name = label = "nothing"
+
+        def command(self, job, corpus, output):
+            return [shutil.which("true")]
+
+    corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=20))
+    args = run.parse_args(["--no-eval", "--corpus", corpus, "--out", str(tmp_path / "out")])
+    (tmp_path / "scratch").mkdir()
+    record = run.Bench(tmp_path / "out", tmp_path / "scratch", corpus, args).train(
+        WritesNothing(), run.Job("sg-ns"), "nothing-sg-ns")
+    assert record["exit_code"] == 0 and record["failure"] == "it exited 0 but wrote no vectors"
+    assert run.summarise([record], 1000) == {"runs": [record], "failed": True}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
+    (["--scaling-threads", "1", "0"], "argument --scaling-threads: must be at least 1, not 0"),
+    (["--quick-words", "0"], "argument --quick-words: must be at least 1, not 0"),
+    (["--corpus", "{gz}"], "argument --corpus: {gz} is compressed, which the reference tools read as text: "
+                           "give it unpacked"),
+    (["--out", "{gz}"], "--out {gz} is a file, not a folder"),
+])
+def test_arguments_that_would_time_nothing_are_refused_before_any_run(tmp_path, capsys, argv, message):
+    """0 threads were timed as fast runs of tools that trained nothing; 0 scaling threads divided by
+    zero once every run was done; a gzip corpus was timed as the C tool's run on its bytes."""
+    gz = tmp_path / "corpus.txt.gz"
+    gz.write_bytes(b"\x1f\x8b\x08\x00" + bytes(20))
+    corpus = write_corpus(tmp_path / "corpus.txt", planted_sentences(n_sentences=20))
+    with pytest.raises(SystemExit):
+        run.parse_args(["--no-eval", "--corpus", corpus] + [a.format(gz=gz) for a in argv])
+    assert capsys.readouterr().err.strip().endswith(f"error: {message.format(gz=gz)}")
+
+
+def test_a_stopped_harness_leaves_no_measured_command_running(tmp_path):
+    """Ctrl-C or SIGTERM to the harness alone killed the launcher, and the tool it measured ran on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    unique = f"{random.randint(10**6, 10**7)}.5"  # names the measured command among this host's processes
+    code = (f"from benchmarks.measure import run_measured\n"
+            f"run_measured(['sleep', '{unique}'], {{}}, {str(tmp_path / 'log')!r})\n")
+    harness = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not subprocess.run(["pgrep", "-f", f"sleep {unique}"], capture_output=True).stdout:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        harness.send_signal(signal.SIGINT)
+        harness.wait(timeout=30)
+        time.sleep(0.5)
+        assert subprocess.run(["pgrep", "-f", f"sleep {unique}"], capture_output=True).stdout == b""
+    finally:
+        harness.kill()
+        subprocess.run(["pkill", "-f", f"sleep {unique}"])
