@@ -75,7 +75,8 @@ def test_a_pipe_named_twice_is_refused_as_two_dashes_are(tmp_path, command, mess
 def test_save_and_read_vocab(planted_file, tmp_path):
     vocab = tmp_path / "vocab.txt"
     assert run("train", planted_file, "-o", tmp_path / "a.bin", "--save-vocab", vocab, *QUICK).exit_code == 0
-    lines = vocab.read_text().splitlines()
+    marker, *lines = vocab.read_text().splitlines()
+    assert marker == "</s> 0"  # the C tool's sentence end, which its -read-vocab takes the first line for
     assert len(lines) == 40 and all(len(line.split()) == 2 for line in lines)
     vocab.write_text("\n".join(lines[:5]) + "\n")
     assert run("train", planted_file, "-o", tmp_path / "b.bin", "--read-vocab", vocab, *QUICK).exit_code == 0
@@ -84,6 +85,25 @@ def test_save_and_read_vocab(planted_file, tmp_path):
                 input="\n".join(lines[:3]) + "\n")  # it was "cannot read vocabulary -: No such file or directory"
     assert piped.exit_code == 0, piped.output
     assert KeyedVectors.load(str(tmp_path / "c.bin")).index_to_key == [line.split()[0] for line in lines[:3]]
+
+
+C_TOOL = os.path.join(sysconfig.get_path("scripts"), "word2vec")
+
+
+@pytest.mark.skipif(not os.access(C_TOOL, os.X_OK), reason="the word2vec C tool (pip install word2vec) is missing")
+def test_the_c_tool_trains_with_a_saved_vocabulary_and_w2vfast_reads_its_own(planted_file, tmp_path):
+    """The C tool's -read-vocab takes the first line for its sentence end, '</s>': without one it took
+    the most frequent word, which it then never trained, and line ends no longer ended sentences. Its
+    own file's '</s>' line (the count of line ends) was a word to w2vfast, kept and trained."""
+    ours, theirs = tmp_path / "ours.vocab", tmp_path / "theirs.vocab"
+    assert run("train", planted_file, "-o", tmp_path / "a.bin", "--save-vocab", ours, *QUICK).exit_code == 0
+    subprocess.run([C_TOOL, "-train", planted_file, "-output", str(tmp_path / "c.txt"), "-read-vocab", str(ours),
+                    "-save-vocab", str(theirs), "-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1"],
+                   check=True, capture_output=True)
+    words = [line.split()[0] for line in ours.read_text().splitlines()[1:]]
+    assert KeyedVectors.load(str(tmp_path / "c.txt")).index_to_key == ["</s>"] + words
+    assert run("train", planted_file, "-o", tmp_path / "b.bin", "--read-vocab", theirs, *QUICK).exit_code == 0
+    assert KeyedVectors.load(str(tmp_path / "b.bin")).index_to_key == words
 
 
 def test_dash_writes_the_vectors_or_the_vocabulary_to_standard_output(planted_file, tmp_path):
@@ -99,7 +119,7 @@ def test_dash_writes_the_vectors_or_the_vocabulary_to_standard_output(planted_fi
     assert vectors.startswith(b"40 8\n") and vectors.count(b"\n") == 41
     assert train("-o", "-", "--binary").startswith(b"40 8\n") and vectors != train("-o", "-", "--binary")
     vocabulary = train("-o", "v.bin", "--save-vocab", "-").decode().splitlines()
-    assert len(vocabulary) == 40 and all(line.split()[1].isdecimal() for line in vocabulary)
+    assert len(vocabulary) == 41 and all(line.split()[1].isdecimal() for line in vocabulary)  # </s> first
     assert os.listdir(folder) == ["v.bin"]
 
 

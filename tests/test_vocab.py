@@ -15,9 +15,11 @@ def test_vocab_file_round_trip_in_the_c_format(tmp_path):
     vocab = Vocab([b"the", b"caf\xc3\xa9", b"\xff"], np.array([9, 4, 4]))
     path = tmp_path / "vocab.txt"
     vocab.save(str(path))
-    assert path.read_bytes() == b"the 9\ncaf\xc3\xa9 4\n\xff 4\n"
+    assert path.read_bytes() == b"</s> 0\nthe 9\ncaf\xc3\xa9 4\n\xff 4\n"  # the C tool's sentence end first
     again = Vocab.read(str(path), min_count=5)
     assert again.words == [b"the"]
+    path.write_bytes(b"</s> 1000\nthe 9\n</s> 8\n")  # the C tool's first line is its marker; another is a word
+    assert Vocab.read(str(path)).words == [b"the", b"</s>"]
 
 
 @pytest.mark.parametrize("packed", ["gzip", "bz2", "lzma"])

@@ -14,6 +14,7 @@ from .io import atomic_write
 from .sources import read_decompressed
 
 MAX_CODE_LENGTH = 64
+SENTENCE_END = b"</s>"  # the C tool's word for a line end, first in its vocabulary files
 
 
 @dataclass
@@ -49,11 +50,12 @@ class Vocab:
         return cls([words[i] for i in order], counts[order].astype(np.int64))
 
     def save(self, path: str) -> None:
-        """Write ``word count`` lines, the C tool's ``-save-vocab`` format. A first word that starts with
-        a byte order mark (a corpus saved by an editor) gets a second one before it, which ``read`` drops."""
+        """Write ``word count`` lines, the C tool's ``-save-vocab`` format: first its sentence end,
+        ``</s>``, which its ``-read-vocab`` takes the first line for whatever that line holds (the most
+        frequent word was never trained there, and line ends no longer ended sentences). w2vfast has no
+        such word, and keeps no count of line ends: it writes 0, which ``read`` drops."""
         with atomic_write(path) as out:
-            if self.words and self.words[0].startswith(codecs.BOM_UTF8):
-                out.write(codecs.BOM_UTF8)
+            out.write(SENTENCE_END + b" 0\n")
             for word, count in zip(self.words, self.counts.tolist()):
                 out.write(b"%s %d\n" % (word, count))
 
@@ -65,10 +67,15 @@ class Vocab:
         # An editor's byte order mark would join the first word and drop it, often the most frequent.
         lines = text.removeprefix(codecs.BOM_UTF8).split(b"\n")
         words, counts, seen = [], [], set()
+        first = True
         for number, line in enumerate(lines, 1):
             parts = line.split()
             if not parts:
                 continue
+            if first:
+                first = False
+                if parts[0] == SENTENCE_END:  # the C tool's marker, and w2vfast's (see ``save``): no word
+                    continue
             if len(parts) != 2 or not parts[1].isdigit():
                 raise W2VError(f"{path}:{number}: expected 'word count', got {line[:60]!r}")
             if parts[0] in seen:
