@@ -234,7 +234,8 @@ def test_train_with_a_table_equals_training_on_the_phrased_text(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--threshold", "-1"], "--threshold must be 0 or more"),
+    (["--threshold", "-1"], "--threshold must be a finite number, 0 or more, for the default scoring, not -1.0"),
+    (["--threshold", "inf"], "--threshold must be a finite number, 0 or more, for the default scoring, not inf"),
     (["--scoring", "npmi", "--threshold", "2"], "between -1 and 1"),
     (["--min-count", "0"], "--min-count must be at least 1"),
     (["--passes", "0"], "--passes must lie between 1 and 64"),

@@ -88,7 +88,8 @@ class PhraseConfig:
             raise W2VError(f"--min-count must be at least 1, not {self.min_count}")
         self.min_count = min(self.min_count, _HIGHEST_COUNT)  # no pair passes either way
         if self.scoring == "default" and not (0 <= self.threshold < math.inf):
-            raise W2VError(f"--threshold must be 0 or more for the default scoring, not {self.threshold}")
+            raise W2VError(f"--threshold must be a finite number, 0 or more, for the default scoring, not "
+                           f"{self.threshold}")
         if self.scoring == "npmi" and not -1 <= self.threshold <= 1:
             raise W2VError(f"--threshold must lie between -1 and 1 for npmi scoring, not {self.threshold}")
         if not 1 <= self.passes <= MOST_PASSES:
