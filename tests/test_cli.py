@@ -476,3 +476,36 @@ def test_a_second_stop_during_the_stop_s_save_says_what_is_kept(planted_file, tm
                              f"save up); {checkpoint} keeps it as of its last save; go on with: w2vfast train "
                              f"--resume {checkpoint} --quiet\n")
     assert run("train", "--resume", checkpoint, "--quiet").exit_code == 0
+
+
+def test_resuming_a_finished_run_keeps_it_in_a_new_checkpoint_and_says_what_it_resumes(planted_file, tmp_path):
+    """--checkpoint was ignored when the run resumed had finished (no safe point, no save); a refusal
+    named --checkpoint, which the user never gave, for the file of --resume."""
+    first, second = tmp_path / "first.ckpt", tmp_path / "second.ckpt"
+    assert run("train", planted_file, "-o", tmp_path / "a.bin", *EXACT, "--checkpoint", first, "-q").exit_code == 0
+    assert run("train", "--resume", first, "--checkpoint", second, "-o", tmp_path / "b.bin", "-q").exit_code == 0
+    assert run("train", "--resume", second, "-o", tmp_path / "c.bin", "-q").exit_code == 0
+    assert (tmp_path / "c.bin").read_bytes() == (tmp_path / "b.bin").read_bytes() == (tmp_path / "a.bin").read_bytes()
+    refused = run("train", "--resume", first, "-o", first)
+    assert refused.stderr == f"w2vfast: error: --resume {first} is also -o: one would overwrite the other\n"
+
+
+def test_a_resumed_run_whose_corpus_moved_or_whose_table_changed_says_so(planted_file, tmp_path):
+    """'corpus not found' gave no hint that the moved files can be named; an edited --phrases table
+    was reported as a corpus that changed."""
+    from w2vfast.phrases import PhraseTable
+
+    moved, checkpoint, table = tmp_path / "moved.txt", tmp_path / "run.ckpt", tmp_path / "table.txt"
+    shutil.copy(planted_file, moved)
+    PhraseTable(b"_", [[(b"c0_w0", b"c0_w1", 9, 500.0)]]).save(str(table))
+    assert run("train", moved, "-o", tmp_path / "a.bin", *EXACT, "--checkpoint", checkpoint, "--phrases", table,
+               "-q").exit_code == 0
+    moved.rename(tmp_path / "elsewhere.txt")
+    lost = run("train", "--resume", checkpoint)
+    assert lost.stderr == (f"w2vfast: error: the run's corpus file {moved} is not there: if it moved, name the files "
+                           f"where they are now: w2vfast train FILE... --resume {checkpoint}\n")
+    PhraseTable(b"_", [[(b"c1_w0", b"c1_w1", 9, 500.0)]]).save(str(table))
+    edited = run("train", tmp_path / "elsewhere.txt", "--resume", checkpoint, "-o", tmp_path / "b.bin")
+    assert edited.exit_code == 1
+    assert edited.stderr.startswith(f"w2vfast: error: the corpus as its --phrases table joins it does not match the "
+                                    f"checkpoint {checkpoint}")

@@ -130,6 +130,10 @@ class Checkpoint:
         if corpus is None:
             raise W2VError(f"the run in {self.path} read standard input or Python sentences: "
                            "give that corpus again")
+        moved = next((path for path in corpus if given is None and not os.path.exists(path)), None)
+        if moved is not None:
+            raise W2VError(f"the run's corpus file {moved} is not there: if it moved, name the files where they "
+                           f"are now: w2vfast train FILE... --resume {self.path}")
         return corpus
 
     def options(self, given: dict) -> dict:
@@ -148,14 +152,16 @@ class Checkpoint:
         return self.header["checkpoint_every"]
 
     def check_corpus(self, encoded: EncodedCorpus) -> None:
-        """Refuse a corpus other than the one the run was trained on."""
+        """Refuse a corpus other than the one the run was trained on (as phrased by its table, if any:
+        an edited table changes what the same text holds)."""
         now = fingerprint(encoded)
+        what = "the corpus" if self.header.get("phrases") is None else "the corpus as its --phrases table joins it"
         if now["corpus_words"] != self.header["corpus_words"]:
-            raise W2VError(f"the corpus does not match the checkpoint {self.path}: it holds "
+            raise W2VError(f"{what} does not match the checkpoint {self.path}: it holds "
                            f"{now['corpus_words']:,} occurrences of the run's vocabulary, where the run's held "
                            f"{self.header['corpus_words']:,}")
         if now != {key: self.header[key] for key in now}:
-            raise W2VError(f"the corpus does not match the checkpoint {self.path}: "
+            raise W2VError(f"{what} does not match the checkpoint {self.path}: "
                            "it has as many words but not the same text")
 
     @property

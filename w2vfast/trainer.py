@@ -133,7 +133,8 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         raise WrongType(f"the corpus must be paths or an iterable of token lists, not {corpus!r:.40}")
     if checkpoint == STANDARD_OUTPUT:
         raise W2VError("--checkpoint needs a file, not -: a stopped run goes on from it")
-    check_apart({"-o": output, "--save-vocab": save_vocab, "--checkpoint": checkpoint}, corpus_paths(corpus),
+    kept_in = "--resume" if resume is not None and checkpoint == resume else "--checkpoint"  # as the user said it
+    check_apart({"-o": output, "--save-vocab": save_vocab, kept_in: checkpoint}, corpus_paths(corpus),
                 {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
     if save_vocab is not None:  # as -o is, before the corpus is read
         check_writable(save_vocab)
@@ -249,6 +250,11 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
     if save_vocab is not None:  # once the run is sure to start, its weights read whole: one refused keeps
         vocab.save(save_vocab)  # the file there was
     fit(trainer, encoded, stats, quiet=quiet, position=position, keeper=keeper)
+    if saved is not None and saved.finished and keeper is not None and not same_file(keeper.path, saved.path):
+        try:  # a finished run trains nothing: no safe point saved it in its new checkpoint
+            keeper.save(trainer, encoded, position)
+        except W2VError as exc:  # as a periodic save that fails: the vectors are still written
+            progress.say(keeper.failed(exc), even_if_quiet=True)
     # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
     # of its padded rows, so that copy does not raise the run's peak memory.
     return vocab, trainer.matrices()["syn0"]
