@@ -97,3 +97,19 @@ def test_init_errors_are_one_line(corpora, monkeypatch):
         assert result.exit_code == 1, (arguments, result.output)
         assert result.output.count("\n") == 1 and message.format(folder) in result.output
         assert not (folder / "out.vec").exists()
+
+
+def test_init_refuses_a_model_saved_before_it_was_ever_trained(corpora):
+    """Word2Vec.save after build_vocab alone keeps a 'finished' run of random vectors, which --init took
+    as trained ones."""
+    from w2vfast import Word2Vec
+
+    old, new, folder = corpora
+    model = Word2Vec(vector_size=8, min_count=1)
+    model.build_vocab(corpus_file=old)
+    model.save(str(folder / "untrained.model"))
+    result = run("train", new, "-o", folder / "v.bin", "--init", folder / "untrained.model", *OPTIONS)
+    assert result.exit_code == 1
+    assert result.stderr == (f"w2vfast: error: --init {folder / 'untrained.model'}: the model it keeps was never "
+                             "trained (saved after build_vocab), so its vectors are random: train it first, or train "
+                             "without --init\n")

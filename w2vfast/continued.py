@@ -103,6 +103,10 @@ class FromCheckpoint:
             epochs = saved.header["options"]["epochs"]
             raise W2VError(f"--init {saved.path}: the run it keeps stopped in epoch {saved.header['epoch'] + 1} of "
                            f"{epochs}; finish it first (w2vfast train --resume {saved.path})")
+        model = saved.header.get("model")  # a Word2Vec.save's: its train() calls, 0 when saved after build_vocab
+        if isinstance(model, dict) and model.get("train_count") == 0:
+            raise W2VError(f"--init {saved.path}: the model it keeps was never trained (saved after build_vocab), so "
+                           "its vectors are random: train it first, or train without --init")
         self.saved = saved
         self.old_config = TrainConfig(**saved.header["options"])
         self.keep = saved.vocab.words  # counting in bounded memory keeps them, so their counts are whole
