@@ -651,3 +651,7 @@ def test_estimate_memory_is_what_training_allocates(planted):
         + estimate["weights"]
     assert estimate["weights"] >= 3 * len(model.wv) * 16 * 4  # syn0, syn1neg, syn1
     assert model.estimate_memory(vocab_size=1000)["weights"] > estimate["weights"]
+
+
+def test_layer1_size_is_the_vector_size_as_in_gensim():
+    assert Word2Vec(vector_size=12).layer1_size == 12  # it was an AttributeError

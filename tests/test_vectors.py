@@ -398,3 +398,20 @@ def test_gensims_other_query_names_answer_as_gensim_does(royals):
                                    rtol=1e-6, atol=1e-7)
     with pytest.raises(KeyError):
         royals.get_mean_vector(["nowhere"], ignore_missing=False)
+
+
+def test_gensims_smaller_keyed_vectors_calls_give_its_answers(royals):
+    """vectors_for_all, set_vecattr, cosine_similarities and init_sims were AttributeErrors."""
+    gensim_models = pytest.importorskip("gensim.models")
+    theirs = gensim_models.KeyedVectors(royals.vector_size)
+    theirs.add_vectors(royals.index_to_key, royals.vectors)
+    ours = KeyedVectors(royals.index_to_key, royals.vectors.copy())
+    picked = ["queen", "nowhere", "king", "queen"]
+    assert ours.vectors_for_all(picked).index_to_key == theirs.vectors_for_all(picked).index_to_key == ["queen", "king"]
+    np.testing.assert_array_equal(ours.vectors_for_all(picked).vectors, theirs.vectors_for_all(picked).vectors)
+    np.testing.assert_allclose(ours.cosine_similarities(ours["king"], ours.vectors),
+                               theirs.cosine_similarities(theirs["king"], theirs.vectors), rtol=1e-6)
+    ours.set_vecattr("king", "count", 7)
+    assert ours.get_vecattr("king", "count") == 7 and ours.get_vecattr("queen", "count") == 0
+    ours.init_sims(replace=True)
+    np.testing.assert_allclose(np.linalg.norm(ours.vectors, axis=1), 1.0, rtol=1e-6)

@@ -155,6 +155,11 @@ class Word2Vec:
     # The vocabulary
     # -----------------------------------------------------------------------------------------
 
+    @property
+    def layer1_size(self) -> int:
+        """gensim's width of the output layer: the vector size."""
+        return self.vector_size
+
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs) -> None:
         """Count a corpus and choose the vocabulary (gensim's ``min_count``, ``max_final_vocab`` and

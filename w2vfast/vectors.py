@@ -199,6 +199,30 @@ class KeyedVectors:
             raise KeyError(f"no attribute {attr!r}: w2vfast keeps only 'count', and only for the vectors of a model")
         return int(self.counts[self.get_index(key)])
 
+    def set_vecattr(self, key: str, attr: str, value: int) -> None:
+        """Set a word's ``count`` (gensim's setter; vectors read from a file get counts of 0 first)."""
+        if attr != "count":
+            raise KeyError(f"no attribute {attr!r}: w2vfast keeps only 'count'")
+        index = self.get_index(key)
+        if self.counts is None:
+            self.counts = np.zeros(len(self), dtype=np.int64)
+        self.counts[index] = value
+
+    def vectors_for_all(self, keys, allow_inference: bool = True, copy_vecattrs: bool = False) -> "KeyedVectors":
+        """A new ``KeyedVectors`` of the given words that are known, each once, in the order given
+        (gensim's; only fastText infers vectors for unknown words)."""
+        known = list(dict.fromkeys(key for key in keys if key in self))
+        rows = [self.get_index(key) for key in known]
+        counts = self.counts[rows] if copy_vecattrs and self.counts is not None else None
+        return KeyedVectors(known, self.vectors[rows], counts)
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all) -> np.ndarray:
+        """The cosine of ``vector_1`` with each row of ``vectors_all`` (gensim's)."""
+        vectors_all = np.asarray(vectors_all)
+        unit = _unit(vector_1)
+        return vectors_all @ unit / np.maximum(_lengths(np.atleast_2d(vectors_all)), _TINY)
+
     @property
     def norms(self) -> np.ndarray:
         """Each row's length (float32), computed once, a block of rows at a time (see ``_lengths``). A
@@ -360,6 +384,13 @@ class KeyedVectors:
         if force:
             self._norms = None
         _ = self.norms
+
+    def init_sims(self, replace: bool = False) -> None:
+        """gensim 3's name: ``fill_norms``, or with ``replace`` ``unit_normalize_all``."""
+        if replace:
+            self.unit_normalize_all()
+        else:
+            self.fill_norms()
 
     def unit_normalize_all(self) -> None:
         """Scale every row to length 1 for good (zero rows stay zero), as gensim's does: the lengths are
