@@ -509,3 +509,25 @@ def test_a_resumed_run_whose_corpus_moved_or_whose_table_changed_says_so(planted
     assert edited.exit_code == 1
     assert edited.stderr.startswith(f"w2vfast: error: the corpus as its --phrases table joins it does not match the "
                                     f"checkpoint {checkpoint}")
+
+
+def test_an_output_that_cannot_be_written_at_the_end_says_how_to_write_it(planted_file, tmp_path, monkeypatch):
+    """The command to go on checked that the output could be written, raising in place of the message
+    that the run is kept and how to write its vectors once the output's directory is back."""
+    from w2vfast import trainer
+    from w2vfast.safepoint import SafePoint
+
+    out, checkpoint = tmp_path / "out", tmp_path / "run.ckpt"
+    out.mkdir()
+
+    class DirectoryGone(SafePoint):
+        def __call__(self, position):
+            shutil.rmtree(out, ignore_errors=True)
+            return super().__call__(position)
+
+    monkeypatch.setattr(trainer, "SafePoint", DirectoryGone)
+    result = run("train", planted_file, "-o", out / "v.bin", *EXACT, "--checkpoint", checkpoint, "-q")
+    assert result.exit_code == 1
+    assert result.stderr == (f"w2vfast: error: output directory does not exist: {out}; the run is kept in "
+                             f"{checkpoint}, and once that is mended w2vfast train --resume {checkpoint} --quiet "
+                             "writes the vectors\n")

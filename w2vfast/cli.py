@@ -220,11 +220,12 @@ def _resume_command(checkpoint: str, corpus: list[str] | None, given: dict) -> s
     but for the corpus when it is read from standard input, the options it does not keep, and an
     output other than its own (a finished run resumed to write its vectors elsewhere keeps the first)."""
     from .checkpoint import NOT_KEPT, read_header
-    from .trainer import output_format
+    from .trainer import binary_by_name
 
     words = ["w2vfast", "train", *(corpus if corpus and "-" in corpus else []), "--resume", checkpoint]
     output = given["output"] if given["output"] == STANDARD_OUTPUT else os.path.abspath(given["output"])
-    binary = output_format(output, given.get("binary"))
+    binary = binary_by_name(output, given.get("binary"))  # not output_format: an output that cannot be
+    # written (what stopped an OutputFailed run) would raise here, in place of the stop's own message
     with contextlib.suppress(OSError, W2VError):  # a checkpoint that cannot be read is said so by --resume
         if read_header(checkpoint).get("output") != {"path": output, "binary": binary}:
             words += ["--output", output, "--binary" if binary else "--text"]

@@ -200,11 +200,16 @@ def _checked_paths(**paths) -> list[str | None]:
 
 
 def output_format(output: str | None, binary: bool | None) -> bool | None:
-    """Whether ``output`` is written in the binary format (by default for a ``.bin`` name), once sure
-    it can be written: long runs check before they start."""
+    """Whether ``output`` is written in the binary format (see ``binary_by_name``), once sure it can be
+    written: long runs check before they start."""
     if output is None:
         return binary
     check_writable(output)
+    return binary_by_name(output, binary)
+
+
+def binary_by_name(output: str, binary: bool | None) -> bool:
+    """``binary`` if given, else whether ``output`` is a ``.bin`` name."""
     return output.endswith(".bin") if binary is None else binary
 
 
