@@ -130,7 +130,7 @@ class Checkpoint:
         if corpus is None:
             raise W2VError(f"the run in {self.path} read standard input or Python sentences: "
                            "give that corpus again")
-        moved = next((path for path in corpus if given is None and not os.path.exists(path)), None)
+        moved = None if given is not None else next((path for path in corpus if not os.path.exists(path)), None)
         if moved is not None:
             raise W2VError(f"the run's corpus file {moved} is not there: if it moved, name the files where they "
                            f"are now: w2vfast train FILE... --resume {self.path}")
