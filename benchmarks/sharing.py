@@ -102,6 +102,7 @@ def measure_round(combo: str, corpus: str, seconds: float, mirrored: bool) -> di
         process.start()
         connections.append(ours)
         processes.append(process)
+    died = False
     try:
         for connection in connections:
             if connection.recv() != "ready":
@@ -116,14 +117,14 @@ def measure_round(combo: str, corpus: str, seconds: float, mirrored: bool) -> di
         for connection in connections:
             connection.send(None)
     except EOFError:
-        for process in processes:  # the exit codes are known once each has ended
-            process.join(timeout=30)
-        raise SystemExit(f"a {combo} trainer process died (exit codes {[p.exitcode for p in processes]})") from None
+        died = True
     finally:
         for process in processes:
             process.join(timeout=30)
             if process.is_alive():
                 process.kill()
+    if died:  # said once they have ended, when their exit codes are known
+        raise SystemExit(f"a {combo} trainer process died (exit codes {[p.exitcode for p in processes]})")
     independent = [statistics.fmean(segment[i] for segment in rates["pair"]) for i in range(2)]
     shared = statistics.fmean(segment[0] for segment in rates["shared"])
     return {"independent": independent, "shared": shared, "efficiency": shared / sum(independent)}
