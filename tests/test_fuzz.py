@@ -162,12 +162,18 @@ def expected_vocabulary(data: bytes):
     """What reading ``data`` as a vocabulary file gives: ``(words, None)`` with the ``(word, count)``
     pairs kept, most frequent first (ties in file order), or ``(None, (line, problem))`` for the first
     line that is not ``word count`` or repeats a word, or a file with no word (line ``None``). A byte
-    order mark that starts the file is dropped."""
+    order mark that starts the file is dropped, and so is a first line that starts with the sentence end
+    ``</s>``, whatever else it holds: the C tool's ``-save-vocab`` marker, whose line it never reads."""
     rows, seen = [], set()
+    first = True
     for number, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
         parts = line.split()
         if not parts:
             continue
+        if first:
+            first = False
+            if parts[0] == b"</s>":
+                continue
         if len(parts) != 2 or not parts[1].isdigit():
             return None, (number, "expected 'word count'")
         if parts[0] in seen:
@@ -188,6 +194,8 @@ vocabulary_rows = st.tuples(st.one_of(st.binary(min_size=1, max_size=6), st.samp
                       st.lists(vocabulary_rows, max_size=10).map(lambda rows: b"".join(b"%s %d\n" % row for row in rows))))
 @example(data=b"\xfd7zXZ\x00")  # xz's magic and no more: "cannot read vocabulary PATH: ..."
 @example(data=gzip.compress(b"the 9\ncat 4\nthe 2\n"))
+@example(data=b"</s>")  # the marker alone, no count: dropped, and then no word is left
+@example(data=b"\n</s> 0\nthe 3\n</s> 2\n")  # only the first line is the marker; a later </s> is a word
 def test_vocabulary_files_read_correctly_or_fail_clearly(tmp_path, data):
     """Each file either gives exactly its words and counts, or one error naming the first bad line:
     one that is not ``word count``, or a word listed again (the sampled words make repeats common)."""
