@@ -139,13 +139,38 @@ def test_line_breaks_never_join_and_files_do_not_run_together(tmp_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_tiny_pair_table_budget_and_halved_blocks_give_the_same_table_and_text(tmp_path, monkeypatch, threads):
+def test_a_tiny_pair_table_budget_and_halved_blocks_and_passes_give_the_same_table_and_text(tmp_path, monkeypatch, threads):
     lines = planted_lines(trigram=True)
     expected, table = phrased(tmp_path, lines, threshold=10, passes=2)
     monkeypatch.setattr(phrases, "PAIR_TABLE_BYTES", 1024)  # 64 slots: many partitions and retries
     monkeypatch.setattr(phrases, "_SPLIT_BYTES", 64)  # with 2 threads, the text is rewritten in halves
+    monkeypatch.setattr(phrases, "_SPLIT_IDS", 16)  # and each pass joins the ids in halves
     small, small_table = phrased(tmp_path, lines, "small.txt", threshold=10, passes=2, threads=threads)
     assert small == expected and small_table.passes == table.passes
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_pass_joined_in_halves_joins_as_one_pass_does(monkeypatch, seed):
+    """Random ids over a few words (line ends too) and random pairs, chains of them as common as
+    ``x y x y``, where a cut at a right word would join ``y x`` after it: two passes, the second over
+    the marks the first left, each joined whole and in halves."""
+    monkeypatch.setattr(phrases, "_SPLIT_IDS", 2)
+    rng = np.random.default_rng(seed)
+    n_words = int(rng.integers(2, 8))
+    ids = rng.integers(-1, n_words, size=int(rng.integers(2, 300))).astype(np.int32)
+    marks = np.where(ids < 0, phrases._LINE_END, phrases._STARTS).astype(np.uint8)
+    whole = (ids.copy(), marks.copy(), ids.shape[0])
+    halves = (ids, marks, ids.shape[0])
+    for _ in range(2):
+        pairs = {(int(a), int(b)) for a, b in rng.integers(0, n_words, size=(int(rng.integers(1, 6)), 2))}
+        lefts, rights = (np.array(side, dtype=np.int64) for side in zip(*sorted(pairs)))
+        phrase_ids = np.arange(n_words, n_words + len(pairs), dtype=np.int64)
+        n_words += len(pairs)
+        arguments = (n_words, lefts, rights, phrase_ids)
+        whole = (whole[0], whole[1], phrases._join(whole[0], whole[2], *arguments, whole[1]))
+        halves = (halves[0], halves[1], phrases._join_in_halves(halves[0], halves[2], *arguments, halves[1], 2))
+        assert halves[2] == whole[2]
+        assert np.array_equal(halves[0][:halves[2]], whole[0][:whole[2]]) and np.array_equal(halves[1], whole[1])
 
 
 def test_with_a_disk_folder_the_ids_and_marks_live_there_and_nothing_is_left(tmp_path, monkeypatch):

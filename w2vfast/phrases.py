@@ -62,6 +62,7 @@ TABLE_MAGIC = b"# w2vfast phrases 1"
 _EMPTY = np.int64(-1)
 _CHUNK = 1 << 24  # marks copied this many at a time, so that no temporary is as large
 _SPLIT_BYTES = 1 << 20  # a block at least this long is rewritten in two halves at once
+_SPLIT_IDS = 1 << 20  # a pass over at least this many ids joins them in two halves at once
 _AHEAD = 16  # pairs between a table row's prefetch and its count: a power of two
 _JOINED, _STARTS, _LINE_END = 1, 0, 2  # what each entry of the id sequence is to the text
 _CHANGED = "the corpus changed between its two readings: it was counted as other text than was phrased"
@@ -249,6 +250,8 @@ def _call_each_kernel() -> None:
     marks = np.zeros(2, dtype=np.uint8)
     _mark_line_ends(ids, marks)
     _join(ids, 0, 1, none, none, none, marks)
+    _fresh_start(ids, 0, 1, none, none, marks)
+    _close_gap(ids, 0, 0, 0)
     text = np.frombuffer(b"  ", dtype=np.uint8)
     _rewrite(text, True, np.zeros(1, dtype=np.uint8), np.zeros(1, dtype=np.int64), np.frombuffer(b"_", dtype=np.uint8),
              np.empty(4, dtype=np.uint8))
@@ -285,10 +288,30 @@ def join_passes(counter: WordCounter, config: PhraseConfig, given: PhraseTable |
         table.passes.append(chosen)
         phrase_ids = np.array(words.add([left + delimiter + right for left, right, _, _ in chosen]), dtype=np.int64)
         before = n
-        n = _join(ids, n, len(words), lefts, rights, phrase_ids, marks)
+        n = _join_in_halves(ids, n, len(words), lefts, rights, phrase_ids, marks, config.threads)
         progress.say(f"pass {k + 1}: {detail}, {len(chosen):,} phrases, {before - n:,} joins, "
                      f"{time.perf_counter() - start:.2f} s")
     return table, marks, n, words.phrases
+
+
+def _join_in_halves(ids, n, n_words, lefts, rights, phrases, marks, threads: int) -> int:
+    """``_join``, with two threads or more on ``_SPLIT_IDS`` ids or more as two halves at once, cut
+    where the pass starts afresh (``_fresh_start``); the later half's ids then move down to follow
+    the earlier's."""
+    cut, mark = _fresh_start(ids, n, n_words, lefts, rights, marks) if threads > 1 and n >= _SPLIT_IDS else (-1, -1)
+    if cut < 0:
+        return _join(ids, n, n_words, lefts, rights, phrases, marks)
+    left = [0, 0]
+
+    def half(k: int) -> None:
+        if k == 0:
+            left[0] = _join(ids[:cut], cut, n_words, lefts, rights, phrases, marks[:mark])
+        else:
+            left[1] = _join(ids[cut:n], n - cut, n_words, lefts, rights, phrases, marks[mark:])
+
+    _run_threads(half, 2)
+    _close_gap(ids, left[0], cut, left[1])
+    return left[0] + left[1]
 
 
 class _Words:
@@ -776,6 +799,16 @@ def _mark_line_ends(ids, marks):
         marks[i] = _LINE_END if ids[i] == SENTENCE_END else _STARTS
 
 
+@njit(cache=True, inline="always")
+def _phrase_sides(n_words, lefts, rights):
+    """Each word's part in the pairs: bit 1 the left word of one, bit 2 the right word of one."""
+    sides = np.zeros(n_words, dtype=np.uint8)
+    for j in range(lefts.shape[0]):
+        sides[lefts[j]] |= 1
+        sides[rights[j]] |= 2
+    return sides
+
+
 @njit(cache=True, nogil=True)
 def _join(ids, n, n_words, lefts, rights, phrases, marks):
     """One pass, left to right: a token whose pair with the token before is ``(lefts[j], rights[j])``
@@ -783,30 +816,55 @@ def _join(ids, n, n_words, lefts, rights, phrases, marks):
     is compacted in place (returns its new length) and each joined token marked ``_JOINED`` in
     ``marks``, whose entries not yet so marked are, in order, this pass's ids."""
     lookup = _pair_lookup(lefts, rights, phrases)
-    sides = np.zeros(n_words, dtype=np.uint8)  # bit 1: the left word of a phrase, bit 2: a right one
-    for j in range(lefts.shape[0]):
-        sides[lefts[j]] |= 1
-        sides[rights[j]] |= 2
+    sides = _phrase_sides(n_words, lefts, rights)
     out = 0
     mark = 0
-    previous = np.int64(-1)  # the token before, if it may still join
+    previous = np.int64(0)
+    may_start = False  # the token before may still be a phrase's left word: the two looked up alone
     for i in range(n):
         while marks[mark] == _JOINED:
             mark += 1
         word = ids[i]
-        if word >= 0 and previous >= 0 and sides[previous] & 1 and sides[word] & 2:
+        side = sides[word] if word >= 0 else np.uint8(0)
+        if may_start and side & 2:
             phrase = _looked_up(lookup, _pair_key(previous, word))
             if phrase >= 0:
                 ids[out - 1] = phrase
                 marks[mark] = _JOINED
                 mark += 1
-                previous = -1
+                may_start = False
                 continue
         ids[out] = word
         out += 1
         mark += 1
         previous = word
+        may_start = (side & 1) != 0
     return out
+
+
+@njit(cache=True, nogil=True)
+def _fresh_start(ids, n, n_words, lefts, rights, marks):
+    """The first token from the middle of ``ids[:n]`` on that no pair has as its right word (or a line
+    end): it never joins the token before, so ``_join`` from it on gives what the whole pass gives
+    there. Returns its index and its entry's in ``marks``, or (-1, -1) if there is none."""
+    sides = _phrase_sides(n_words, lefts, rights)
+    for cut in range(max(n // 2, 1), n):
+        word = ids[cut]
+        if word < 0 or not sides[word] & 2:
+            seen = 0
+            for mark in range(marks.shape[0]):
+                if marks[mark] != _JOINED:
+                    if seen == cut:
+                        return cut, mark
+                    seen += 1
+    return -1, -1
+
+
+@njit(cache=True, nogil=True)
+def _close_gap(ids, to, start, count):
+    """Move ``ids[start:start + count]`` down to ``to``, front first (``to`` <= ``start``)."""
+    for k in range(count):
+        ids[to + k] = ids[start + k]
 
 
 @njit(cache=True, nogil=True)
