@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -63,6 +64,22 @@ def test_a_file_that_outgrows_the_budget_is_read_twice_with_the_unbounded_result
     np.testing.assert_array_equal(bounded_encoded.sentence_starts, encoded.sentence_starts)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_first_reading_is_gone_when_the_second_starts(junk_file, monkeypatch, threads):
+    """Its ids (as large as the corpus's, or on disk) were kept through the second reading by a cycle: the
+    error that stopped it held the thread's frames, the list in ``in_background`` held the error."""
+    scanners = []
+    scanner_init = counting._Scanner.__init__
+    monkeypatch.setattr(counting._Scanner, "__init__",
+                        lambda self, *args: (scanner_init(self, *args), scanners.append(weakref.ref(self)))[0])
+    sketch = counting.sketch_text
+    alive = []
+    monkeypatch.setattr(counting, "sketch_text", lambda *args: (alive.extend(s() for s in scanners if s()),
+                                                                sketch(*args))[1])
+    assert count_words([junk_file], threads=threads, budget=BUDGET, min_count=3).second_reading
+    assert len(scanners) >= threads and alive == []
+
+
 def test_a_compressed_file_that_outgrows_the_budget_is_read_twice_with_the_unbounded_result(junk_file, tmp_path):
     """Its sketch was sized from the plain files alone (none): 65,536 counters let nearly every word through
     to the second reading, which then did not fit."""
@@ -95,6 +112,34 @@ def test_a_stream_prunes_under_a_rising_floor_but_encodes_every_occurrence_of_it
     index = {word: i for i, word in enumerate(words)}
     expected = [index[token] for token in text.split() if token in index]
     np.testing.assert_array_equal(encoded.words, np.array(expected, dtype=np.int32))
+
+
+def streamed_count(tmp_path, text: bytes, threads: int):
+    fifo = str(tmp_path / "stream")
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: open(fifo, "wb").write(text))
+    writer.start()
+    try:
+        return count_words([fifo], threads=threads, budget=BUDGET, min_count=3)
+    finally:
+        writer.join()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_stream_keeps_its_frequent_words_when_they_come_between_phases_of_rare_ones(tmp_path, threads):
+    """Words seen 4 times each, then 200 words seen 300 times each, then tokens seen once. The floor
+    rose to 300 and dropped all 200 with 2 threads: the undone piece's words, left at count 0, did not
+    count as prunable, and the later half's table counted in each word's cost."""
+    rng = np.random.default_rng(3)
+    early = [b"e%d" % i for i in range(150_000)] * 4
+    frequent = [b"f%d" % i for i in range(200)] * 300
+    late = [b"%012x" % j for j in rng.integers(0, 16**12, 400_000).tolist()]
+    tokens = [early[i] for i in rng.permutation(len(early))] + [frequent[i] for i in rng.permutation(len(frequent))]
+    text = b"\n".join(b" ".join(part[i:i + 20]) for part in (tokens, late) for i in range(0, len(part), 20)) + b"\n"
+    counter = streamed_count(tmp_path, text, threads)
+    assert counter.pruned_words > 100_000 and counter.floor < 300
+    counts = dict(zip(*chosen(counter, 3)[:2]))
+    assert all(counts.get(b"f%d" % i) == 300 for i in range(200))
 
 
 def test_words_to_keep_survive_both_ways_of_bounding(junk_file):

@@ -120,12 +120,15 @@ def count_corpus(corpus, config: TrainConfig, keep: list[bytes] | None = None, k
     else:
         counter = _count_sentences(corpus, config.threads, budget, keep)
     if say is not None and counter.second_reading:
+        added = ("the given vocabulary's words" if keep_only else
+                 f"words that may occur --min-count {config.min_count} times")
         say(f"counting: the distinct words outgrew --vocab-memory ({size_text(budget)}), so the text was read "
-            f"a second time, adding only words that may occur --min-count {config.min_count} times")
+            f"a second time, adding only {added}")
     if say is not None and counter.pruned_words:
         seen = "once" if counter.floor == 1 else f"{counter.floor} times"
-        say(f"counting: {counter.pruned_words:,} distinct words seen at most {seen} were pruned to stay within "
-            f"--vocab-memory ({size_text(budget)}); the occurrences of those seen again still count")
+        say(f"counting: words seen at most {seen} were pruned to stay within --vocab-memory ({size_text(budget)}), "
+            f"{counter.pruned_words:,} times (a word pruned again counts again); the occurrences of those seen "
+            "again still count")
     return counter
 
 

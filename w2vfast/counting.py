@@ -247,11 +247,17 @@ class WordCounter:
         guess = max(1 << 16, expected_bytes // TEXT_BYTES_PER_WORD)
         ids = self._grown_ids(np.empty(0, dtype=np.int32), guess)
         self._main = _Scanner(ids, self._grown_ids, self._room, self.sketch, threshold)
-        self._part = _Scanner(np.empty(1 << 16, dtype=np.int32), _grown, self._room, self.sketch,
-                              threshold) if threads > 1 else None
+        self._threshold = threshold
+        # The later half's words, which it keeps from block to block: few enough, under a small
+        # budget, that its arrays (40-80 bytes a word) stay within an eighth of it.
+        self._part_words = _PART_WORDS if budget is None else min(_PART_WORDS, max(1 << 12, budget // 640))
+        self._part = self._fresh_part() if threads > 1 else None
         self._ours = np.empty(0, dtype=np.int32)  # the main scanner's id of each of the part's words
         self._split_bytes = max(split_bytes, 1)
         self._carry: tuple[bytes, ...] = ()  # see ``whole_tokens``
+
+    def _fresh_part(self) -> _Scanner:
+        return _Scanner(np.empty(1 << 16, dtype=np.int32), _grown, self._room, self.sketch, self._threshold)
 
     def footprint(self) -> int:
         """Bytes held for the distinct words, with the counts ``counts`` will need."""
@@ -308,9 +314,12 @@ class WordCounter:
 
     def discard(self) -> None:
         """Let go of everything now, not when the garbage collector finds the scanners' cycle back
-        to this counter: a second reading must not hold the first one's ids and tables."""
-        self.finish()
-        self._main = _Scanner(np.empty(0, dtype=np.int32), _grown, self._room, self.sketch, 0)
+        to this counter: a second reading must not hold the first one's ids, tables and text. The
+        counter is of no use after it."""
+        self._main = self._part = None
+        self._carry = ()
+        self._ours = self._dropped = np.empty(0, dtype=np.int32)
+        self.sketch = np.zeros(1, dtype=np.uint8)
         if self._ids_file is not None:
             self._ids_file.close()
 
@@ -322,11 +331,15 @@ class WordCounter:
         and ``resolved``)."""
         main = self._main
         counts = _count_ids(self.ids, self.n_words, np.empty(0, dtype=np.int32))
-        per_word = self.footprint() / max(self.n_words, 1)
+        # What a kept word costs in the main table's arrays: the later half's are renewed below,
+        # and counted in, they made every word look dearer, which raised the floor prune by prune
+        # until the most frequent words went too.
+        per_word = (main.table.nbytes + main.starts.nbytes + main.lengths.nbytes + main.pool.nbytes
+                    + 8 * self.n_words) / max(self.n_words, 1)
         seen = np.bincount(np.minimum(counts, 1 << 16))
         floor = max(self.floor, 1)
         while floor + 1 < seen.shape[0] and (per_word * int(seen[floor + 1:].sum()) > self._budget // 4
-                                             or not seen[1:floor + 1].any()):
+                                             or not seen[:floor + 1].any()):
             floor += 1
         self.floor = floor
         needed = self._dropped_count + self.n_words
@@ -344,8 +357,8 @@ class WordCounter:
         main.lengths = main.lengths[: max(1 << 16, 2 * kept)].copy()
         main.pool = main.pool[: max(1 << 20, 2 * used)].copy()
         main.table = _table_of(main.starts, main.lengths, main.pool, kept, slots)
-        if self._part is not None:
-            self._part.clear()
+        if self._part is not None:  # its words' ids in the main table changed
+            self._part, self._ours = self._fresh_part(), np.empty(0, dtype=np.int32)
         self._counts = self._resolved = None
 
     def _grown_dropped(self, size: int) -> np.ndarray:
@@ -377,9 +390,9 @@ class WordCounter:
         if half is None:
             self._main.scan(buf, 0, end)
         else:
+            if self._part.state[0] >= self._part_words:  # a new one: clearing would keep its arrays' room
+                self._part, self._ours = self._fresh_part(), np.empty(0, dtype=np.int32)
             part = self._part
-            if part.state[0] >= _PART_WORDS:
-                part.clear()
             known = int(part.state[0])
             part.start_part()
             later = in_background(part.scan, buf, half, end)
@@ -521,11 +534,6 @@ class _Scanner:
         elif int(self.state[2]) + size > self.ids.shape[0]:
             self.ids = self._grow_ids(self.ids, int(self.state[2]) + size)
 
-    def clear(self) -> None:
-        """Forget every word, keeping the arrays' room."""
-        self.table.fill(_EMPTY)
-        self.state[:2] = 0
-
     def start_part(self) -> None:
         """Begin a new later half: ``ids[0]`` becomes a placeholder token (see ``_merge``)."""
         self.state[2] = 1
@@ -578,8 +586,8 @@ def in_background(function, *args):
 
     def wait():
         worker.join()
-        if failure:
-            raise failure[0]
+        if failure:  # taken out of the list: else the error's frames, which hold this function, and the
+            raise failure.pop()  # list that holds the error form a cycle that keeps their arrays alive
 
     return wait
 
