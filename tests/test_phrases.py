@@ -189,6 +189,15 @@ def test_with_a_disk_folder_the_ids_and_marks_live_there_and_nothing_is_left(tmp
     assert len(kept) == 2 and all(isinstance(array, np.memmap) for array in kept) and os.listdir(folder) == []
 
 
+def test_an_npmi_score_never_beats_the_largest_threshold():
+    """Words that only ever occur together score 1, which rounding took past 1 for some counts: a
+    --threshold 1 then still joined them."""
+    together = [(count, tokens) for count in range(1, 40) for tokens in range(2 * count, 2000, 7)]
+    raw = [math.log((count / tokens) / (count / tokens) ** 2) / -math.log(count / tokens) for count, tokens in together]
+    assert max(raw) > 1  # the cases that were wrong
+    assert all(phrases._npmi(count, count, count, tokens) <= 1.0 for count, tokens in together)
+
+
 def test_scores_are_word2phrase_s_and_gensim_s_npmi(tmp_path):
     lines = planted_lines()
     tokens = [line.split() for line in lines]

@@ -752,12 +752,14 @@ def _word2phrase_score(pair_count, a_count, b_count, min_count, tokens):
 
 @njit(cache=True)
 def _npmi(pair_count, a_count, b_count, tokens):
-    """gensim's normalised pointwise mutual information (``npmi_scorer``), in float64."""
+    """gensim's normalised pointwise mutual information (``npmi_scorer``), in float64, held to [-1, 1]:
+    rounding took a pair whose words only ever occur together to 1.0000000000000002, which beat the
+    largest threshold there is, 1."""
     total = np.float64(tokens)
     pa = a_count / total
     pb = b_count / total
     pab = pair_count / total
-    return np.log(pab / (pa * pb)) / -np.log(pab)
+    return min(max(np.log(pab / (pa * pb)) / -np.log(pab), -1.0), 1.0)
 
 
 @njit(cache=True, inline="always")
