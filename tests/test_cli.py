@@ -422,6 +422,31 @@ def test_a_resumed_run_joins_the_phrases_it_was_started_with(planted_file, tmp_p
     assert output.read_bytes() == reference.read_bytes() and b"~" in output.read_bytes()
 
 
+def test_a_continued_run_joins_the_old_run_s_phrases_and_a_resumed_one_takes_no_new_table(planted_file, tmp_path):
+    """--init read the new corpus unjoined, silently, though its other options are the old run's; a
+    --phrases added on --resume was refused as a corpus that did not match."""
+    table, old = tmp_path / "phrases.tsv", tmp_path / "old.ckpt"
+    assert run("phrases", planted_file, "-o", tmp_path / "p.txt", "--threshold", "1", "--delimiter", "~",
+               "--save-phrases", table, "-q").exit_code == 0
+    assert run("train", planted_file, "-o", tmp_path / "old.txt", "--phrases", table, *EXACT, "--checkpoint", old,
+               "-q").exit_code == 0
+    inherited, given = tmp_path / "inherited.txt", tmp_path / "given.txt"
+    assert run("train", planted_file, "--init", old, "-o", inherited, "-q").exit_code == 0
+    assert run("train", planted_file, "--init", old, "-o", given, "--phrases", table, "-q").exit_code == 0
+    assert inherited.read_bytes() == given.read_bytes() and b"~" in inherited.read_bytes()
+    plain = tmp_path / "plain.ckpt"
+    assert run("train", planted_file, "-o", tmp_path / "plain.txt", *EXACT, "--checkpoint", plain, "-q").exit_code == 0
+    result = run("train", planted_file, "--resume", plain, "--phrases", table)
+    assert result.exit_code == 1 and result.stderr == (f"w2vfast: error: --phrases {table} differs from the "
+                                                       "checkpoint's (none): a resumed run keeps the options it "
+                                                       "started with (only --threads may change)\n")
+    table.rename(tmp_path / "moved.tsv")
+    result = run("train", planted_file, "--init", old, "-o", tmp_path / "again.txt")
+    assert result.exit_code == 1 and result.stderr == (f"w2vfast: error: cannot read phrase table {table}, which the "
+                                                       f"run in {old} joined: No such file or directory (if it "
+                                                       "moved, give --phrases with its new place)\n")
+
+
 @pytest.mark.parametrize("command, failing, hint", [
     (["train", "{corpus}"], "w2vfast.trainer.read_corpus", "try a larger --min-count, a smaller --max-vocab"),
     (["phrases", "{corpus}", "-o", "{tmp}/p.txt"], "w2vfast.phrases.phrase_corpus", "--disk-corpus DIR keeps"),

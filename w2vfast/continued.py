@@ -70,6 +70,7 @@ class FromVectors:
 
     keep = None
     vocabulary = None  # the usual choice, from the new corpus
+    phrases = None  # a vectors file names no phrase table
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -109,6 +110,7 @@ class FromCheckpoint:
                            "its vectors are random: train it first, or train without --init")
         self.saved = saved
         self.old_config = TrainConfig(**saved.header["options"])
+        self.phrases = saved.header.get("phrases")  # its --phrases table, which joins the new corpus too
         self.keep = saved.vocab.words  # counting in bounded memory keeps them, so their counts are whole
         self.source = None
 

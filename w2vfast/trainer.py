@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -111,7 +112,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     for flag, path in (("--resume", resume), ("--init", init), ("--phrases", phrases)):
         if path == "-":  # it was "cannot read ... -: No such file or directory"
             raise W2VError(f"{flag} needs a file, not - (standard input)")
-    saved = start = None
+    saved = start = phrases_of = None  # phrases_of: the checkpoint that named the table, when it was not given
     if resume is not None:
         saved = load_checkpoint(resume)
         if "model" in saved.header:  # ``finished_header``: no corpus was checked into it to resume on
@@ -128,13 +129,17 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
         output, binary = resumed_output(saved.header, output, binary)
         checkpoint = resume if checkpoint is None else checkpoint
         checkpoint_every = saved.checkpoint_every if checkpoint_every is None else checkpoint_every
-        phrases = saved.header.get("phrases") if phrases is None else phrases
+        if phrases is not None and saved.header.get("phrases") is None:  # else the corpus would not match
+            raise W2VError(f"--phrases {phrases} differs from the checkpoint's (none): a resumed run keeps the "
+                           "options it started with (only --threads may change)")
+        phrases, phrases_of = (saved.header.get("phrases"), resume) if phrases is None else (phrases, None)
     if corpus is not None and corpus_paths(corpus) is None and not isinstance(corpus, Iterable):
         raise WrongType(f"the corpus must be paths or an iterable of token lists, not {corpus!r:.40}")
     if checkpoint == STANDARD_OUTPUT:
         raise W2VError("--checkpoint needs a file, not -: a stopped run goes on from it")
     kept_in = "--resume" if resume is not None and checkpoint == resume else "--checkpoint"  # as the user said it
-    check_apart({"-o": output, "--save-vocab": save_vocab, kept_in: checkpoint}, corpus_paths(corpus),
+    outputs = {"-o": output, "--save-vocab": save_vocab, kept_in: checkpoint}
+    check_apart(outputs, corpus_paths(corpus),
                 {"the --phrases table": phrases, "the --read-vocab file": read_vocab, "the --init file": init})
     if save_vocab is not None:  # as -o is, before the corpus is read
         check_writable(save_vocab)
@@ -158,6 +163,9 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
             raise W2VError("--init and --read-vocab exclude each other: the vocabulary comes from the corpus")
         start = start_from(init)
         options = start.options(options)
+        if phrases is None and start.phrases is not None:  # the old run's, as its other options are
+            phrases, phrases_of = start.phrases, init
+            check_apart(outputs, corpus_paths(corpus), {"the --phrases table": phrases})
     if corpus is None:
         raise W2VError("no corpus given")
     config = TrainConfig(**options)
@@ -166,9 +174,7 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
     budget = None if vocab_memory is None else parse_size(vocab_memory)
     table = None
     if phrases is not None:
-        from .phrases import PhraseTable  # only a run with phrases loads their module and kernels
-
-        table = PhraseTable.load(phrases)
+        table = _table_of(phrases, phrases_of)
     binary = output_format(output, binary)
     keeper = None if checkpoint is None else Checkpointer(
         checkpoint, CHECKPOINT_MINUTES if checkpoint_every is None else checkpoint_every,
@@ -186,6 +192,17 @@ def train(corpus=None, *, output: str | None = None, binary: bool | None = None,
                  f"({stats.words_per_second / 1e6:.3f}M words/s, {config.threads} threads); "
                  f"JIT compilation {stats.jit_seconds:.2f} s")
     return finished_vectors(vocab, syn0, stats, output, binary, keeper, progress)
+
+
+def _table_of(path: str, named_by: str | None) -> PhraseTable:
+    """The phrase table at ``path``; one that a checkpoint named but is no longer there gets a hint.
+    Only a run with phrases loads their module and kernels."""
+    from .phrases import PhraseTable
+
+    if named_by is not None and not os.path.lexists(path):
+        raise W2VError(f"cannot read phrase table {path}, which the run in {named_by} joined: No such file "
+                       "or directory (if it moved, give --phrases with its new place)")
+    return PhraseTable.load(path)
 
 
 def _switch(name: str, value) -> bool:
