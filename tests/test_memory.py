@@ -1,5 +1,6 @@
 """The memory guard: a run that cannot fit stops before allocating, saying what it needs and what helps."""
 
+import gzip
 import os
 import resource
 import subprocess
@@ -51,12 +52,19 @@ def test_a_container_limit_caps_what_is_available(tmp_path, monkeypatch):
 
 def test_corpus_that_cannot_fit_stops_before_reading(planted_file, tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 1000)
-    with pytest.raises(W2VError, match=r"reading the corpus needs about 0\.1 MiB of memory \(encoded corpus "
-                                       r"0\.1 MiB\) but only 0\.0 MiB is available: --disk-corpus DIR keeps "
-                                       r"it on disk, or --force tries anyway"):
+    size = os.path.getsize(planted_file)
+    encoded, buffers = memory.size_text(4 * (size // 5)), memory.size_text(4 * size)  # a small text's buffers
+    with pytest.raises(W2VError, match=rf"reading the corpus needs about .* of memory \(encoded corpus {encoded}, "
+                                       rf"read buffers {buffers}\) but only 0\.0 MiB is available: --disk-corpus "
+                                       r"DIR keeps it on disk, or --force tries anyway"):
         w2vfast.train(planted_file, **FAST)
-    with pytest.raises(W2VError, match="^training needs about"):  # the corpus goes to disk: no longer counted
-        w2vfast.train(planted_file, disk_corpus=str(tmp_path), **FAST)
+    with pytest.raises(W2VError, match=rf"^reading the corpus needs about .* \(read buffers {buffers}\)"):
+        w2vfast.train(planted_file, disk_corpus=str(tmp_path), **FAST)  # the corpus goes to disk: not counted
+    packed = tmp_path / "planted.txt.gz"  # as a stream, of a size not known before: blocks of 16 MB
+    packed.write_bytes(gzip.compress(open(planted_file, "rb").read()))
+    with pytest.raises(W2VError, match=r"^reading the corpus needs about .* \(encoded corpus 0\.0 MiB, read buffers "
+                                       r"64\.0 MiB\)"):
+        w2vfast.train(str(packed), **FAST)
     assert len(w2vfast.train(planted_file, force=True, **FAST)) == 40
 
 
@@ -66,7 +74,7 @@ def test_weights_that_cannot_fit_stop_before_training(planted_file, monkeypatch)
     with pytest.raises(W2VError, match=r"training needs about .* \(weights .*, tables .*, thread buffers .*\) "
                                        r"but only .* is available: a larger --min-count, a smaller --max-vocab "
                                        r"or a smaller --dim needs less, or --force tries anyway"):
-        w2vfast.train(planted_file, **{**FAST, "dim": 512, "threads": 1})  # the weights outweigh the buffers
+        w2vfast.train(planted_file, **{**FAST, "dim": 4096, "threads": 1})  # the weights outweigh the buffers
 
 
 def test_impossible_run_is_refused_on_the_command_line(tmp_path):

@@ -15,6 +15,7 @@ from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .errors import InvalidArgument, W2VError, WrongType
 from .kernels import padded_width
 from .sharing import MAX_HOT_ROWS
+from .sources import BLOCK_BYTES
 from .vocab import MAX_CODE_LENGTH
 
 # Plain text holds at most about one word per 5 bytes (wiki17m.txt: one per 5.9), so the corpus
@@ -25,6 +26,9 @@ TEXT_BYTES_PER_WORD = 5
 VOCAB_BYTES_PER_WORD = 64 + 200
 # Per word with hierarchical softmax: its Huffman path (int32 nodes, uint8 codes), about 40 deep.
 HUFFMAN_BYTES_PER_WORD = 40 * 5
+# The text on its way to the scanner: two blocks queued ahead (``sources.read_ahead``), the one
+# scanned, and that one joined with the word the block before cut off.
+READ_BUFFER_BYTES = 4 * BLOCK_BYTES
 MIN_COUNTING_BUDGET = 32 << 20  # the word counter's first tables, with room to grow
 MOST_COUNTING_BUDGET = 1 << 60
 _CGROUP_FILES = (  # limit, usage, statistics (v2, then v1), as seen from inside a container
@@ -72,9 +76,12 @@ def available_bytes() -> int | None:
     return min(known) if known else None
 
 
-def corpus_bytes(text_bytes: int) -> dict[str, int]:
-    """The encoded corpus of ``text_bytes`` bytes of plain text."""
-    return {"encoded corpus": 4 * (text_bytes // TEXT_BYTES_PER_WORD)}
+def corpus_bytes(text_bytes: int, on_disk: bool = False, streamed: bool = False) -> dict[str, int]:
+    """The encoded corpus of ``text_bytes`` bytes of plain text, unless it is kept on disk, and the
+    buffers it is read through, which a small text does not fill, but a stream or a compressed file
+    (``streamed``: text of a size not known before) may."""
+    encoded = {} if on_disk else {"encoded corpus": 4 * (text_bytes // TEXT_BYTES_PER_WORD)}
+    return {**encoded, "read buffers": READ_BUFFER_BYTES if streamed else min(READ_BUFFER_BYTES, 4 * text_bytes)}
 
 
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}

@@ -272,6 +272,11 @@ def plain_text_bytes(paths: list[str]) -> int:
     return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not is_compressed(p))
 
 
+def streamed(paths: list[str]) -> bool:
+    """Whether some of the text is of a size not known before it is read: a stream, or compressed."""
+    return not all(os.path.isfile(path) and not is_compressed(path) for path in paths)
+
+
 def is_compressed(path: str) -> bool:
     """Only for regular files: probing a FIFO would consume what the reader needs."""
     try:
