@@ -315,8 +315,10 @@ def test_bad_input_is_one_line_and_leaves_no_output(tmp_path, args, message):
     assert not out.exists() and open(corpus, "rb").read() == text and table.read_bytes() == saved
 
 
-@pytest.mark.parametrize("field, value", [(1, b"-7"), (1, b"0"), (2, b"nan"), (2, b"inf"), (0, b"c_new york")],
-                         ids=["negative-count", "zero-count", "nan-score", "infinite-score", "space-in-phrase"])
+@pytest.mark.parametrize("field, value", [(1, b"-7"), (1, b"0"), (2, b"nan"), (2, b"inf"), (0, b"c_new york"),
+                                          (1, b"+7"), (1, b"5_0"), (3, b" 1")],
+                         ids=["negative-count", "zero-count", "nan-score", "infinite-score", "space-in-phrase",
+                              "signed-count", "underscored-count", "spaced-pass"])
 def test_a_table_row_that_save_phrases_never_writes_is_damage(tmp_path, field, value):
     """A hand-edited row was taken: a count or score that no count gives, or a phrase with a space,
     which could never match a token and was left out without a word."""
@@ -330,6 +332,18 @@ def test_a_table_row_that_save_phrases_never_writes_is_damage(tmp_path, field, v
         row[4] = b"1"  # still split after its first byte, as "c" + "_" + "new york"
     table.write_bytes(b"\n".join(lines[:2] + [b"\t".join(row)] + lines[3:]))
     with pytest.raises(W2VError, match=f"phrase table {table} is damaged near line 3$"):
+        PhraseTable.load(str(table))
+
+
+@pytest.mark.parametrize("old, new", [(b"delimiter=", b"delim="), (b"passes=", b"pass="), (b"passes=", b"passes=+")])
+def test_a_table_header_that_save_phrases_never_writes_is_damage(tmp_path, old, new):
+    """Any key before the '=' was taken, and Python's int() forms of the number of passes."""
+    corpus = write(tmp_path / "c.txt", planted_lines(50))
+    table = tmp_path / "table.txt"
+    phrase_corpus([corpus], str(tmp_path / "p.txt"), PhraseConfig(threshold=10), save_phrases=str(table))
+    first, rest = table.read_bytes().split(b"\n", 1)
+    table.write_bytes(first.replace(old, new) + b"\n" + rest)
+    with pytest.raises(W2VError, match=f"phrase table {table} is damaged near line 1$"):
         PhraseTable.load(str(table))
 
 

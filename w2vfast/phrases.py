@@ -158,10 +158,12 @@ class PhraseTable:
             raise W2VError(f"{path} is not a w2vfast phrase table (see --save-phrases)")
         number = 1
         try:
-            delimiter = bytes.fromhex(fields[4].split(b"=", 1)[1].decode())
+            delimiter = bytes.fromhex(fields[4].removeprefix(b"delimiter=").decode())
             if not delimiter or any(byte in WHITESPACE for byte in delimiter):  # before a phrase's check blames a line
                 raise W2VError(f"phrase table {path} is damaged: its delimiter is {delimiter!r}")
-            passes = int(fields[5].split(b"=", 1)[1])
+            if not (fields[4].startswith(b"delimiter=") and fields[5].startswith(b"passes=")):
+                raise ValueError
+            passes = _natural(fields[5].removeprefix(b"passes="))
             if not 1 <= passes <= MOST_PASSES:
                 raise ValueError
             table = cls(delimiter, [[] for _ in range(passes)])
@@ -169,7 +171,7 @@ class PhraseTable:
                 if not line or line.startswith(b"# "):  # a comment: a phrase holds no space
                     continue
                 phrase, count, score, k, split = line.split(b"\t")
-                split, k, count, score = int(split), int(k), int(count), float(score)
+                split, k, count, score = _natural(split), _natural(k), _natural(count), float(score)
                 if not (phrase[split:split + len(delimiter)] == delimiter and 0 < split and
                         split + len(delimiter) < len(phrase) and 1 <= k <= len(table.passes) and
                         count > 0 and math.isfinite(score) and len(phrase.translate(None, WHITESPACE)) == len(phrase)):
@@ -178,6 +180,13 @@ class PhraseTable:
         except (ValueError, IndexError, UnicodeDecodeError):
             raise W2VError(f"phrase table {path} is damaged near line {number}") from None
         return table
+
+
+def _natural(digits: bytes) -> int:
+    """A number as ``--save-phrases`` writes it: digits alone (``int`` also takes ``+1``, `` 1``, ``5_0``)."""
+    if not digits.isdigit():
+        raise ValueError
+    return int(digits)
 
 
 def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = None, *,
