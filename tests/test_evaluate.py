@@ -88,8 +88,8 @@ def test_gensim_shaped_analogy_result(royals, questions):
 def test_a_question_before_any_section_is_an_error(royals, tmp_path):
     path = tmp_path / "q.txt"
     path.write_text("man king woman queen\n")
-    with pytest.raises(W2VError, match=":1: a question comes before the first ': section' line"):
-        evaluate_analogies(royals, str(path))
+    with pytest.raises(ValueError, match=":1: a question comes before the first ': section' line"):
+        evaluate_analogies(royals, str(path))  # gensim's error too, so ported code catches it
     with pytest.raises(W2VError, match="cannot read"):
         evaluate_analogies(royals, str(tmp_path / "missing.txt"))
 
@@ -123,7 +123,7 @@ def test_gensims_encoding_and_other_options_of_the_evaluations(tmp_path, royals,
     path.write_bytes("caf\u00e9\tb\t10\ncaf\u00e9\tc\t7\na\td\t7\na\te\t1\n".encode("latin-1"))
     vectors = KeyedVectors(["caf\u00e9", "b", "c", "d", "a"], PAIR_VECTORS)
     assert vectors.evaluate_word_pairs(str(path), encoding="latin-1")[2] == 25.0  # only e is unknown
-    assert vectors.evaluate_word_pairs(str(path))[2] == 75.0  # read as UTF-8, café is not the word
+    assert vectors.evaluate_word_pairs(str(path), dummy4unknown=True)[2] == 75.0  # read as UTF-8, café is unknown
     with pytest.raises(ValueError, match="unknown encoding 'klingon'"):
         vectors.evaluate_word_pairs(str(path), encoding="klingon")
     with pytest.raises(ValueError, match="similarity_function='most_similar_cosmul' is not supported"):
@@ -158,11 +158,23 @@ def test_evaluation_options_that_make_no_sense_are_refused(tmp_path, royals, que
     assert evaluate_word_pairs(KeyedVectors(PAIR_WORDS, PAIR_VECTORS), str(path), delimiter=None).pairs == 4
 
 
-def test_word_pairs_with_nothing_known_is_an_error(tmp_path):
-    path = tmp_path / "pairs.tsv"
-    path.write_text("x\ty\t1\n")
-    with pytest.raises(W2VError, match="no pair of known words"):
-        evaluate_word_pairs(KeyedVectors(PAIR_WORDS, PAIR_VECTORS), str(path))
+def test_word_pairs_with_fewer_than_two_to_correlate_is_gensim_s_value_error(tmp_path):
+    """One known pair gave NaN, which the command printed with status 0; every pair unknown with
+    dummy4unknown was an error where gensim scores them all at 0, NaN; and the errors were no ValueError."""
+    vectors, path = KeyedVectors(PAIR_WORDS, PAIR_VECTORS), tmp_path / "pairs.tsv"
+    path.write_text("x\ty\t1\nbroken\n")
+    with pytest.raises(ValueError, match=r"no pair of known words \(out of vocabulary: 1, lines not "
+                                         r"'word1\\tword2\\tscore': 1\)$"):
+        evaluate_word_pairs(vectors, str(path))
+    with pytest.raises(ValueError, match="lines not 'word1 word2 score'"):  # was 'word1Noneword2Nonescore'
+        evaluate_word_pairs(vectors, str(path), delimiter=None)
+    path.write_text("x\ty\t1\nu\tv\t3\n")
+    result = evaluate_word_pairs(vectors, str(path), dummy4unknown=True)
+    assert math.isnan(result.pearson) and math.isnan(result.spearman) and result.oov_percent == 100
+    path.write_text("a\tb\t1\nu\tv\t3\n")
+    with pytest.raises(ValueError, match="one pair of known words alone"):
+        evaluate_word_pairs(vectors, str(path))
+    assert evaluate_word_pairs(vectors, str(path), dummy4unknown=True).pearson == pytest.approx(-1)  # cosines 1, 0
 
 
 def test_average_ranks_pearson_and_spearman_by_hand():

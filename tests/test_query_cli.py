@@ -193,7 +193,7 @@ def test_evaluate_similarity_over_several_files(vectors_file, tmp_path, royals):
     result = run("evaluate", "similarity", *files, "-v", vectors_file)
     assert result.exit_code == 0, result.output
     assert [row[:3] for row in table_rows(result.stdout)[:2]] == [[files[0], "3", "0.0%"], [files[1], "3", "25.0%"]]
-    assert result.stdout.splitlines()[-1] == f"{files[0]}: 1 lines that are not 'word1 TAB word2 TAB score' ignored"
+    assert result.stdout.splitlines()[-1] == f"{files[0]}: 1 line not 'word1 TAB word2 TAB score' ignored"
     answer = json.loads(run("evaluate", "similarity", *files, "-v", vectors_file, "--json").stdout)
     for row, path in zip(answer, files):
         expected = evaluate_word_pairs(royals, path)
@@ -217,6 +217,29 @@ def test_a_bad_vectors_file_is_one_line(tmp_path, data, message):
     path.write_bytes(data)
     result = run("similar", "king", "-v", path)
     assert (result.exit_code, result.stderr) == (1, f"w2vfast: error: {path}{message}\n")
+
+
+def test_a_query_with_no_other_word_loaded_and_a_single_known_pair_are_errors(vectors_file, tmp_path):
+    """Both printed a table and exit status 0: a header alone, and a correlation of NaN."""
+    first = KeyedVectors.load(vectors_file).index_to_key[0]
+    result = run("similar", first, "-v", vectors_file, "--limit", "1")
+    assert (result.exit_code, result.output) == (1, "w2vfast: error: no word but the query's among the 1 word "
+                                                    "loaded\n")
+    one = tmp_path / "one.tsv"
+    one.write_text("king\tqueen\t5\nman\tdragon\t5\n")
+    result = run("evaluate", "similarity", one, "-v", vectors_file, "--no-cache")
+    assert result.exit_code == 1 and result.output == (f"w2vfast: error: {one}: one pair of known words alone (out of "
+                                                       "vocabulary: 1, lines not 'word1\\tword2\\tscore': 0)\n")
+
+
+def test_demo_keeps_a_vectors_file_it_was_not_told_to_replace(tmp_path, monkeypatch):
+    """vectors.bin, its default output, is also the query commands' default file: a user's own vectors."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "vectors.bin").write_bytes(b"precious")
+    result = run("demo", "-q")
+    assert (result.exit_code, result.output) == (1, "w2vfast: error: demo would replace vectors.bin, which is "
+                                                    "there: give -o another file, or -o vectors.bin to replace it\n")
+    assert (tmp_path / "vectors.bin").read_bytes() == b"precious"
 
 
 def test_undefined_correlations_are_null_in_json(vectors_file, tmp_path):

@@ -303,6 +303,10 @@ def demo(**options):
     """Train on the bundled Wikipedia sample and show the nearest neighbours of a few words."""
     if options["output"] == STANDARD_OUTPUT:
         raise W2VError("demo shows the neighbours on standard output: give -o a file")
+    given = click.get_current_context().get_parameter_source("output") is not click.core.ParameterSource.DEFAULT
+    if not given and os.path.lexists(options["output"]):  # the query commands' default file: a user's vectors
+        raise W2VError(f"demo would replace {options['output']}, which is there: give -o another file, or "
+                       f"-o {options['output']} to replace it")
     source = resources.files("w2vfast") / "data" / "wiki-slice.txt.xz"
     with resources.as_file(source) as path:
         vectors = _run_training([str(path)], options)
@@ -451,6 +455,10 @@ def _quoted(word: str) -> str:
                          "\\'" if c == "'" else repr(c)[1:-1] for c in word) + "'"
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, method: str = "add",
                      one_line: bool = False) -> None:
     _check_known(vectors, [*positive, *negative])
@@ -464,6 +472,8 @@ def _show_neighbours(vectors, positive, negative, topn: int, as_json: bool, meth
             raise W2VError("the query's words cancel out: their sum is the zero vector, which has no nearest words")
     query = vectors.most_similar if method == "add" else vectors.most_similar_cosmul
     found = query(positive=list(positive), negative=list(negative), topn=topn)
+    if not found and topn > 0:  # an empty table said nothing of why
+        raise W2VError(f"no word but the query's among the {_counted(len(vectors), 'word')} loaded")
     if as_json:
         _print_json({"positive": list(positive), "negative": list(negative), "method": method,
                      "results": [{"word": w, "score": s} for w, s in found]}, one_line)
@@ -568,8 +578,8 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
     vectors = _load_vectors(vectors_path, limit, cache)
     result = evaluate_analogies(vectors, questions, _restrict(restrict), not case_sensitive)
     total = result.total
-    known = f"the first {restrict:,} words" if restrict and restrict < len(vectors) else \
-        f"the {len(vectors):,} words loaded" if limit is not None else "the vocabulary"
+    known = f"the first {_counted(restrict, 'word')}" if restrict and restrict < len(vectors) else \
+        f"the {_counted(len(vectors), 'word')} loaded" if limit is not None else "the vocabulary"
     if total.answered == 0:  # as evaluate similarity: an accuracy of no question is the wrong file or vectors
         raise W2VError(f"{questions}: no question of four known words (with a word outside {known}: "
                        f"{total.skipped:,}, lines that are not 4 words: {result.invalid_lines:,})")
@@ -585,7 +595,7 @@ def evaluate_analogy(questions, vectors_path, limit, cache, restrict, case_sensi
              "-" if s.accuracy is None else f"{100 * s.accuracy:.1f}%"] for s in sections])
     _say(f"{total.answered + total.skipped:,} questions: {total.answered:,} answered, {total.skipped:,} "
          f"skipped (a word outside {known})"
-         + (f"; {result.invalid_lines:,} lines that are not 4 words ignored" if result.invalid_lines else ""))
+         + (f"; {_counted(result.invalid_lines, 'line')} not of 4 words ignored" if result.invalid_lines else ""))
 
 
 @evaluate.command("similarity")
@@ -612,7 +622,7 @@ def evaluate_similarity(pairs, vectors_path, limit, cache, restrict, case_sensit
             for path, r in zip(pairs, results)])
     for path, r in zip(pairs, results):
         if r.invalid_lines:
-            _say(f"{path}: {r.invalid_lines:,} lines that are not 'word1 TAB word2 TAB score' ignored")
+            _say(f"{path}: {_counted(r.invalid_lines, 'line')} not 'word1 TAB word2 TAB score' ignored")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from .config import RESTRICT_VOCAB
-from .errors import InvalidArgument, W2VError, WrongType, check_count
+from .errors import DamagedFile, InvalidArgument, WrongType, check_count
 from .sources import read_decompressed
 
 ANALOGY_CANDIDATES = 5  # gensim looks this far down the 3CosAdd ranking for a word not in the question
@@ -116,7 +116,7 @@ def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT
             invalid += bool(line.strip())
             continue
         if not sections:
-            raise W2VError(f"{path}:{number}: a question comes before the first ': section' line")
+            raise DamagedFile(f"{path}:{number}: a question comes before the first ': section' line")
         question = tuple(fold(w) for w in words)
         answerable = all(w in known for w in question)
         if answerable:
@@ -214,10 +214,12 @@ def evaluate_word_pairs(vectors, path: str, delimiter: str = "\t", restrict_voca
         else:
             out_of_vocabulary += 1
             unknown_gold.append(score)
-    if not pairs:
-        raise W2VError(f"{path}: no pair of known words (out of vocabulary: {out_of_vocabulary}, "
-                       f"lines not 'word1{delimiter!r}word2{delimiter!r}score': {invalid})")
-    index = np.array(pairs, dtype=np.int64)
+    if len(pairs) + (len(unknown_gold) if dummy4unknown else 0) < 2:  # no correlation; gensim's ValueError too
+        shape = "word1 word2 score" if delimiter is None else f"word1{delimiter}word2{delimiter}score"
+        known_pairs = "no pair of known words" if not pairs else "one pair of known words alone"
+        raise InvalidArgument(f"{path}: {known_pairs} (out of vocabulary: {out_of_vocabulary}, "
+                              f"lines not {shape!r}: {invalid})")
+    index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     model = np.einsum("ij,ij->i", vectors.unit_rows(index[:, 0]), vectors.unit_rows(index[:, 1]))
     if dummy4unknown:  # the order of the pairs does not change a correlation
         model, gold = np.r_[model, np.zeros(len(unknown_gold))], gold + unknown_gold
