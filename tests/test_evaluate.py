@@ -85,6 +85,13 @@ def test_gensim_shaped_analogy_result(royals, questions):
     assert len(sections[-1]["incorrect"]) == 1
 
 
+def test_questions_may_end_their_lines_in_a_carriage_return_alone(royals, questions, tmp_path):
+    """Read as one ': section' line, the file had no question, and the error said 'lines that are not 4 words: 0'."""
+    path = tmp_path / "cr.txt"
+    path.write_bytes(open(questions, "rb").read().replace(b"\n", b"\r"))
+    assert summary(evaluate_analogies(royals, str(path))) == summary(evaluate_analogies(royals, questions))
+
+
 def test_a_question_before_any_section_is_an_error(royals, tmp_path):
     path = tmp_path / "q.txt"
     path.write_text("man king woman queen\n")

@@ -85,7 +85,8 @@ def _known_words(vectors, restrict_vocab: int | None, case_insensitive: bool) ->
 def _read_lines(path: str, encoding: str = "utf-8", any_newline: bool = False) -> list[str]:
     """The file's lines, gzip, bzip2 or xz decompressed (as gensim reads them), without the byte order
     mark an editor may have put first (it would hide the first line's ': section'). Lines end at
-    ``\n``, or with ``any_newline`` at ``\r`` too, as in a file gensim opens as text (its pairs)."""
+    ``\n``, or with ``any_newline`` at ``\r`` too, as in a file gensim opens as text (its pairs; its
+    questions it splits at ``\n`` alone, so a file of ``\r`` line ends was one ': section' line)."""
     if not isinstance(encoding, str):
         raise WrongType(f"encoding must be the name of one, such as 'utf-8', not {encoding!r:.40}")
     text = read_decompressed(path, path)
@@ -107,7 +108,7 @@ def evaluate_analogies(vectors, path: str, restrict_vocab: int | None = RESTRICT
     known = _known_words(vectors, restrict_vocab, case_insensitive)
     sections: list[AnalogySection] = []
     questions, triples, invalid = [], [], 0
-    for number, line in enumerate(_read_lines(path), 1):
+    for number, line in enumerate(_read_lines(path, any_newline=True), 1):  # old Mac's line ends too
         if line.startswith(": "):
             sections.append(AnalogySection(line.lstrip(": ").strip()))
             continue
