@@ -181,6 +181,25 @@ def test_an_interval_that_is_no_number_of_minutes_is_refused_as_python_refuses_i
                       checkpoint_every=every)
 
 
+def test_a_checkpoint_replaced_while_the_run_starts_is_refused(corpus_and_reference, tmp_path, monkeypatch):
+    """The header (the position) was read from one file and the weights from the one there later: a
+    run still saving the checkpoint gave a resumed run the old position with newer weights, silently."""
+    corpus, _ = corpus_and_reference
+    checkpoint, other = str(tmp_path / "run.ckpt"), str(tmp_path / "other.ckpt")
+    stop_once(corpus, checkpoint, 2, **EXACT)
+    stop_once(corpus, other, 4, **EXACT)  # the same run, saved later
+    read_corpus = trainer.read_corpus
+
+    def replaced_while_reading(*args, **kwargs):
+        os.replace(other, checkpoint)
+        return read_corpus(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "read_corpus", replaced_while_reading)
+    with pytest.raises(W2VError, match=f"^the checkpoint {checkpoint} was replaced while the run started, by another "
+                                       "run saving it: stop that run, then resume from it$"):
+        w2vfast.train(corpus, resume=checkpoint, threads=1)
+
+
 def test_resuming_on_another_corpus_is_refused(saved_run, tmp_path):
     _, checkpoint = saved_run
     shorter = write_corpus(tmp_path / "shorter.txt", planted_sentences(1000))

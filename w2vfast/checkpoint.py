@@ -58,13 +58,24 @@ def fingerprint(encoded: EncodedCorpus) -> dict:
     return {"corpus_words": encoded.n_words, "corpus_sentences": encoded.n_sentences, "corpus_crc32": crc}
 
 
+def _identity(handle) -> tuple[int, ...]:
+    """What tells one file from another at a path: a checkpoint replaced is another file."""
+    found = os.fstat(handle.fileno())
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
 @contextlib.contextmanager
-def _opened(path: str) -> Iterator[zipfile.ZipFile]:
-    """The checkpoint as a zip archive; whatever goes wrong reading it becomes one clear W2VError."""
+def _opened(path: str, identity: tuple[int, ...] | None = None) -> Iterator[zipfile.ZipFile]:
+    """The checkpoint as a zip archive; whatever goes wrong reading it becomes one clear W2VError.
+    With ``identity``, it must still be the file of the header read before (``load_checkpoint``)."""
     try:
         handle = open(path, "rb")
     except OSError as exc:
         raise unreadable(f"cannot read checkpoint {path}: {exc.strerror or exc}", exc) from None
+    if identity is not None and _identity(handle) != identity:  # else one run's position, another's weights
+        handle.close()
+        raise W2VError(f"the checkpoint {path} was replaced while the run started, by another run saving it: "
+                       "stop that run, then resume from it")
     try:
         with handle, zipfile.ZipFile(handle) as archive:
             yield archive
@@ -123,6 +134,7 @@ class Checkpoint:
     path: str
     header: dict
     vocab: Vocab
+    identity: tuple[int, ...]  # the file read: its weights must come from it too
 
     def corpus(self, given):
         """The corpus of the resumed run: ``given`` if not ``None``, else the files the run read."""
@@ -171,7 +183,7 @@ class Checkpoint:
 
     def restore(self, trainer) -> tuple[int, int]:
         """Read the weights and random states into ``trainer``; returns the position to go on from."""
-        with _opened(self.path) as archive:
+        with _opened(self.path, self.identity) as archive:
             for name, array in trainer.matrices().items():
                 _read_array(archive, name, np.float32, array.shape, out=array)
             trainer.set_rng_states(self._rng_states(archive))
@@ -179,7 +191,7 @@ class Checkpoint:
 
     def arrays(self, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
         """The float32 weight matrices ``shapes`` names, and the ``rng_states``, as new arrays."""
-        with _opened(self.path) as archive:
+        with _opened(self.path, self.identity) as archive:
             found = {name: _read_array(archive, name, np.float32, shape) for name, shape in shapes.items()}
             found["rng_states"] = self._rng_states(archive)
         return found
@@ -311,6 +323,7 @@ def _read_header(archive: zipfile.ZipFile, path: str) -> dict:
 def load_checkpoint(path: str) -> Checkpoint:
     """Read a checkpoint's header and vocabulary, checking its format, version and consistency."""
     with _opened(path) as archive:
+        identity = _identity(archive.fp)
         header = _read_header(archive, path)
         size = header["vocab_size"]
         lengths = _read_array(archive, "vocab_lengths", np.int64, (size,))
@@ -328,7 +341,7 @@ def load_checkpoint(path: str) -> Checkpoint:
         words = [pool[end - length:end] for end, length in zip(ends, lengths.tolist())]
         if len(set(words)) != len(words):  # else met only when the trained vectors are written
             raise _Damaged("the vocabulary has a word twice")
-    return Checkpoint(path, header, Vocab(words, counts))
+    return Checkpoint(path, header, Vocab(words, counts), identity)
 
 
 def check_interval(minutes: float) -> None:
