@@ -200,6 +200,28 @@ def test_a_checkpoint_replaced_while_the_run_starts_is_refused(corpus_and_refere
         w2vfast.train(corpus, resume=checkpoint, threads=1)
 
 
+def test_a_run_does_not_replace_a_checkpoint_another_run_wrote(corpus_and_reference, tmp_path, monkeypatch, capsys):
+    """Two runs given one checkpoint took turns in it, silently: each save replaced the other run's."""
+    corpus, _ = corpus_and_reference
+    checkpoint, other = tmp_path / "run.ckpt", tmp_path / "other.ckpt"
+    w2vfast.train(corpus, checkpoint=str(other), **{**EXACT, "seed": 12})
+    write = Checkpointer.write
+    saves = []
+
+    def then_another_run_saves(self, *args, **kwargs):
+        write(self, *args, **kwargs)
+        saves.append(1)
+        if len(saves) == 1:
+            shutil.copyfile(other, str(checkpoint) + ".tmp")
+            os.replace(str(checkpoint) + ".tmp", checkpoint)
+
+    monkeypatch.setattr(Checkpointer, "write", then_another_run_saves)
+    w2vfast.train(corpus, checkpoint=str(checkpoint), checkpoint_every=0, **EXACT)
+    assert checkpoint.read_bytes() == other.read_bytes() and len(saves) == 1
+    assert (f"w2vfast: warning: another run has written the checkpoint {checkpoint} since this one saved it, so this "
+            "one does not replace it; the run goes on, and the previous checkpoint is kept") in capsys.readouterr().err
+
+
 def test_resuming_on_another_corpus_is_refused(saved_run, tmp_path):
     _, checkpoint = saved_run
     shorter = write_corpus(tmp_path / "shorter.txt", planted_sentences(1000))

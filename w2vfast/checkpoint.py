@@ -60,8 +60,19 @@ def fingerprint(encoded: EncodedCorpus) -> dict:
 
 def _identity(handle) -> tuple[int, ...]:
     """What tells one file from another at a path: a checkpoint replaced is another file."""
-    found = os.fstat(handle.fileno())
+    return _identity_of(os.fstat(handle.fileno()))
+
+
+def _identity_of(found: os.stat_result) -> tuple[int, ...]:
     return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _identity_at(path: str) -> tuple[int, ...] | None:
+    """The identity of the file at ``path``, or ``None`` if there is none."""
+    try:
+        return _identity_of(os.stat(path))
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
@@ -371,6 +382,8 @@ class Checkpointer:
         self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output,
                     "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
+        self.ours = _identity_at(path)  # what is there: a finished run's, the one resumed, or ours once saved
+        self.saved = False
 
     @property
     def kept(self) -> bool:
@@ -395,10 +408,16 @@ class Checkpointer:
     def write(self, trainer, position: dict, rng_states: np.ndarray | None = None) -> None:
         """Write the trainer's weights, ``rng_states`` (by default its own) and the header fields of
         ``position``; the corpus's fingerprint must be in ``run`` by then."""
+        there = _identity_at(self.path)
+        if there is not None and there != self.ours:  # two runs given one checkpoint would take turns in it
+            since = "saved it" if self.saved else "started"
+            raise W2VError(f"another run has written the checkpoint {self.path} since this one {since}, so this "
+                           "one does not replace it")
         header = {"format": FORMAT, "version": VERSION, "options": dataclasses.asdict(trainer.config),
                   **self.run, "vocab_size": len(trainer.vocab), **position}
         write_checkpoint(self.path, header, trainer.vocab, trainer.matrices(),
                          trainer.rng_states if rng_states is None else rng_states)
+        self.ours, self.saved = _identity_at(self.path), True
         self.last = time.monotonic()
 
 
