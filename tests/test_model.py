@@ -426,6 +426,10 @@ def test_the_loss_falls_over_epochs_on_planted_data(planted):
     (dict(sentences=[["human", 3]]), TypeError, "sentence 1 holds a token that is a int"),
     (dict(sentences=[["a", "b"], ["new york"]]), ValueError, "sentence 2 holds the token 'new york'"),
     (dict(sentences=[["a", ""]]), ValueError, "sentence 1 holds the token ''"),
+    # An empty token and one with whitespace made as many words as tokens: they passed, retokenized.
+    (dict(sentences=[["", "a b"]] * 2), ValueError, "sentence 1 holds the token ''"),
+    (dict(sentences=[["alpha  beta", "", "gamma"]]), ValueError, "sentence 1 holds the token 'alpha  beta'"),
+    (dict(sentences=[["", "", "x\ny"], ["x", "y"]]), ValueError, "sentence 1 holds the token ''"),
     (dict(sentences=[["a\ud800b", "c"]]), ValueError, "holds '\\\\ud800', a lone surrogate"),
     (dict(sentences=[["a"]], corpus_file="x.txt"), TypeError, "not both"),
     (dict(corpus_file="missing.txt"), TypeError, "'missing.txt' is not one"),

@@ -138,6 +138,10 @@ def vocab_ids(counter: WordCounter, vocab: Vocab) -> np.ndarray:
     return np.array([index.get(w, -1) for w in counter.words(range(counter.n_words))], dtype=np.int32)
 
 
+_IS_WHITESPACE = np.zeros(256, dtype=bool)
+_IS_WHITESPACE[np.frombuffer(WHITESPACE, dtype=np.uint8)] = True
+
+
 def _count_sentences(sentences: Iterable, threads: int, budget: int | None, keep: list[bytes] | None) -> WordCounter:
     """Feed an iterable of token lists (str or bytes) through the same counter as files; it may not
     be iterable twice, so the counter prunes rare words to stay within ``budget``.
@@ -186,8 +190,15 @@ def _feed_sentences(counter: WordCounter, block: list, tokens: int, before: int)
     ids_before = len(counter.ids)
     counter.feed(text + b"\n", False)
     ended = len(block) - list(map(len, block)).count(0)  # every sentence with tokens ends with a marker
-    if len(counter.ids) - ids_before != tokens + ended:
+    # As many words as tokens, and no whitespace but the joins': either alone let an empty token and
+    # one that holds a space (["", "a b"]) pass as two words.
+    joins = tokens - ended + max(len(block) - 1, 0)
+    if len(counter.ids) - ids_before != tokens + ended or _whitespace_bytes(text) != joins:
         raise _token_not_a_word(block, before)
+
+
+def _whitespace_bytes(text: bytes) -> int:
+    return int(np.count_nonzero(_IS_WHITESPACE[np.frombuffer(text, dtype=np.uint8)]))
 
 
 def _sentence_bytes(sentence, number: int) -> bytes:
