@@ -235,8 +235,10 @@ def test_gensim_query_terms_in_other_forms(royals):
     # gensim leaves out unknown words, and a list of none known gives 0
     assert royals.n_similarity(["man", "king", "emperor"], ["woman", "queen"]) == pytest.approx(0.2)
     assert royals.n_similarity(["emperor"], ["woman"]) == 0.0
-    with pytest.raises(KeyError):
-        royals.get_vecattr("man", "count")
+    with pytest.raises(KeyError, match="no 'count': these vectors were read from a word2vec file"):
+        royals.get_vecattr("man", "count")  # it said "w2vfast keeps only 'count'"
+    with pytest.raises(NotImplementedError, match="cannot freeze vectors"):  # was taken, and ignored in training
+        royals.vectors_lockf = np.zeros(len(royals), dtype=np.float32)
 
 
 def test_unknown_words_are_left_out_of_doesnt_match_and_centrality_as_in_gensim(royals):

@@ -195,9 +195,22 @@ class KeyedVectors:
 
     def get_vecattr(self, key: str, attr: str) -> int:
         """gensim's per-word attributes; w2vfast keeps one, ``count``, for the vectors of a model."""
-        if attr != "count" or self.counts is None:
-            raise KeyError(f"no attribute {attr!r}: w2vfast keeps only 'count', and only for the vectors of a model")
+        if attr != "count":
+            raise KeyError(f"no attribute {attr!r}: w2vfast keeps only 'count'")
+        if self.counts is None:  # gensim's save() pickles them; the word2vec format has no place for them
+            raise KeyError("no 'count': these vectors were read from a word2vec file, which holds no counts "
+                           "(save_word2vec_format(fvocab=...) writes them, load_word2vec_format(fvocab=...) reads "
+                           "them)")
         return int(self.counts[self.get_index(key)])
+
+    @property
+    def vectors_lockf(self):
+        raise AttributeError("w2vfast has no vectors_lockf: its training updates every vector")
+
+    @vectors_lockf.setter
+    def vectors_lockf(self, value) -> None:  # gensim's recipe to freeze vectors: silently ignored, it misled
+        raise NotImplementedError("w2vfast cannot freeze vectors (gensim's vectors_lockf): its training "
+                                  "updates every vector")
 
     def set_vecattr(self, key: str, attr: str, value: int) -> None:
         """Set a word's ``count`` (gensim's setter; vectors read from a file get counts of 0 first)."""
