@@ -318,7 +318,7 @@ class WordCounter:
         counter is of no use after it."""
         self._main = self._part = None
         self._carry = ()
-        self._ours = self._dropped = np.empty(0, dtype=np.int32)
+        self._ours, self._dropped = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint64)
         self.sketch = np.zeros(1, dtype=np.uint8)
         if self._ids_file is not None:
             self._ids_file.close()
