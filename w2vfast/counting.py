@@ -264,7 +264,7 @@ class WordCounter:
         held = self.sketch.nbytes + self._ours.nbytes + 8 * self.n_words
         for scanner in (self._main, self._part):
             if scanner is not None:
-                held += scanner.table.nbytes + scanner.starts.nbytes + scanner.lengths.nbytes + scanner.pool.nbytes
+                held += scanner.nbytes
         return held
 
     def _room(self, extra: int) -> None:
@@ -334,8 +334,7 @@ class WordCounter:
         # What a kept word costs in the main table's arrays: the later half's are renewed below,
         # and counted in, they made every word look dearer, which raised the floor prune by prune
         # until the most frequent words went too.
-        per_word = (main.table.nbytes + main.starts.nbytes + main.lengths.nbytes + main.pool.nbytes
-                    + 8 * self.n_words) / max(self.n_words, 1)
+        per_word = (main.nbytes + 8 * self.n_words) / max(self.n_words, 1)
         seen = np.bincount(np.minimum(counts, 1 << 16))
         floor = max(self.floor, 1)
         while floor + 1 < seen.shape[0] and (per_word * int(seen[floor + 1:].sum()) > self._budget // 4
@@ -500,6 +499,11 @@ class _Scanner:
         self._grow_ids = grow_ids
         self._room = room
         self.state = np.zeros(3, dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        """What its distinct words hold: the table, their starts, lengths and bytes (not the ids)."""
+        return self.table.nbytes + self.starts.nbytes + self.lengths.nbytes + self.pool.nbytes
 
     def scan(self, buf: np.ndarray, pos: int, end: int) -> None:
         while True:
