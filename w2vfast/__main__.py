@@ -6,7 +6,7 @@ import signal
 import sys
 
 from .errors import Interrupted
-from .interrupt import is_echo
+from .interrupt import STOP_SIGNALS, is_echo
 
 
 def _stop(signum: int, frame) -> None:
@@ -15,7 +15,7 @@ def _stop(signum: int, frame) -> None:
 
 
 def run() -> None:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in STOP_SIGNALS:  # Python's own handler raises KeyboardInterrupt for SIGINT already
         if signal.getsignal(signum) is signal.SIG_DFL:  # one started ignoring it (nohup) keeps ignoring it
             signal.signal(signum, _stop)  # the command installs its own once it runs
     try:
