@@ -572,6 +572,47 @@ def test_to_gensim_and_gensims_queries_agree(planted):
     assert ours.doesnt_match(words[:4]) == theirs.doesnt_match(words[:4])
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_pretrained_vectors_merge_as_gensims_intersect_word2vec_format_merges_them(planted, tmp_path, binary):
+    """gensim's recipe to start from pretrained vectors: the words both hold take the file's vectors,
+    and training goes on from them. gensim 4.4 reads only the text format here (its binary reader calls
+    ``np.fromstring``, which NumPy 2 removed)."""
+    vocabulary = sorted({word for sentence in planted for word in sentence})
+    shared = vocabulary[::3]
+    pretrained = KeyedVectors(shared + ["not_in_the_corpus"],
+                              np.random.default_rng(5).normal(size=(len(shared) + 1, 8)).astype(np.float32))
+    path = str(tmp_path / ("pretrained.bin" if binary else "pretrained.txt"))
+    pretrained.save_word2vec_format(path, binary=binary)
+    model = Word2Vec(vector_size=8, min_count=1, seed=2)
+    model.build_vocab(planted)
+    before = model.wv.vectors.copy()
+    model.wv.intersect_word2vec_format(path, binary=binary, lockf=1.0)
+    for word in vocabulary:
+        expected = pretrained[word] if word in shared else before[model.wv.get_index(word)]
+        np.testing.assert_allclose(model.wv[word], expected, atol=5e-7)  # the text format keeps six decimals
+    assert "not_in_the_corpus" not in model.wv and len(model.wv) == len(vocabulary)
+    if not binary:
+        gensim_models = pytest.importorskip("gensim.models")
+        theirs = gensim_models.Word2Vec(vector_size=8, min_count=1)
+        theirs.build_vocab(planted)
+        theirs.wv.vectors_lockf = np.ones(len(theirs.wv), dtype=np.float32)  # gensim's recipe needs it
+        theirs.wv.intersect_word2vec_format(path, lockf=1.0)
+        for word in shared:
+            np.testing.assert_array_equal(model.wv[word], theirs.wv[word])
+    model.train(planted, total_examples=model.corpus_count, epochs=1, start_alpha=1e-7, end_alpha=1e-8)
+    np.testing.assert_allclose(model.wv[shared[0]], pretrained[shared[0]], atol=1e-4)  # trained on from them
+    with pytest.raises(NotImplementedError, match="lockf=0.0 would freeze or slow"):  # gensim's default
+        model.wv.intersect_word2vec_format(path, binary=binary)
+    KeyedVectors(["c0_w1"], np.ones((1, 4), dtype=np.float32)).save_word2vec_format(str(tmp_path / "four.txt"))
+    with pytest.raises(ValueError, match="incompatible vector size 4"):  # gensim's error
+        model.wv.intersect_word2vec_format(str(tmp_path / "four.txt"), lockf=1.0)
+    model.wv.save(str(tmp_path / "model.bin"))
+    KeyedVectors.load(str(tmp_path / "model.bin"), mmap="r")  # writes the cache that the next load maps
+    mapped = KeyedVectors.load(str(tmp_path / "model.bin"), mmap="r")
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.intersect_word2vec_format(path, binary=binary, lockf=1.0)
+
+
 def test_gensims_own_callbacks_and_files_work_with_the_facade(planted, tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
     from gensim.models.callbacks import CallbackAny2Vec as GensimCallback

@@ -607,6 +607,30 @@ class KeyedVectors:
             vectors._redecode(os.fspath(fname), unicode_errors)
         return vectors
 
+    def intersect_word2vec_format(self, fname: str, lockf: float = 0.0, binary: bool = False,
+                                  encoding: str = "utf8", unicode_errors: str = "strict") -> None:
+        """gensim's way to start a model from pretrained vectors, as ``train --init`` a vectors file does:
+        each word here that ``fname`` also holds takes the file's vector, and no word is added. Training
+        then goes on from them, so only ``lockf=1.0`` is taken: w2vfast cannot freeze vectors, as
+        gensim's default ``lockf=0.0`` asks."""
+        if not isinstance(lockf, numbers.Real) or lockf != 1.0:
+            raise NotImplementedError(f"intersect_word2vec_format: lockf={lockf!r:.40} would freeze or slow the merged "
+                                      "vectors, which w2vfast cannot do (its training updates every vector alike): "
+                                      "pass lockf=1.0 to train on from them")
+        if not self.vectors.flags.writeable:
+            raise InvalidArgument("intersect_word2vec_format: these vectors are read-only (loaded with mmap='r'): "
+                                  "load them without mmap to change them")
+        given = KeyedVectors.load_word2vec_format(fname, binary=binary, encoding=encoding,
+                                                  unicode_errors=unicode_errors)
+        if given.vector_size != self.vector_size:
+            raise InvalidArgument(f"incompatible vector size {given.vector_size} in file {os.fspath(fname)}: these "
+                                  f"vectors have {self.vector_size}")
+        known = given.key_to_index
+        source = np.fromiter((known.get(key, -1) for key in self.index_to_key), dtype=np.int64, count=len(self))
+        shared = np.flatnonzero(source >= 0)
+        self.vectors[shared] = given.vectors[source[shared]]
+        self._norms = None
+
     def _redecode(self, path: str, errors: str) -> None:
         """Decode again the words that are not UTF-8, as ``errors`` says; 'strict' refuses them."""
         try:
