@@ -58,21 +58,14 @@ def fingerprint(encoded: EncodedCorpus) -> dict:
     return {"corpus_words": encoded.n_words, "corpus_sentences": encoded.n_sentences, "corpus_crc32": crc}
 
 
-def _identity(handle) -> tuple[int, ...]:
-    """What tells one file from another at a path: a checkpoint replaced is another file."""
-    return _identity_of(os.fstat(handle.fileno()))
-
-
-def _identity_of(found: os.stat_result) -> tuple[int, ...]:
-    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
-
-
-def _identity_at(path: str) -> tuple[int, ...] | None:
-    """The identity of the file at ``path``, or ``None`` if there is none."""
+def _identity(file: str | int) -> tuple[int, ...] | None:
+    """What tells one file from another at a path (``file``, or an open file's descriptor): a checkpoint
+    replaced is another file. ``None`` if there is none."""
     try:
-        return _identity_of(os.stat(path))
+        found = os.stat(file)
     except OSError:
         return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 @contextlib.contextmanager
@@ -83,7 +76,7 @@ def _opened(path: str, identity: tuple[int, ...] | None = None) -> Iterator[zipf
         handle = open(path, "rb")
     except OSError as exc:
         raise unreadable(f"cannot read checkpoint {path}: {exc.strerror or exc}", exc) from None
-    if identity is not None and _identity(handle) != identity:  # else one run's position, another's weights
+    if identity is not None and _identity(handle.fileno()) != identity:  # else one run's position, another's weights
         handle.close()
         raise W2VError(f"the checkpoint {path} was replaced while the run started, by another run saving it: "
                        "stop that run, then resume from it")
@@ -334,7 +327,7 @@ def _read_header(archive: zipfile.ZipFile, path: str) -> dict:
 def load_checkpoint(path: str) -> Checkpoint:
     """Read a checkpoint's header and vocabulary, checking its format, version and consistency."""
     with _opened(path) as archive:
-        identity = _identity(archive.fp)
+        identity = _identity(archive.fp.fileno())
         header = _read_header(archive, path)
         size = header["vocab_size"]
         lengths = _read_array(archive, "vocab_lengths", np.int64, (size,))
@@ -382,7 +375,7 @@ class Checkpointer:
         self.run = {"corpus": files, "checkpoint_every": minutes, "output": kept_output,
                     "phrases": None if phrases is None else os.path.abspath(phrases)}
         self.last = time.monotonic()
-        self.ours = _identity_at(path)  # what is there: a finished run's, the one resumed, or ours once saved
+        self.ours = _identity(path)  # what is there: a finished run's, the one resumed, or ours once saved
         self.saved = False
 
     @property
@@ -408,7 +401,7 @@ class Checkpointer:
     def write(self, trainer, position: dict, rng_states: np.ndarray | None = None) -> None:
         """Write the trainer's weights, ``rng_states`` (by default its own) and the header fields of
         ``position``; the corpus's fingerprint must be in ``run`` by then."""
-        there = _identity_at(self.path)
+        there = _identity(self.path)
         if there is not None and there != self.ours:  # two runs given one checkpoint would take turns in it
             since = "saved it" if self.saved else "started"
             raise W2VError(f"another run has written the checkpoint {self.path} since this one {since}, so this "
@@ -417,7 +410,7 @@ class Checkpointer:
                   **self.run, "vocab_size": len(trainer.vocab), **position}
         write_checkpoint(self.path, header, trainer.vocab, trainer.matrices(),
                          trainer.rng_states if rng_states is None else rng_states)
-        self.ours, self.saved = _identity_at(self.path), True
+        self.ours, self.saved = _identity(self.path), True
         self.last = time.monotonic()
 
 
