@@ -182,6 +182,22 @@ def test_shards_are_cut_between_lines_and_hold_the_text_once(tmp_path):
         assert shard[0][2] < plain.stat().st_size and b"".join(b for b, _ in read_shard(shard)).endswith(b"\n")
 
 
+@pytest.mark.parametrize("final_newline", [b"", b"\n"])
+def test_shards_keep_lines_whole_where_files_end_them(tmp_path, final_newline):
+    """A file's end ends its last line, and a shard whose cut falls just inside a file of one line ends
+    before that file: the shards' lines, and so the sentences, are one process's (a cut after a space
+    made one more sentence, and a shard held two files where another held none)."""
+    files = []
+    for name, words in (("a", 200), ("b", 201), ("c", 203)):
+        files.append(tmp_path / f"{name}.txt")
+        files[-1].write_bytes(b" ".join(b"w%d" % (i % 40) for i in range(words)) + final_newline)
+    shards = plan_shards([str(path) for path in files], 3)
+    assert shards == [[(str(path), 0, path.stat().st_size)] for path in files]
+    short = tmp_path / "short.txt"
+    short.write_bytes(b"the cat sat on the mat")
+    assert plan_shards([str(short)], 3) == [[(str(short), 0, 22)], [], []]
+
+
 @pytest.mark.parametrize("bounded", [False, True])
 def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch, capsys, bounded):
     """Two shards counted apart and merged give the vocabulary of one process: the same words, counts and

@@ -1,7 +1,8 @@
 """The corpus cut into shards for the workers of a cluster, and the shards' counts merged into one.
 
 A shard is a list of pieces ``(path, start, end)``: byte ranges of plain files, cut where a line ends
-(or, in text with no line break near the cut, like ``text8``, after any whitespace byte), so that no
+(a file's end ends one too; in text with no line break near the cut, like ``text8``, after any
+whitespace byte, where the cut ends a sentence that one process would not end), so that no
 word, and as far as the text allows no sentence, is split; a compressed file cannot be entered in
 the middle and goes whole (``end`` is ``WHOLE``) to one shard. Each shard is a run of consecutive
 pieces in the files' order, so shard after shard the words come in the corpus order, and merging
@@ -42,15 +43,19 @@ def plan_shards(files: list[str], count: int) -> list[list[Piece]]:
     total = sum(size for _, size, _ in sizes)
     shards: list[list[Piece]] = [[] for _ in range(count)]
     before = 0  # bytes of the files before this one
+    first = 0  # the first shard the text from here on may go to
     for path, size, compressed in sizes:
         if compressed:
-            shards[min(count - 1, (before + size // 2) * count // max(total, 1))].append((path, 0, WHOLE))
+            shards[max(first, min(count - 1, (before + size // 2) * count // max(total, 1)))].append((path, 0, WHOLE))
         else:
             start = 0
             while start < size:
-                shard = min(count - 1, (before + start) * count // max(total, 1))
+                shard = max(first, min(count - 1, (before + start) * count // max(total, 1)))
                 target = -(-(shard + 1) * total // count) - before  # where the next shard begins
                 end = size if shard == count - 1 or target >= size else _cut_after(path, max(target, start + 1))
+                if start == 0 and shards[shard] and target < end - target:  # the file's start is the nearer cut:
+                    first = shard + 1  # the file begins the next shard (its one line would end this one late)
+                    continue
                 shards[shard].append((path, start, end))
                 start = end
         before += size
@@ -85,14 +90,17 @@ def resumed_shards(shards: list[list[Piece]], files: list[tuple[str, int]], chec
 
 
 def _cut_after(path: str, offset: int) -> int:
-    """The offset just past the first line end at or after ``offset`` within ``NEWLINE_REACH`` bytes,
-    else past the first whitespace byte there or later; the file's size if there is none."""
+    """The offset just past the first line end at or after ``offset`` within ``NEWLINE_REACH`` bytes
+    (the file's end ends a line too), else past the first whitespace byte there or later; the file's
+    size if there is none."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         ahead = handle.read(NEWLINE_REACH)
         line_end = ahead.find(b"\n")
         if line_end >= 0:
             return offset + line_end + 1
+        if len(ahead) < NEWLINE_REACH:
+            return offset + len(ahead)
         at = offset
         while ahead:
             spaces = [found for found in map(ahead.find, WHITESPACE) if found >= 0]
