@@ -269,6 +269,72 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
         w2vfast.train(resume=str(checkpoint))
 
 
+def test_checkpoints_within_an_epoch_leave_the_run_as_it_would_have_gone(client, planted_file, tmp_path,
+                                                                         monkeypatch, rounds_of):
+    """A save takes the rows not due from the replicas for the file alone: it synchronised every row,
+    which a run without checkpoints does only at the epoch's end, so checkpoints changed the vectors
+    (by default they come every 30 minutes, so a long run's vectors depended on the clock)."""
+    plan_sync = cluster.plan_sync
+
+    def in_two_tiers(*args):  # the 10 most frequent words' rows every round, the others every 2 rounds
+        schedule = plan_sync(*args)
+        rows = [np.sort(np.concatenate([tier[m] for tier in schedule.rows])) for m in range(len(schedule.rows[0]))]
+        schedule.rows = [[r[:10] for r in rows], [r[10:] for r in rows]]
+        return schedule
+
+    def as_planned():
+        rounds_of(3000)
+        monkeypatch.setattr(cluster, "plan_sync", in_two_tiers)
+
+    as_planned()
+    options = dict(OPTIONS, epochs=2)
+    alone = w2vfast.train(planted_file, client=client, **options)
+    checkpoint, within, epoch_end = tmp_path / "run.ckpt", tmp_path / "within.ckpt", tmp_path / "epoch_end.ckpt"
+    write = cluster.Checkpointer.write
+
+    def keeping_one_within_the_epoch(self, trainer, position, rng_states=None):
+        write(self, trainer, position, rng_states)
+        if (position["epoch"], position["cluster"]["round"]) == (0, 1):  # the first round's rows 10-39 are not due
+            shutil.copy(self.path, within)
+        if (position["epoch"], position["cluster"]["round"]) == (0, 6):  # every row synchronised
+            shutil.copy(self.path, epoch_end)
+
+    monkeypatch.setattr(cluster.Checkpointer, "write", keeping_one_within_the_epoch)
+    saved = w2vfast.train(planted_file, client=client, checkpoint=str(checkpoint), checkpoint_every=0, **options)
+    np.testing.assert_array_equal(saved.vectors, alone.vectors)
+    assert saved.stats.sync_bytes > alone.stats.sync_bytes  # the changes taken for the checkpoints
+    monkeypatch.undo()
+    as_planned()
+    done = load_checkpoint(str(within)).header["words_done"]
+    resumed = w2vfast.train(client=client, resume=str(shutil.copy(within, tmp_path / "resumed.ckpt")))
+    assert resumed.stats.words_trained == 2 * 18_000 - done and 0 < done < 18_000
+    assert neighbours_in_own_cluster(resumed) > 0.9
+    with pytest.raises(AssertionError):  # it goes on from every row synchronised: not the same bits
+        np.testing.assert_array_equal(resumed.vectors, alone.vectors)
+    np.testing.assert_array_equal(w2vfast.train(client=client, resume=str(epoch_end)).vectors, alone.vectors)
+
+    # A worker lost while the replicas send their changes for that checkpoint: the others are asked again,
+    # once they have taken the round's combined change, and the model saved is the one of that checkpoint.
+    save, call, at = cluster._ClusterRun._save, cluster._ClusterRun.call, []
+
+    def noting_where(self, model, keeper, position, *args, **kwargs):
+        at.append(position)
+        return save(self, model, keeper, position, *args, **kwargs)
+
+    def losing_one_there(self, method, *args, **kwargs):
+        if method == "pending" and at[-1] == (0, 1):
+            raise WorkerLost("a worker was lost while sending its changes for a checkpoint")
+        return call(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._ClusterRun, "_save", noting_where)
+    monkeypatch.setattr(cluster._ClusterRun, "call", losing_one_there)
+    with pytest.raises(WorkerLost, match=f"the run so far is saved in {checkpoint}"):
+        w2vfast.train(planted_file, client=client, checkpoint=str(checkpoint), checkpoint_every=0, **options)
+    with np.load(checkpoint) as salvaged, np.load(within) as looked_at:
+        for name in ("syn0", "syn1neg"):
+            np.testing.assert_array_equal(salvaged[name], looked_at[name])
+
+
 def test_a_stop_in_the_last_round_stops_the_run_as_one_process_does(client, planted_file, tmp_path, monkeypatch):
     """It was noted and forgotten: the run wrote its vectors and ended as if never asked to stop."""
     end_epoch = cluster._ClusterRun._end_epoch

@@ -381,6 +381,12 @@ class Replica:
         loss = self.trainer.take_loss() if take_loss and self.trainer.losses is not None else None
         return changes, words, loss, self.trainer.rng_states.copy()
 
+    def pending(self, tiers: list[int]) -> list[np.ndarray]:
+        """What changed in the rows of ``tiers`` since they were last synchronised, which stay as they
+        are: a checkpoint's look, which leaves the run as it would have gone without it."""
+        return [difference_to_wire(matrix[rows], synced[rows]) for matrix, synced, rows
+                in zip(self.trainer.matrices().values(), self.synced, self.schedule.rows_of(tiers))]
+
 
 def check_cluster_run(corpus, refused: dict, resumed: tuple[str, dict] | None = None) -> None:
     """Refuse what a cluster cannot train: the options of ``refused`` (flag: value) that are given, a
@@ -708,8 +714,7 @@ class _ClusterRun:
             while epoch < config.epochs:
                 last = round_in_epoch == rounds - 1
                 stopping = stop.signum is not None
-                everything = stopping or (keeper is not None and keeper.due())
-                tiers = self.schedule.due(round_in_epoch, everything)
+                tiers = self.schedule.due(round_in_epoch, stopping)
                 began = time.perf_counter()
                 step = (update, None, done, tiers, False) if stopping else (update, round_in_epoch, done, tiers, last)
                 try:
@@ -735,8 +740,11 @@ class _ClusterRun:
                     self._end_epoch(model, epoch, done - epoch_began, answers, stats, progress)
                     epoch_began = done
                 round_in_epoch += 1
-                if keeper is not None and (everything or (last and epoch == config.epochs - 1)):
-                    self._save(model, keeper, (epoch, round_in_epoch), done, checked=last)
+                if keeper is not None and (keeper.due() or (last and epoch == config.epochs - 1)):
+                    try:
+                        self._save(model, keeper, (epoch, round_in_epoch), done, checked=last, synchronised=tiers)
+                    except WorkerLost as lost:  # asked for its changes: the replicas have not taken this round's
+                        raise self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run, update) from None
                 if round_in_epoch == rounds:
                     epoch, round_in_epoch = epoch + 1, 0
             if stop.signum is not None:  # it came in the last round or its save: the checkpoint holds the run done
@@ -753,14 +761,15 @@ class _ClusterRun:
             progress.say(f"epoch {epoch + 1}: loss {stats.epoch_loss[-1]:.6g}")
         model.check_finite(epoch, progress)
 
-    def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
+    def _synchronise(self, model, tiers: list[int], changes: list, sent_back: bool = True) -> list[np.ndarray]:
         """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns the combined
-        change, which each replica adds to its rows as they were last synchronised."""
+        change, which each replica adds to its rows as they were last synchronised (unless not
+        ``sent_back``: a checkpoint's look)."""
         combined = self.schedule.combine(changes)
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
             add_to_rows(matrix, rows, change)
         self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
-            len(changes) * sum(change.nbytes for change in combined)
+            sent_back * len(changes) * sum(change.nbytes for change in combined)
         return combined
 
     def _corpus_print(self) -> dict:
@@ -770,30 +779,44 @@ class _ClusterRun:
                 "corpus_crc32": zlib.crc32(crcs.tobytes())}
 
     def _save(self, model, keeper: Checkpointer | None, position: tuple[int, int], done: int,
-              stopping: bool = False, checked: bool = False) -> None:
+              stopping: bool = False, checked: bool = False, synchronised: list[int] | None = None) -> None:
         """Write the model at ``position`` (epoch, round) to ``keeper``'s file, once sure it is finite unless
         ``checked`` already (at an epoch's end); a save that fails only warns, and training goes on, unless
-        the run is stopping."""
+        the run is stopping. The rows of the tiers not ``synchronised`` (by default all are) are saved with
+        the replicas' changes since they last were, as a synchronisation would make them, but the run goes
+        on as if there had been no save: a run with checkpoints writes the vectors of one without."""
         if keeper is None:
             return
         epoch, round_in_epoch = position
-        if not checked:
-            model.check_finite(epoch, self.progress)
+        rest = [] if synchronised is None else sorted(set(range(len(self.schedule.rows))) - set(synchronised))
+        rows = self.schedule.rows_of(rest)
+        kept = [matrix[r].copy() for matrix, r in zip(model.matrices().values(), rows)] if rest else []
         where = {"epoch": epoch, "sentence": int(self.round_sentences[round_in_epoch]), "words_done": done,
                  "cluster": {"shards": self.shards, "fingerprints": self.fingerprints, "rounds": self.schedule.rounds,
                              "round": round_in_epoch, "every_epoch": self.schedule.every_epoch}}
         try:
-            keeper.write(model, where, np.concatenate(self.rng_states))
-        except W2VError as exc:
-            if stopping:
-                raise
-            self.progress.say(keeper.failed(exc), even_if_quiet=True)
+            if rest:
+                changes = self.call("pending", [(rest,)] * len(self.replicas), "sending its changes for a "
+                                    "checkpoint", ROUND_SECONDS)
+                self._synchronise(model, rest, changes, sent_back=False)
+            if not checked or rest:
+                model.check_finite(epoch, self.progress)
+            try:
+                keeper.write(model, where, np.concatenate(self.rng_states))
+            except W2VError as exc:
+                if stopping:
+                    raise
+                self.progress.say(keeper.failed(exc), even_if_quiet=True)
+        finally:
+            for matrix, r, old in zip(model.matrices().values(), rows, kept):
+                matrix[r] = old
 
     def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, done: int,
-                 position: tuple[int, int], run: tuple) -> WorkerLost:
+                 position: tuple[int, int], run: tuple, update: list[np.ndarray] | None = None) -> WorkerLost:
         """After ``lost``: take into the model what the other replicas changed since their last
-        synchronisation and write a checkpoint at ``position``, the round under way, which a resumed run
-        trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
+        synchronisation (after the combined change ``update`` of the round synchronised last, if they
+        have not taken it yet) and write a checkpoint at ``position``, the round under way, which a
+        resumed run trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
         paths, output, binary = run
         if keeper is None and output not in (None, STANDARD_OUTPUT):  # standard output has no place beside it
             keeper = Checkpointer(_free_name(output, ".ckpt"), CHECKPOINT_MINUTES, paths, output, binary)
@@ -801,7 +824,7 @@ class _ClusterRun:
         others = [i for i, address in enumerate(self.addresses) if address != lost.worker]
         everything = list(range(len(self.schedule.rows)))
         with contextlib.suppress(WorkerLost):
-            answers = self.call("step", [(None, None, done, everything, False)] * len(self.replicas),
+            answers = self.call("step", [(update, None, done, everything, False)] * len(self.replicas),
                                 "sending its changes", ROUND_SECONDS, replicas=others)
             self._synchronise(model, everything, [answer[0] for answer in answers])
             for i, answer in zip(others, answers):
