@@ -618,11 +618,21 @@ def test_what_a_cluster_cannot_train_is_refused_before_a_local_one_starts(plante
     assert result.exit_code == 1 and result.stderr.startswith(f"w2vfast: error: {message}"), result.output
 
 
-@pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:"])
+@pytest.mark.parametrize("address", ["local:0", "local:x", "local:-1", "local:", "LOCAL:x"])
 def test_a_local_cluster_needs_a_whole_number_of_workers(address):
     with pytest.raises(W2VError, match=f"needs a whole number of workers, at least one, not {address}$"):
         with cluster.connect(address):
             pass
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:99999", "127.0.0.1:0", "tcp://[::1]:65536/"])
+def test_a_port_that_cannot_be_is_refused_at_once(address):
+    """It was tried again and again for a minute, as a scheduler not yet started is."""
+    began = time.monotonic()
+    with pytest.raises(W2VError, match=r"^--dask .*: a port is a number from 1 to 65535$"):
+        with cluster.connect(address):
+            pass
+    assert time.monotonic() - began < 5
 
 
 def test_a_local_cluster_of_more_workers_than_the_machine_can_hold_is_refused(monkeypatch):

@@ -101,7 +101,10 @@ def connect(address: str, quiet: bool = False) -> Iterator:
     that has not answered within ``CONNECT_NOTICE_SECONDS`` is said to be waited for, on stderr."""
     if not address.strip():
         raise W2VError("--dask needs an address: tcp://host:8786, a scheduler file or local:N")
-    local = re.fullmatch(r"local:(.*)", address)
+    local = re.fullmatch(r"local:(.*)", address, re.IGNORECASE)
+    port = re.search(r":(\d+)/?$", address)
+    if local is None and port is not None and not 0 < int(port.group(1)) < 1 << 16:  # else a minute of retrying
+        raise W2VError(f"--dask {address}: a port is a number from 1 to 65535")
     if local is None:
         distributed = _distributed()
         if os.path.isdir(address):
