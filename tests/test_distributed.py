@@ -269,22 +269,28 @@ def test_a_worker_killed_mid_run_stops_it_with_a_checkpoint_to_resume_from(
         w2vfast.train(resume=str(checkpoint))
 
 
-def test_checkpoints_within_an_epoch_leave_the_run_as_it_would_have_gone(client, planted_file, tmp_path,
-                                                                         monkeypatch, rounds_of):
-    """A save takes the rows not due from the replicas for the file alone: it synchronised every row,
-    which a run without checkpoints does only at the epoch's end, so checkpoints changed the vectors
-    (by default they come every 30 minutes, so a long run's vectors depended on the clock)."""
+def _in_two_tiers(monkeypatch) -> None:
+    """Synchronise the 10 most frequent words' rows every round and the others every 2 rounds, so that
+    a save after the first round takes rows that are not due (the planted corpus's 40 words are in one tier)."""
     plan_sync = cluster.plan_sync
 
-    def in_two_tiers(*args):  # the 10 most frequent words' rows every round, the others every 2 rounds
+    def in_two_tiers(*args):
         schedule = plan_sync(*args)
         rows = [np.sort(np.concatenate([tier[m] for tier in schedule.rows])) for m in range(len(schedule.rows[0]))]
         schedule.rows = [[r[:10] for r in rows], [r[10:] for r in rows]]
         return schedule
 
+    monkeypatch.setattr(cluster, "plan_sync", in_two_tiers)
+
+
+def test_checkpoints_within_an_epoch_leave_the_run_as_it_would_have_gone(client, planted_file, tmp_path,
+                                                                         monkeypatch, rounds_of):
+    """A save takes the rows not due from the replicas for the file alone: it synchronised every row,
+    which a run without checkpoints does only at the epoch's end, so checkpoints changed the vectors
+    (by default they come every 30 minutes, so a long run's vectors depended on the clock)."""
     def as_planned():
         rounds_of(3000)
-        monkeypatch.setattr(cluster, "plan_sync", in_two_tiers)
+        _in_two_tiers(monkeypatch)
 
     as_planned()
     options = dict(OPTIONS, epochs=2)
@@ -373,6 +379,37 @@ def test_a_stop_does_not_wait_for_a_frozen_worker(client, planted_file, tmp_path
     assert time.monotonic() - began < 60
     assert stopped.value.signum == signal.SIGINT and stopped.value.checkpoint == str(checkpoint)
     assert load_checkpoint(str(checkpoint)).header["cluster"]["round"] == 3
+
+
+def test_a_stop_while_a_checkpoint_takes_the_changes_does_not_wait_for_a_frozen_worker(
+        client, planted_file, tmp_path, monkeypatch, rounds_of):
+    """The replicas asked for their changes for a checkpoint held a Ctrl-C back for the round's 300 s,
+    and a worker lost then was said where the stop was asked for."""
+    rounds_of(3000)
+    _in_two_tiers(monkeypatch)
+    pids = client.run(os.getpid)
+    frozen = pids[sorted(pids)[1]]
+    call, pressed = cluster._ClusterRun.call, []
+
+    def freezing_one_and_pressing_ctrl_c(self, method, *args, **kwargs):
+        if method == "pending" and not pressed:
+            os.kill(frozen, signal.SIGSTOP)
+            pressed.append(os.kill(os.getpid(), signal.SIGINT))
+        return call(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._ClusterRun, "call", freezing_one_and_pressing_ctrl_c)
+    monkeypatch.setattr(cluster, "STOP_SECONDS", 1.0)
+    monkeypatch.setattr(cluster, "ROUND_SECONDS", 30.0)
+    checkpoint = tmp_path / "run.ckpt"
+    began = time.monotonic()
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            w2vfast.train(planted_file, client=client, checkpoint=str(checkpoint), checkpoint_every=0, **OPTIONS)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    assert time.monotonic() - began < 20
+    assert stopped.value.signum == signal.SIGINT and stopped.value.checkpoint == str(checkpoint)
+    assert load_checkpoint(str(checkpoint)).header["cluster"]["round"] == 1
 
 
 def _group(leader: int) -> dict[int, str]:

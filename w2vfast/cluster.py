@@ -713,6 +713,13 @@ class _ClusterRun:
         epoch_began = done
         progress = Progress(config.epochs * self.corpus_words, quiet=self.progress.quiet, done=done)
         update, slowest = None, 0.0
+
+        def stopped(lost: WorkerLost, position: tuple[int, int], taken: list[np.ndarray] | None = None):
+            """What stops the run once ``lost``, its checkpoint saved: a stop asked for, which may be what
+            ended the worker (a batch system's SIGTERM reaches every process), or the lost worker."""
+            lost = self._salvage(lost, model, keeper, done, position, run, taken)
+            return lost if stop.signum is None else Interrupted(stop.signum, lost.checkpoint)
+
         with stop_at_safe_point() as stop:
             while epoch < config.epochs:
                 last = round_in_epoch == rounds - 1
@@ -725,10 +732,7 @@ class _ClusterRun:
                                         f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
                                         max(ROUND_SECONDS, 20 * slowest), stop=stop)
                 except WorkerLost as lost:
-                    lost = self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run)
-                    if stop.signum is not None:  # the signal reached the workers too (a batch system's SIGTERM)
-                        raise Interrupted(stop.signum, lost.checkpoint) from None
-                    raise lost from None
+                    raise stopped(lost, (epoch, round_in_epoch)) from None
                 slowest = max(slowest, time.perf_counter() - began)
                 self.rng_states = [answer[3] for answer in answers]
                 done += sum(answer[1] for answer in answers)
@@ -745,9 +749,10 @@ class _ClusterRun:
                 round_in_epoch += 1
                 if keeper is not None and (keeper.due() or (last and epoch == config.epochs - 1)):
                     try:
-                        self._save(model, keeper, (epoch, round_in_epoch), done, checked=last, synchronised=tiers)
+                        self._save(model, keeper, (epoch, round_in_epoch), done, checked=last, synchronised=tiers,
+                                   stop=stop)
                     except WorkerLost as lost:  # asked for its changes: the replicas have not taken this round's
-                        raise self._salvage(lost, model, keeper, done, (epoch, round_in_epoch), run, update) from None
+                        raise stopped(lost, (epoch, round_in_epoch), update) from None
                 if round_in_epoch == rounds:
                     epoch, round_in_epoch = epoch + 1, 0
             if stop.signum is not None:  # it came in the last round or its save: the checkpoint holds the run done
@@ -782,12 +787,14 @@ class _ClusterRun:
                 "corpus_crc32": zlib.crc32(crcs.tobytes())}
 
     def _save(self, model, keeper: Checkpointer | None, position: tuple[int, int], done: int,
-              stopping: bool = False, checked: bool = False, synchronised: list[int] | None = None) -> None:
+              stopping: bool = False, checked: bool = False, synchronised: list[int] | None = None,
+              stop: StopRequest | None = None) -> None:
         """Write the model at ``position`` (epoch, round) to ``keeper``'s file, once sure it is finite unless
         ``checked`` already (at an epoch's end); a save that fails only warns, and training goes on, unless
         the run is stopping. The rows of the tiers not ``synchronised`` (by default all are) are saved with
         the replicas' changes since they last were, as a synchronisation would make them, but the run goes
-        on as if there had been no save: a run with checkpoints writes the vectors of one without."""
+        on as if there had been no save: a run with checkpoints writes the vectors of one without. A
+        replica silent ``STOP_SECONDS`` after the ``stop`` asked for is lost."""
         if keeper is None:
             return
         epoch, round_in_epoch = position
@@ -800,7 +807,7 @@ class _ClusterRun:
         try:
             if rest:
                 changes = self.call("pending", [(rest,)] * len(self.replicas), "sending its changes for a "
-                                    "checkpoint", ROUND_SECONDS)
+                                    "checkpoint", ROUND_SECONDS, stop=stop)
                 self._synchronise(model, rest, changes, sent_back=False)
             if not checked or rest:
                 model.check_finite(epoch, self.progress)
