@@ -131,6 +131,25 @@ def test_similarity_doesnt_match_and_unknown_words(royals):
         royals.most_similar("kign")
 
 
+def test_vectors_changed_by_hand_are_compared_as_they_are_now(royals):
+    """similarity took the lengths kept for searches, which a vector changed in place outdates (gensim
+    takes them afresh); and gensim's wv[word] = vector replaces a known word's vector."""
+    royals = KeyedVectors(royals.index_to_key, royals.vectors.copy())  # the fixture's rows are shared
+    royals.most_similar("king")  # the lengths are kept
+    royals.vectors[royals.get_index("king")] *= 3
+    assert royals.similarity("king", "queen") == pytest.approx(0.5) and royals.distance("king", "queen") == \
+        pytest.approx(0.5)
+    royals["king"] = royals["queen"]
+    assert royals.similarity("king", "queen") == pytest.approx(1.0)
+    assert royals.most_similar("queen", topn=1)[0] == ("king", pytest.approx(1.0))  # the kept lengths are renewed
+    royals[["man", "woman"]] = np.eye(2, royals.vector_size, dtype=np.float32)
+    assert royals.similarity("man", "woman") == 0.0
+    with pytest.raises(NotImplementedError, match="'emperor' is not in the vocabulary"):
+        royals["emperor"] = royals["king"]
+    with pytest.raises(ValueError, match="1 vector"):
+        royals["king"] = np.ones(3)
+
+
 def test_similar_spellings_offer_case_then_edits_then_close_words(royals):
     assert royals.similar_spellings("King")[0] == "king"
     assert royals.similar_spellings("kign")[0] == "king"

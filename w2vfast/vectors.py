@@ -171,6 +171,22 @@ class KeyedVectors:
             return self.vectors[[self.get_index(key) for key in key_or_keys]]
         return self.vectors[self.get_index(key_or_keys)]
 
+    def __setitem__(self, key_or_keys, vectors) -> None:
+        """Replace a known word's vector, or for a list of words the rows of theirs (gensim's ``wv["a"] =
+        v``); gensim also adds a word it does not know, which w2vfast cannot (``add_vectors``)."""
+        keys = key_or_keys if isinstance(key_or_keys, list) else [key_or_keys]
+        rows = np.asarray(vectors, dtype=np.float32)
+        if rows.size != len(keys) * self.vector_size:
+            raise InvalidArgument(f"{len(keys)} vector(s) of {self.vector_size} values are needed, not an array of "
+                                  f"shape {rows.shape}")
+        rows = rows.reshape(len(keys), self.vector_size)
+        unknown = [key for key in keys if key not in self]
+        if unknown:
+            raise NotImplementedError(f"{unknown[0]!r:.60} is not in the vocabulary, and w2vfast cannot add words to "
+                                      "vectors (gensim's add_vectors): only a known word's vector can be replaced")
+        self.vectors[[self.get_index(key) for key in keys]] = rows
+        self._norms = None
+
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The word's vector, scaled to length 1 with ``norm`` (a zero vector stays zero)."""
         index = self.get_index(key)
@@ -355,9 +371,9 @@ class KeyedVectors:
         return scores if topn is None else self._ranked(scores, topn, indices)
 
     def similarity(self, a: str, b: str) -> float:
-        """Cosine of the two words' vectors (0 if either is all zeros)."""
-        first, second = self.unit_rows([self.get_index(a), self.get_index(b)])
-        return float(first @ second)
+        """Cosine of the two words' vectors (0 if either is all zeros), of the vectors as they are now,
+        as gensim takes it: not of the lengths kept for searches, which vectors changed by hand outdate."""
+        return float(_unit(self.vectors[self.get_index(a)]) @ _unit(self.vectors[self.get_index(b)]))
 
     def distance(self, a: str, b: str) -> float:
         """1 - ``similarity``: gensim's cosine distance."""
