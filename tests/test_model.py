@@ -387,6 +387,29 @@ def test_the_driver_sums_each_epochs_loss_in_float64(planted, monkeypatch):
     assert model.get_latest_training_loss() == 100 * 12 * (2.0**27 + 0.5)
 
 
+def test_a_callback_that_resets_the_loss_gets_each_epochs_loss_as_in_gensim(planted):
+    """gensim's maintainers' recipe for a loss by epoch: the total was rebuilt from the epochs' sums at
+    each epoch's end, so the reset was lost and the callback saw the running total."""
+    class EpochLoss(CallbackAny2Vec):
+        def __init__(self):
+            self.losses = []
+
+        def on_epoch_end(self, model):
+            self.losses.append(model.get_latest_training_loss())
+            model.running_training_loss = 0.0
+
+    seen = EpochLoss()
+    model = Word2Vec(planted, compute_loss=True, callbacks=[seen], **{**SMALL, "epochs": 4})
+    assert seen.losses == model.stats.epoch_loss and seen.losses[-1] < seen.losses[0]
+
+
+def test_the_model_keeps_gensim_3s_init_sims():
+    model = Word2Vec(COMMON_TEXTS, **SMALL)
+    model.init_sims()
+    model.init_sims(replace=True)
+    np.testing.assert_allclose(np.linalg.norm(model.wv.vectors, axis=1), 1.0, rtol=1e-5)
+
+
 def test_the_loss_falls_over_epochs_on_planted_data(planted):
     model = Word2Vec(planted, compute_loss=True, **{**SMALL, "epochs": 5})
     losses = model.stats.epoch_loss

@@ -328,7 +328,8 @@ class Word2Vec:
         """At an epoch's safe point: the loss so far, then the callbacks, which see the weights trained so
         far and may change them, as gensim's may: the next epoch trains on from what they leave."""
         if trainer is not None:
-            self.running_training_loss = float(sum(trainer.epoch_loss))
+            if trainer.epoch_loss:  # added to, as gensim adds: a callback that sets it to 0 gets each epoch's
+                self.running_training_loss += trainer.epoch_loss[-1]
             if callbacks:
                 self._adopt(trainer)
         _call(callbacks, "on_epoch_end", self)
@@ -366,6 +367,10 @@ class Word2Vec:
         """The loss of the latest ``train()`` so far, summed over its finished epochs in float64 (gensim's
         running total, without its float32 that stops growing at 2**27); needs ``compute_loss=True``."""
         return self.running_training_loss
+
+    def init_sims(self, replace=False) -> None:
+        """gensim 3's name, which gensim 4's model keeps: ``wv.init_sims``."""
+        self.wv.init_sims(replace)
 
     def predict_output_word(self, context_words_list, topn=10):
         """gensim's: the ``topn`` words likeliest at the centre of these context words (words or row
