@@ -1,5 +1,7 @@
 """Training learns planted structure in every model/loss combination, covers every epoch, repeats."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ import w2vfast
 from w2vfast import KeyedVectors, TrainConfig, trainer
 from w2vfast.errors import W2VError
 from w2vfast.vocab import Vocab
-from conftest import CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
+from conftest import ROOT, CLUSTERS, FAST, WORDS_PER_CLUSTER, neighbours_in_own_cluster, planted_sentences, write_corpus
 
 COMBINATIONS = {
     "sg-ns": dict(model="sg", negative=5),
@@ -214,3 +216,41 @@ def test_arguments_of_the_wrong_kind_are_refused_before_reading(tmp_path, argume
 def test_gensim_switches_of_0_and_1_are_taken():
     assert (TrainConfig(hs=1, cbow_mean=0).hs, TrainConfig(hs=1, cbow_mean=0).cbow_mean) == (True, False)
     assert TrainConfig(hs=np.bool_(True)).hs is True  # kept as a bool: the checkpoint's header is JSON
+
+
+FORKED_POOL = """
+import multiprocessing
+import w2vfast
+
+SENTENCES = [["human", "interface", "computer"], ["survey", "user", "computer", "system"]] * 20
+
+
+def train(threads):
+    try:
+        return len(w2vfast.train(SENTENCES, min_count=1, dim=8, epochs=1, threads=threads))
+    except w2vfast.W2VError as error:
+        return str(error)
+
+
+if __name__ == "__main__":
+    train(2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        print(pool.map_async(train, [2]).get(timeout=60)[0])
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        print(pool.map_async(train, [2]).get(timeout=120)[0])
+"""
+
+
+def test_a_process_forked_after_training_is_told_how_to_start_instead_of_dying(tmp_path):
+    """GNU OpenMP, Numba's threads here, does not survive a fork: the forked child's first kernel call
+    killed it, and the pool waited for it for good (gensim's grid searches use such pools)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "forked_pool.py"
+    script.write_text(FORKED_POOL)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": ROOT})
+    forked, spawned = done.stdout.splitlines()
+    assert forked.startswith("this process was forked from one that had trained already") and "'spawn'" in forked
+    assert spawned == "6" and done.returncode == 0, done.stderr

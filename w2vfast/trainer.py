@@ -53,6 +53,25 @@ CALL_BLOCKS_PER_THREAD = 16
 ORDINARY_WORK = 128
 MIN_BLOCK_WORDS = 1_000
 INIT_ROWS = 65_536  # rows of syn0 drawn at a time
+_forked_after_openmp = False  # see ``_note_fork``
+
+
+def _note_fork() -> None:
+    """In a child just forked: note whether its parent ran the kernels on GNU OpenMP, the threading
+    layer Numba takes where TBB is not installed. It does not survive a fork: the child's first kernel
+    call kills it, and a ``multiprocessing`` pool (fork is its default on Linux) waits for it for good."""
+    global _forked_after_openmp
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel ran before the fork
+        return
+    if layer == "omp":
+        from numba.np.ufunc import omppool  # loaded with the layer
+
+        _forked_after_openmp = omppool.openmp_vendor == "GNU"
+
+
+os.register_at_fork(after_in_child=_note_fork)
 
 
 @dataclass
@@ -291,7 +310,12 @@ def compile_timer(stats: TrainStats) -> Iterator[None]:
 
 def new_trainer(vocab: Vocab, config: TrainConfig, corpus_words: int, force: bool = False,
                 report_loss: bool = False) -> Trainer:
-    """A trainer for ``config.epochs`` epochs over ``corpus_words`` words, once sure it fits in memory."""
+    """A trainer for ``config.epochs`` epochs over ``corpus_words`` words, once sure it fits in memory
+    and that this process can run the kernels."""
+    if _forked_after_openmp:
+        raise W2VError("this process was forked from one that had trained already, and the kernels' threads "
+                       "(GNU OpenMP) cannot run in it: start it with multiprocessing's 'spawn' or 'forkserver' "
+                       "method (multiprocessing.get_context('spawn').Pool(), say)")
     needed = training_bytes(len(vocab), config)
     remedy = ("a larger --min-count, a smaller --max-vocab or a smaller --dim needs less"
               if needed["thread buffers"] < needed["weights"] else
