@@ -56,6 +56,9 @@ from .sources import (changed_file, corpus_files, file_states, plain_text_bytes,
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 _POLL_SECONDS = 0.1  # how soon the writing thread sees that it is no longer wanted
+# Bytes written between flushes to disk: a block's text, so a large file's flushes overlap the next
+# block's joining; each of a directory's small files flushed alone took 0.6 ms (60 s for 100,000 files).
+_SYNC_BYTES = 1 << 24
 MOST_PASSES = 64  # the default scoring's first threshold is 2^(passes - 1) times the last
 _HIGHEST_COUNT = 1 << 62  # a --min-count above every count a corpus can have, within Numba's int64
 TABLE_MAGIC = b"# w2vfast phrases 1"
@@ -452,8 +455,8 @@ def _spool(source: BinaryIO, copy: BinaryIO, name: str) -> None:
 @contextlib.contextmanager
 def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
     """A ``write`` that hands its bytes to a thread, which writes them to ``out`` (and with ``sync``
-    flushes them to disk, each piece while the next is made), so that the ``fsync`` that makes a
-    file whole before its rename is mostly done by then. Errors reach the caller.
+    flushes them to disk every ``_SYNC_BYTES``, while the next piece is made), so that the ``fsync``
+    that makes a file whole before its rename is mostly done by then. Errors reach the caller.
 
     The thread writes to the descriptor itself, so that it holds no lock of Python's file while it
     waits: a stop (Ctrl-C) while the reader of a pipe (``-o -``) holds its bytes back ends the command
@@ -465,6 +468,7 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
     abandoned = threading.Event()
 
     def drain() -> None:
+        unsynced = 0
         while not abandoned.is_set():
             try:
                 piece = pending.get(timeout=_POLL_SECONDS)
@@ -476,10 +480,12 @@ def _written_behind(out: BinaryIO, sync: bool) -> Iterator:
                 continue
             try:
                 view = memoryview(piece).cast("B")
+                unsynced += len(view)
                 while view:
                     view = view[os.write(descriptor, view):]
-                if sync:
+                if sync and unsynced >= _SYNC_BYTES:
                     os.fdatasync(descriptor)
+                    unsynced = 0
             except BaseException as exc:  # handed to the writing thread
                 failure.append(exc)
 
