@@ -22,7 +22,7 @@ from .config import MAX_SENTENCE_WORDS, TrainConfig
 from .counting import FIRST_REFERENCE, SENTENCE_END, WHITESPACE, WordCounter, count_words
 from .errors import InvalidArgument, W2VError, WrongType
 from .memory import corpus_bytes, counting_budget, ensure_fits, size_text
-from .sources import corpus_files, plain_text_bytes, streamed
+from .sources import corpus_files, text_size
 from .vocab import Vocab
 
 _BLOCK_TOKENS = 1 << 19  # Python sentences are joined into blocks of about this many tokens (a few MB)
@@ -107,7 +107,8 @@ def count_corpus(corpus, config: TrainConfig, keep: list[bytes] | None = None, k
     in bounded memory keeps the words in ``keep``, or with ``keep_only`` those alone (a given vocabulary)."""
     paths = corpus_paths(corpus)
     files = corpus_files(paths) if paths is not None else None
-    text = {} if files is None else corpus_bytes(plain_text_bytes(files), disk_dir is not None, streamed(files))
+    sizes = None if files is None else text_size(files)
+    text = {} if sizes is None else corpus_bytes(sizes[0], disk_dir is not None, sizes[1])
     if vocab_memory is None:  # half of what is available: it fits by construction
         budget = counting_budget(sum(text.values()))
         ensure_fits("reading the corpus", text, "--disk-corpus DIR keeps it on disk", force)
@@ -116,7 +117,8 @@ def count_corpus(corpus, config: TrainConfig, keep: list[bytes] | None = None, k
         ensure_fits("reading the corpus", dict(text, **{"counting budget": budget}),
                     "--disk-corpus DIR keeps the corpus on disk, a smaller --vocab-memory bounds the counting", force)
     if files is not None:
-        counter = count_words(files, disk_dir, config.threads, budget, config.min_count, keep, keep_only=keep_only)
+        counter = count_words(files, disk_dir, config.threads, budget, config.min_count, keep, keep_only=keep_only,
+                              sizes=sizes)
     else:
         counter = _count_sentences(corpus, config.threads, budget, keep)
     if say is not None and counter.second_reading:

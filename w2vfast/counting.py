@@ -36,7 +36,7 @@ from numba import njit
 from .errors import W2VError
 from .io import allocate
 from .memory import TEXT_BYTES_PER_WORD, size_text
-from .sources import changed_file, file_states, is_compressed, plain_text_bytes, read_ahead, read_blocks
+from .sources import changed_file, file_states, read_ahead, read_blocks, text_size
 
 SENTENCE_END = -1
 WHITESPACE = b" \t\n\v\f\r"  # what separates words: the bytes ``_is_space`` takes, for Python code that cuts text
@@ -64,16 +64,18 @@ class BudgetReached(Exception):
 
 
 def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1, budget: int | None = None,
-                min_count: int = 1, keep: list[bytes] | None = None, keep_only: bool = False) -> WordCounter:
+                min_count: int = 1, keep: list[bytes] | None = None, keep_only: bool = False,
+                sizes: tuple[int, bool] | None = None) -> WordCounter:
     """Count every word of the corpus files and keep its provisional id sequence.
 
     With ``disk_dir``, the id sequence (and so the encoded corpus) lives in a memory-mapped file
     there instead of in RAM. ``budget`` bounds the bytes of the distinct words; reaching it reads
     the files again, keeping only the words that may occur ``min_count`` times and those in ``keep``,
-    or with ``keep_only`` those in ``keep`` alone (a given vocabulary).
+    or with ``keep_only`` those in ``keep`` alone (a given vocabulary). ``sizes`` is the files'
+    ``text_size``, if the caller has it.
     """
     once_only = "-" in paths or not all(os.path.isfile(path) for path in paths)
-    text_bytes = plain_text_bytes(paths)
+    text_bytes, streamed = text_size(paths) if sizes is None else sizes
     before = file_states(paths)
 
     def read():
@@ -86,8 +88,7 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
         pass
     # As many counters as the text's words would want, even for a given vocabulary: a word outside it
     # passes where it shares a vocabulary word's counter, so few counters let too many pass.
-    compressed = any(os.path.isfile(path) and is_compressed(path) for path in paths)
-    slots = sketch_slots(budget, None if compressed else text_bytes // TEXT_BYTES_PER_WORD)
+    slots = sketch_slots(budget, None if streamed else text_bytes // TEXT_BYTES_PER_WORD)
     if keep_only:
         sketch, threshold = _sketch_of(keep, slots), 1
     else:

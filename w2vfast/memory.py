@@ -27,8 +27,9 @@ VOCAB_BYTES_PER_WORD = 64 + 200
 # Per word with hierarchical softmax: its Huffman path (int32 nodes, uint8 codes), about 40 deep.
 HUFFMAN_BYTES_PER_WORD = 40 * 5
 # The text on its way to the scanner: two blocks queued ahead (``sources.read_ahead``), the one
-# scanned, and that one joined with the word the block before cut off.
-READ_BUFFER_BYTES = 4 * BLOCK_BYTES
+# scanned, that one joined with the word the block before cut off, and small files gathered into
+# the next block (``sources.joined_when_small``).
+READ_BUFFER_BYTES = 5 * BLOCK_BYTES
 MIN_COUNTING_BUDGET = 32 << 20  # the word counter's first tables, with room to grow
 MOST_COUNTING_BUDGET = 1 << 60
 _CGROUP_FILES = (  # limit, usage, statistics (v2, then v1), as seen from inside a container

@@ -51,8 +51,8 @@ from .io import (STANDARD_OUTPUT, WholeWrites, allocate, atomic_write, check_apa
                  output_name)
 from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, ensure_fits
 from .progress import Progress
-from .sources import (changed_file, corpus_files, file_states, plain_text_bytes, read_ahead, read_blocks,
-                      read_decompressed, standard_input, streamed)
+from .sources import (changed_file, corpus_files, file_states, read_ahead, read_blocks, read_decompressed,
+                      standard_input, text_size)
 
 PAIR_TABLE_BYTES = 1 << 28  # the pair-count tables of all threads together
 _POLL_SECONDS = 0.1  # how soon the writing thread sees that it is no longer wanted
@@ -208,8 +208,8 @@ def phrase_corpus(corpus: list[str], output: str, config: PhraseConfig | None = 
     if apply == "-":  # it was "cannot read phrase table -: No such file or directory"
         raise W2VError("--apply needs a file, not - (standard input)")
     given = PhraseTable.load(apply) if apply is not None else None
-    text_bytes = plain_text_bytes(files)
-    needed = {"pair tables": PAIR_TABLE_BYTES, **corpus_bytes(text_bytes, disk_dir is not None, streamed(files))}
+    text_bytes, streamed = text_size(files)
+    needed = {"pair tables": PAIR_TABLE_BYTES, **corpus_bytes(text_bytes, disk_dir is not None, streamed)}
     if disk_dir is None:
         needed["marks"] = 2 * (text_bytes // TEXT_BYTES_PER_WORD)
     ensure_fits("phrasing the corpus", needed, "--disk-corpus DIR keeps its ids and marks on disk", force)

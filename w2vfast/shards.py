@@ -22,7 +22,7 @@ import numpy as np
 
 from .counting import SENTENCE_END, WHITESPACE, WordCounter
 from .errors import W2VError, unreadable
-from .sources import BLOCK_BYTES, is_compressed, open_corpus_file, read_blocks
+from .sources import BLOCK_BYTES, file_blocks, is_compressed, joined_when_small, open_corpus_file
 from .vocab import Vocab
 
 WHOLE = -1  # the end of a piece that is a whole compressed file
@@ -118,21 +118,23 @@ def shard_bytes(shard: list[Piece]) -> int:
 
 def read_shard(shard: list[Piece]) -> Iterator[tuple[bytes, bool]]:
     """Yield the text of ``shard`` as ``sources.read_blocks`` yields files': each piece ends as a file
-    does (its last word is whole, a line may go on past it)."""
-    for path, start, end in shard:
-        if end == WHOLE:
-            yield from read_blocks([path])
-            continue
-        with open_corpus_file(path) as stream:
-            stream.seek(start)
-            left = end - start
-            while left > 0:
-                block = stream.read(min(BLOCK_BYTES, left))
-                if not block:
-                    raise W2VError(f"cannot read corpus {path}: it is shorter than when it was cut into shards")
-                left -= len(block)
-                yield block, False
-        yield b"", True
+    does (its last word is whole, a line may go on past it), and small pieces go together."""
+    return joined_when_small(_piece_blocks(*piece) for piece in shard)
+
+
+def _piece_blocks(path: str, start: int, end: int) -> Iterator[bytes]:
+    if end == WHOLE:
+        yield from file_blocks(path)
+        return
+    with open_corpus_file(path) as stream:
+        stream.seek(start)
+        left = end - start
+        while left > 0:
+            block = stream.read(min(BLOCK_BYTES, left))
+            if not block:
+                raise W2VError(f"cannot read corpus {path}: it is shorter than when it was cut into shards")
+            left -= len(block)
+            yield block
 
 
 def shard_words(counter: WordCounter) -> tuple[bytes, np.ndarray]:

@@ -47,9 +47,11 @@ def corpus_files(sources: list[str]) -> list[str]:
             files.append(source)
             continue
         try:
-            is_directory = stat.S_ISDIR(os.stat(source).st_mode)
-            inside = sorted(os.path.join(source, name) for name in os.listdir(source)
-                            if not name.startswith(".")) if is_directory else None
+            inside = None
+            if stat.S_ISDIR(os.stat(source).st_mode):  # its entries know their kind: no look at each file
+                with os.scandir(source) as entries:
+                    inside = sorted((entry.path, entry.is_file(), entry.is_dir()) for entry in entries
+                                    if not entry.name.startswith("."))
         except FileNotFoundError:
             raise W2VError(f"corpus not found: {source}") from None
         except OSError as exc:  # a directory on the way that may not be searched, say
@@ -57,8 +59,8 @@ def corpus_files(sources: list[str]) -> list[str]:
         if inside is None:
             files.append(source)
         else:
-            files.extend(path for path in inside if os.path.isfile(path))
-            skipped.extend(path for path in inside if os.path.isdir(path))
+            files.extend(path for path, is_file, _ in inside if is_file)
+            skipped.extend(path for path, _, is_directory in inside if is_directory)
     if not files:
         hint = f" (directories in them are not read: give {skipped[0]} itself, say)" if skipped else ""
         raise W2VError(f"no corpus files in {', '.join(sources) or 'the arguments'}{hint}")
@@ -206,19 +208,56 @@ class _XZStreams(io.RawIOBase):
 
 def read_blocks(paths: list[str], block_bytes: int = BLOCK_BYTES,
                 copies: dict[str, BinaryIO] | None = None) -> Iterator[tuple[bytes, bool]]:
-    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word);
-    ``copies`` are read from their start in place of the paths they are keyed by."""
-    for path in paths:
-        copy = (copies or {}).get(path)
-        if copy is not None:
-            copy.seek(0)
-        with open_corpus_file(path, copy) as stream:
-            while True:
-                block = stream.read(block_bytes)
-                if not block:
-                    break
-                yield block, False
+    """Yield ``(block, ends_file)`` pieces of at most ``block_bytes`` bytes (plus a split word), small
+    files together (``joined_when_small``); ``copies`` are read from their start in place of the
+    paths they are keyed by."""
+    return joined_when_small((file_blocks(path, (copies or {}).get(path), block_bytes) for path in paths),
+                             block_bytes)
+
+
+def file_blocks(path: str, copy: BinaryIO | None = None, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The text of the file ``path`` (or of ``copy``, from its start) in blocks of ``block_bytes``."""
+    if copy is not None:
+        copy.seek(0)
+    with open_corpus_file(path, copy) as stream:
+        while block := stream.read(block_bytes):
+            yield block
+
+
+def joined_when_small(texts: Iterator[Iterator[bytes]], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """Each text (a file's blocks, all whole but the last) as ``(block, False)`` pieces, then ``(b"",
+    True)``; texts shorter than a block go together into one piece, a newline after each that does
+    not end in one. The readers end a line at a text's end as at a newline, so the words, the lines
+    and the text written again are the same, and a directory of many small files is not a piece, a
+    queued block and a compiled call a file (0.15-0.3 ms each)."""
+    small: list[bytes] = []
+    held = 0
+
+    def together() -> Iterator[tuple[bytes, bool]]:
+        nonlocal held
+        if small:
+            yield b"".join(small), False
+            yield b"", True
+            small.clear()
+            held = 0
+
+    for text in texts:
+        first = next(text, b"")
+        later = next(text, b"") if len(first) < block_bytes else b""  # read to its end, and its checks
+        if len(first) < block_bytes and not later:
+            if first:
+                if small and not small[-1].endswith(b"\n"):
+                    small.append(b"\n")
+                small.append(first)
+                held += len(first)
+            if held >= block_bytes:
+                yield from together()
+            continue
+        yield from together()
+        yield from ((block, False) for block in (first, later) if block)
+        yield from ((block, False) for block in text)
         yield b"", True
+    yield from together()
 
 
 def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
@@ -267,14 +306,17 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
         stop.set()
 
 
-def plain_text_bytes(paths: list[str]) -> int:
-    """The size of the uncompressed files among ``paths``: what is known of the corpus before reading."""
-    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p) and not is_compressed(p))
-
-
-def streamed(paths: list[str]) -> bool:
-    """Whether some of the text is of a size not known before it is read: a stream, or compressed."""
-    return not all(os.path.isfile(path) and not is_compressed(path) for path in paths)
+def text_size(paths: list[str]) -> tuple[int, bool]:
+    """The size of the uncompressed files among ``paths`` (what is known of the corpus before reading),
+    and whether some of the text is of a size not known before it is read: a stream, or compressed.
+    One look at each file, which a directory of many files pays for each look."""
+    known, streamed = 0, False
+    for path in paths:
+        if os.path.isfile(path) and not is_compressed(path):
+            known += os.path.getsize(path)
+        else:
+            streamed = True
+    return known, streamed
 
 
 def is_compressed(path: str) -> bool:
