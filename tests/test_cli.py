@@ -241,6 +241,30 @@ def test_usage_errors_are_one_line_and_status_2(planted_file, args, message):
     assert result.stderr.endswith(f"; see w2vfast {args[0]} --help\n") and result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("args,message", [
+    (["train", "{corpus}", "-output", "{out}"], "-output is the word2vec C tool's spelling: w2vfast's is --output"),
+    (["train", "{corpus}", "-cbow", "1"], "-cbow is the word2vec C tool's spelling: w2vfast's is --model cbow"),
+    (["train", "{corpus}", "--hs", "1"], "--hs takes no value (1 would be read as a corpus file): --hs or --no-hs"),
+    (["train", "{corpus}", "--binary", "0"], "--binary takes no value (0 would be read as a corpus file)"),
+    (["train", "{corpus}", "-classes", "10"], "-classes is an option of the word2vec C tool that w2vfast does not have"),
+    (["phrases", "{corpus}", "-output", "{out}"], "-output is the word2vec C tool's spelling"),
+    (["evaluate", "analogy", "{corpus}", "-vectors", "{out}"], "-vectors is the word2vec C tool's spelling"),
+])
+def test_the_c_tools_spelling_of_options_is_refused_not_taken_apart(tmp_path, planted_file, monkeypatch, args,
+                                                                     message):
+    """click read -output as -o utput: the run trained on the output file too and wrote vectors to
+    ./utput, exit 0; and the 1 of --hs 1 was a corpus file."""
+    here = tmp_path / "here"
+    here.mkdir()
+    out = here / "vectors.bin"
+    out.write_bytes(b"a C tool run's vectors")
+    (here / "1").write_text("one two three\n" * 20)
+    monkeypatch.chdir(here)
+    result = run(*[a.format(corpus=planted_file, out=out) for a in args])
+    assert result.exit_code == 2 and result.stderr.startswith(f"w2vfast: error: {message}"), result.stderr
+    assert sorted(os.listdir(here)) == ["1", "vectors.bin"] and out.read_bytes() == b"a C tool run's vectors"
+
+
 def test_non_utf8_words_come_back_byte_for_byte(tmp_path):
     corpus = tmp_path / "latin1.txt"
     corpus.write_bytes(b"caf\xe9 na\xefve \xff\xfe caf\xe9 na\xefve \xff\xfe\n" * 5)

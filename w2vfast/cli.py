@@ -80,9 +80,41 @@ def _friendly_errors(command, memory_hint: str):
     return wrapper
 
 
+# The word2vec C tool's flags whose w2vfast spelling is not ``--`` and the same name, or that it lacks.
+_C_TOOL_FLAGS = {"train": "the corpus as an argument", "cbow": "--model cbow (or --model sg)", "hs": "--hs or --no-hs",
+                 "binary": "--binary or --text", "iter": "--epochs (or --iter)", "size": "--dim (or --size)"}
+_C_TOOL_ONLY = {"classes": "it writes no word classes", "debug": "-q quiets it"}
+_SWITCHES = {"--hs": "--hs or --no-hs", "--no-hs": "--hs or --no-hs", "--binary": "--binary or --text",
+             "--text": "--binary or --text"}
+
+
+class _Command(click.Command):
+    """A command that refuses the C tool's spelling of options, which click would take apart silently:
+    ``-output F`` is ``-o utput`` with F a corpus file, and the ``1`` of ``--hs 1`` is a file to train on."""
+
+    def parse_args(self, ctx, args):
+        for arg, following in zip(args, [*args[1:], None]):
+            if arg == "--":
+                break
+            flag = re.fullmatch(r"-([A-Za-z][\w-]{2,})", arg)
+            if flag is not None and flag.group(1) in _C_TOOL_ONLY:
+                raise click.UsageError(f"{arg} is an option of the word2vec C tool that w2vfast does not have: "
+                                       f"{_C_TOOL_ONLY[flag.group(1)]}", ctx)
+            if flag is not None:
+                raise click.UsageError(f"{arg} is the word2vec C tool's spelling: w2vfast's is "
+                                       f"{_C_TOOL_FLAGS.get(flag.group(1), '--' + flag.group(1))}", ctx)
+            if arg in _SWITCHES and following in ("0", "1"):
+                raise click.UsageError(f"{arg} takes no value ({following} would be read as a corpus file): "
+                                       f"{_SWITCHES[arg]} says which", ctx)
+        return super().parse_args(ctx, args)
+
+
 class _OneLineErrors(click.Group):
     """click's own errors in one line as well, as the tool's are (``w2vfast: error: ...``; exit 2 for
     a usage error): click prints them after the command's usage and a hint, in four."""
+
+    command_class = _Command
+    group_class = type  # ``evaluate``'s commands are ``_Command``s too
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
