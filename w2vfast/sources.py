@@ -254,8 +254,12 @@ def joined_when_small(texts: Iterator[Iterator[bytes]], block_bytes: int = BLOCK
                 yield from together()
             continue
         yield from together()
-        yield from ((block, False) for block in (first, later) if block)
-        yield from ((block, False) for block in text)
+        read, first, later = [first, later], b"", b""  # held no longer than the reader holds them
+        while read:
+            if block := read.pop(0):
+                yield block, False
+        for block in text:
+            yield block, False
         yield b"", True
     yield from together()
 
