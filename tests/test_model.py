@@ -403,6 +403,16 @@ def test_a_callback_that_resets_the_loss_gets_each_epochs_loss_as_in_gensim(plan
     assert seen.losses == model.stats.epoch_loss and seen.losses[-1] < seen.losses[0]
 
 
+def test_a_model_whose_vectors_gained_a_word_is_refused_training_and_saving(tmp_path):
+    model = Word2Vec(COMMON_TEXTS, **SMALL)
+    model.wv["not_in_the_vocabulary"] = np.zeros(16, dtype=np.float32)
+    assert model.wv.most_similar("computer", topn=1)[0][0] != "not_in_the_vocabulary"
+    for act in (lambda: model.train(COMMON_TEXTS, total_examples=model.corpus_count, epochs=1),
+                lambda: model.save(str(tmp_path / "m.w2v"))):
+        with pytest.raises(ValueError, match=r"wv.vectors has shape \(13, 16\): build_vocab\(\) again"):
+            act()
+
+
 def test_the_model_keeps_gensim_3s_init_sims():
     model = Word2Vec(COMMON_TEXTS, **SMALL)
     model.init_sims()

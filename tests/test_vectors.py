@@ -144,10 +144,30 @@ def test_vectors_changed_by_hand_are_compared_as_they_are_now(royals):
     assert royals.most_similar("queen", topn=1)[0] == ("king", pytest.approx(1.0))  # the kept lengths are renewed
     royals[["man", "woman"]] = np.eye(2, royals.vector_size, dtype=np.float32)
     assert royals.similarity("man", "woman") == 0.0
-    with pytest.raises(NotImplementedError, match="'emperor' is not in the vocabulary"):
-        royals["emperor"] = royals["king"]
     with pytest.raises(ValueError, match="1 vector"):
         royals["king"] = np.ones(3)
+
+
+def test_vectors_are_built_and_added_to_as_in_gensim():
+    """gensim's KeyedVectors(vector_size), add_vectors and wv[new word] = vector: each refused before."""
+    gensim_models = pytest.importorskip("gensim.models")
+    ours, theirs = KeyedVectors(4), gensim_models.KeyedVectors(4)
+    for vectors in (ours, theirs):
+        vectors.add_vectors(["a", "b"], np.eye(2, 4, dtype=np.float32))
+        vectors["c"] = np.array([1, 1, 0, 0], dtype=np.float32)
+        vectors.add_vectors("a", np.ones(4, dtype=np.float32))  # a word there keeps its vector
+        vectors.add_vectors(["a", "d"], np.full((2, 4), 2, dtype=np.float32), replace=True)
+        vectors[["b", "e"]] = np.array([[0, 0, 1, 0], [0, 0, 0, 1]], dtype=np.float32)
+    assert ours.index_to_key == theirs.index_to_key == ["a", "b", "c", "d", "e"]
+    np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+    assert [word for word, _ in ours.most_similar("a", topn=2)] == [word for word, _ in theirs.most_similar("a", topn=2)]
+    counted = KeyedVectors(["x"], np.ones((1, 4), dtype=np.float32), counts=[5])
+    counted.add_vectors(["y", "x"], np.zeros((2, 4)), extras={"count": [3, 9]})
+    assert (counted.get_vecattr("y", "count"), counted.get_vecattr("x", "count")) == (3, 5)
+    with pytest.raises(InvalidArgument, match="a word is given twice"):
+        ours.add_vectors(["q", "q"], np.zeros((2, 4)))
+    with pytest.raises(InvalidArgument, match="count=3 is not supported"):
+        KeyedVectors(4, 3)
 
 
 def test_similar_spellings_offer_case_then_edits_then_close_words(royals):

@@ -115,7 +115,19 @@ class KeyedVectors:
     """A vocabulary (most frequent first) and its float32 vectors, one row per word; ``counts``, the
     words' occurrences, where they are known (vectors of a model, not of a file)."""
 
-    def __init__(self, keys: list[str], vectors: np.ndarray, counts: np.ndarray | None = None) -> None:
+    def __init__(self, keys: list[str] | int, vectors: np.ndarray | int | None = None,
+                 counts: np.ndarray | None = None, *, count: int = 0, dtype=np.float32) -> None:
+        """``keys`` and their ``vectors`` (and ``counts``); or, as gensim's ``KeyedVectors(vector_size)``,
+        none yet, of ``keys`` values each, which ``add_vectors`` adds."""
+        if isinstance(keys, numbers.Integral) and not isinstance(keys, bool):
+            count = vectors if vectors is not None else count  # gensim's second argument
+            check_defaults("KeyedVectors(vector_size)", count=(count, 0, "add_vectors adds the words"),
+                           dtype=(np.dtype(dtype), np.dtype(np.float32)))
+            if keys < 1:
+                raise InvalidArgument(f"vector_size must be 1 or more, not {keys}")
+            keys, vectors = [], np.zeros((0, int(keys)), dtype=np.float32)
+        if vectors is None:
+            raise WrongType("KeyedVectors needs the words and their vectors, or gensim's vector_size alone")
         keys = list(keys)
         odd = next((key for key in keys if not isinstance(key, str)), None)
         if odd is not None:
@@ -172,19 +184,41 @@ class KeyedVectors:
         return self.vectors[self.get_index(key_or_keys)]
 
     def __setitem__(self, key_or_keys, vectors) -> None:
-        """Replace a known word's vector, or for a list of words the rows of theirs (gensim's ``wv["a"] =
-        v``); gensim also adds a word it does not know, which w2vfast cannot (``add_vectors``)."""
-        keys = key_or_keys if isinstance(key_or_keys, list) else [key_or_keys]
-        rows = np.asarray(vectors, dtype=np.float32)
+        """Set a word's vector, or for a list of words theirs (gensim's ``wv["a"] = v``): a known word's
+        is replaced, a new word added (``add_vectors``)."""
+        self.add_vectors(key_or_keys, vectors, replace=True)
+
+    def add_vectors(self, keys, weights, extras: dict | None = None, replace: bool = False) -> None:
+        """gensim's: add the words of ``keys`` not here yet with their rows of ``weights`` (and their
+        ``extras["count"]``, else a count of 0 where the vectors have counts); a word here keeps its
+        vector unless ``replace``. The vectors of a model that gain words no longer match its vocabulary:
+        training and saving it refuse them, as they refuse any other shape."""
+        keys = keys if isinstance(keys, list) else [keys]
+        odd = next((key for key in keys if not isinstance(key, str)), None)
+        if odd is not None:
+            raise WrongType(f"a word must be a string, not {type(odd).__name__} {odd!r:.40}")
+        if len(set(keys)) < len(keys):
+            raise InvalidArgument("a word is given twice: a word has one vector")
+        rows = np.asarray(weights, dtype=np.float32)
         if rows.size != len(keys) * self.vector_size:
             raise InvalidArgument(f"{len(keys)} vector(s) of {self.vector_size} values are needed, not an array of "
                                   f"shape {rows.shape}")
         rows = rows.reshape(len(keys), self.vector_size)
-        unknown = [key for key in keys if key not in self]
+        unknown = set(extras or {}) - {"count"}
         if unknown:
-            raise NotImplementedError(f"{unknown[0]!r:.60} is not in the vocabulary, and w2vfast cannot add words to "
-                                      "vectors (gensim's add_vectors): only a known word's vector can be replaced")
-        self.vectors[[self.get_index(key) for key in keys]] = rows
+            raise InvalidArgument(f"extras: w2vfast keeps only 'count', not {sorted(unknown)[0]!r}")
+        known = [i for i, key in enumerate(keys) if key in self]
+        if replace and known:
+            self.vectors[[self.get_index(keys[i]) for i in known]] = rows[known]
+        new = [i for i, key in enumerate(keys) if key not in self]
+        if new:
+            given = (extras or {}).get("count")
+            counts = self.counts
+            if given is not None or counts is not None:
+                old = np.zeros(len(self), dtype=np.int64) if counts is None else counts
+                added = np.zeros(len(keys), dtype=np.int64) if given is None else _checked_counts(given, len(keys))
+                counts = np.concatenate([old, added[new]])
+            self._hold(self.index_to_key + [keys[i] for i in new], np.concatenate([self.vectors, rows[new]]), counts)
         self._norms = None
 
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
