@@ -379,16 +379,19 @@ class Replica:
                 words += self.trainer.train_span(encoded, int(starts[round_in_epoch]),
                                                  int(starts[round_in_epoch + 1]), words_before)
         self.sent = self.schedule.rows_of(tiers)
-        changes = [difference_to_wire(matrix[rows], synced[rows])
-                   for matrix, synced, rows in zip(matrices, self.synced, self.sent)]
+        changes = self._changes_in(self.sent)
         loss = self.trainer.take_loss() if take_loss and self.trainer.losses is not None else None
         return changes, words, loss, self.trainer.rng_states.copy()
 
     def pending(self, tiers: list[int]) -> list[np.ndarray]:
         """What changed in the rows of ``tiers`` since they were last synchronised, which stay as they
         are: a checkpoint's look, which leaves the run as it would have gone without it."""
-        return [difference_to_wire(matrix[rows], synced[rows]) for matrix, synced, rows
-                in zip(self.trainer.matrices().values(), self.synced, self.schedule.rows_of(tiers))]
+        return self._changes_in(self.schedule.rows_of(tiers))
+
+    def _changes_in(self, rows: list[np.ndarray | slice]) -> list[np.ndarray]:
+        """What changed in each matrix's ``rows`` since they were last synchronised, as it travels."""
+        return [difference_to_wire(matrix[r], synced[r])
+                for matrix, synced, r in zip(self.trainer.matrices().values(), self.synced, rows)]
 
 
 def check_cluster_run(corpus, refused: dict, resumed: tuple[str, dict] | None = None) -> None:

@@ -93,6 +93,13 @@ def _one_edit_away(word: str) -> set[str]:
     return edits
 
 
+def _checked_words(keys: list) -> list[str]:
+    odd = next((key for key in keys if not isinstance(key, str)), None)
+    if odd is not None:
+        raise WrongType(f"a word must be a string, not {type(odd).__name__} {odd!r:.40}")
+    return keys
+
+
 def _checked_counts(counts, words: int) -> np.ndarray:
     """Occurrences as given to the constructor: one whole number, 0 or more, a word (they are saved with
     ``fvocab`` and read back by ``get_vecattr``)."""
@@ -128,10 +135,7 @@ class KeyedVectors:
             keys, vectors = [], np.zeros((0, int(keys)), dtype=np.float32)
         if vectors is None:
             raise WrongType("KeyedVectors needs the words and their vectors, or gensim's vector_size alone")
-        keys = list(keys)
-        odd = next((key for key in keys if not isinstance(key, str)), None)
-        if odd is not None:
-            raise WrongType(f"a word must be a string, not {type(odd).__name__} {odd!r:.40}")
+        keys = _checked_words(list(keys))
         self._hold(keys, vectors, None if counts is None else _checked_counts(counts, len(keys)))
         self.stats = None
 
@@ -193,10 +197,7 @@ class KeyedVectors:
         ``extras["count"]``, else a count of 0 where the vectors have counts); a word here keeps its
         vector unless ``replace``. The vectors of a model that gain words no longer match its vocabulary:
         training and saving it refuse them, as they refuse any other shape."""
-        keys = keys if isinstance(keys, list) else [keys]
-        odd = next((key for key in keys if not isinstance(key, str)), None)
-        if odd is not None:
-            raise WrongType(f"a word must be a string, not {type(odd).__name__} {odd!r:.40}")
+        keys = _checked_words(keys if isinstance(keys, list) else [keys])
         if len(set(keys)) < len(keys):
             raise InvalidArgument("a word is given twice: a word has one vector")
         rows = np.asarray(weights, dtype=np.float32)
@@ -675,10 +676,11 @@ class KeyedVectors:
         if given.vector_size != self.vector_size:
             raise InvalidArgument(f"incompatible vector size {given.vector_size} in file {os.fspath(fname)}: these "
                                   f"vectors have {self.vector_size}")
+        from .continued import carry_rows
+
         known = given.key_to_index
-        source = np.fromiter((known.get(key, -1) for key in self.index_to_key), dtype=np.int64, count=len(self))
-        shared = np.flatnonzero(source >= 0)
-        self.vectors[shared] = given.vectors[source[shared]]
+        carry_rows(self.vectors, given.vectors,
+                   np.fromiter((known.get(key, -1) for key in self.index_to_key), dtype=np.int64, count=len(self)))
         self._norms = None
 
     def _redecode(self, path: str, errors: str) -> None:
