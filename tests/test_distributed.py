@@ -198,6 +198,24 @@ def test_shards_keep_lines_whole_where_files_end_them(tmp_path, final_newline):
     assert plan_shards([str(short)], 3) == [[(str(short), 0, 22)], [], []]
 
 
+def test_the_vocabulary_goes_to_the_workers_in_one_block(client, planted_file, monkeypatch):
+    """A list of words went as one Dask frame a word: 1.4 s a worker for 68K words, on the event loop that
+    answers for a local cluster's scheduler, so that a run on 8 workers took its scheduler for lost."""
+    from distributed.protocol import dumps, to_serialize
+
+    call, sent = cluster._ClusterRun.call, []
+
+    def noting_the_encoding(self, method, arguments, *args, **kwargs):
+        if method == "encode":
+            sent.extend(arguments)
+        return call(self, method, arguments, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._ClusterRun, "call", noting_the_encoding)
+    vectors = w2vfast.train(planted_file, client=client, **OPTIONS)
+    assert len(vectors) == 40 and len(sent) == 2
+    assert all(len(dumps({"args": [to_serialize(a) for a in arguments]})) < 10 for arguments in sent)
+
+
 @pytest.mark.parametrize("bounded", [False, True])
 def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch, capsys, bounded):
     """Two shards counted apart and merged give the vocabulary of one process: the same words, counts and
