@@ -183,10 +183,15 @@ def test_phrases_join_as_if_unbounded_though_their_words_are_rare(junk_file):
     np.testing.assert_array_equal(given.sentence_starts, encoded.sentence_starts)
 
 
-def test_candidates_that_do_not_fit_stop_the_run(junk_file):
+def test_candidates_that_do_not_fit_stop_the_run(junk_file, monkeypatch):
+    """With --min-count 1 the run stops after the first reading: every word may occur once, so a second
+    one, which keeps the words that may reach --min-count, read the text again to keep them all."""
+    readings = []
+    monkeypatch.setattr(counting, "sketch_text", lambda *args: readings.append("sketch"))
     with pytest.raises(W2VError, match=r"the words that may occur --min-count 1 times do not fit in "
                                        r"--vocab-memory \(12\.0 MiB\): raise it, or --min-count"):
         count_words([junk_file], budget=BUDGET, min_count=1)
+    assert readings == []
 
 
 def test_read_corpus_with_a_given_vocabulary_and_a_small_budget_encodes_the_same(junk_file):

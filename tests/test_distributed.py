@@ -198,22 +198,30 @@ def test_shards_keep_lines_whole_where_files_end_them(tmp_path, final_newline):
     assert plan_shards([str(short)], 3) == [[(str(short), 0, 22)], [], []]
 
 
-def test_the_vocabulary_goes_to_the_workers_in_one_block(client, planted_file, monkeypatch):
-    """A list of words went as one Dask frame a word: 1.4 s a worker for 68K words, on the event loop that
-    answers for a local cluster's scheduler, so that a run on 8 workers took its scheduler for lost."""
+def test_words_and_paths_go_to_the_workers_and_back_in_blocks(client, planted_file, tmp_path, monkeypatch):
+    """Lists of words or paths went as one Dask frame an item (1.4 s a worker for 68K words, 0.6 s for
+    20K paths), on the event loop that answers for a local cluster's scheduler, so that a run on 8
+    workers, or of 100K files on 4, took its scheduler for lost."""
     from distributed.protocol import dumps, to_serialize
 
+    files = []
+    for i, line in enumerate(open(planted_file, "rb")):
+        files.append(tmp_path / f"{i:03d}.txt")
+        files[-1].write_bytes(line)
     call, sent = cluster._ClusterRun.call, []
 
-    def noting_the_encoding(self, method, arguments, *args, **kwargs):
-        if method == "encode":
-            sent.extend(arguments)
-        return call(self, method, arguments, *args, **kwargs)
+    def noting_what_goes(self, method, arguments, *args, **kwargs):
+        answers = call(self, method, arguments, *args, **kwargs)
+        if method in ("readable", "plan", "encode"):
+            sent.extend([(method, arguments[0]), (method, (answers[0],))])
+        return answers
 
-    monkeypatch.setattr(cluster._ClusterRun, "call", noting_the_encoding)
-    vectors = w2vfast.train(planted_file, client=client, **OPTIONS)
-    assert len(vectors) == 40 and len(sent) == 2
-    assert all(len(dumps({"args": [to_serialize(a) for a in arguments]})) < 10 for arguments in sent)
+    monkeypatch.setattr(cluster._ClusterRun, "call", noting_what_goes)
+    vectors = w2vfast.train([str(f) for f in files], client=client, **OPTIONS)
+    assert len(files) > 100 and len(vectors) == 40
+    assert [method for method, _ in sent] == ["readable"] * 2 + ["plan"] * 2 + ["encode"] * 2
+    frames = [len(dumps({"x": [to_serialize(x) for x in what]})) for _, what in sent]
+    assert max(frames) < 10, frames
 
 
 @pytest.mark.parametrize("bounded", [False, True])
@@ -239,6 +247,24 @@ def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch,
     assert ("read them a second time" in capsys.readouterr().err) == bounded
     assert sharded.read_bytes() == alone.read_bytes()
     assert len(alone.read_bytes().splitlines()) > 1000
+
+
+def test_words_that_cannot_fit_are_refused_without_reading_the_shards_again(client, tmp_path, monkeypatch):
+    """With --min-count 1 every word may occur once, so a second reading with the corpus's sketch kept
+    them all: it read every shard again to fail, or to merge on the driver more than its budget."""
+    (tmp_path / "junk.txt").write_bytes(junk_text(words=200_000))
+    monkeypatch.setattr(memory, "MIN_COUNTING_BUDGET", 1 << 20)
+    call, methods = cluster._ClusterRun.call, []
+
+    def noting_each_call(self, method, *args, **kwargs):
+        methods.append(method)
+        return call(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._ClusterRun, "call", noting_each_call)
+    with pytest.raises(W2VError, match=r"^the words that may occur --min-count 1 times do not fit in --vocab-memory "
+                                       r"\(12\.0 MiB\): raise it, or --min-count$"):
+        w2vfast.train(str(tmp_path / "junk.txt"), client=client, vocab_memory=BUDGET, **dict(OPTIONS, min_count=1))
+    assert "count" in methods and "sketch" not in methods
 
 
 def _after_round_three(client, monkeypatch, act) -> tuple[str, int]:

@@ -85,7 +85,8 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
         return count_once(read, text_bytes, disk_dir, threads, budget, keep=keep if once_only else None,
                           prune=once_only)
     except BudgetReached:
-        pass
+        if min_count <= 1 and not keep_only:  # every word may occur once: a second reading keeps them all
+            raise not_fitting(min_count, budget) from None
     # As many counters as the text's words would want, even for a given vocabulary: a word outside it
     # passes where it shares a vocabulary word's counter, so few counters let too many pass.
     slots = sketch_slots(budget, None if streamed else text_bytes // TEXT_BYTES_PER_WORD)
