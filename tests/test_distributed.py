@@ -249,6 +249,33 @@ def test_sharded_counting_is_one_process_counting(client, tmp_path, monkeypatch,
     assert len(alone.read_bytes().splitlines()) > 1000
 
 
+def test_a_fresh_run_s_replicas_draw_their_first_weights_rather_than_receive_them(client, planted_file,
+                                                                                  monkeypatch):
+    """The driver sent its model to every worker to start (1.1 GB a worker for 2.75M words of 50
+    dimensions); a fresh run's weights come from the seed, so each replica draws them, and says which
+    it drew."""
+    call, sent = cluster._ClusterRun.call, []
+
+    def noting_the_start(self, method, arguments, *args, **kwargs):
+        if method == "start":
+            sent.extend(matrices for _, _, _, matrices, *_ in arguments)
+        return call(self, method, arguments, *args, **kwargs)
+
+    monkeypatch.setattr(cluster._ClusterRun, "call", noting_the_start)
+    assert neighbours_in_own_cluster(w2vfast.train(planted_file, client=client, **OPTIONS)) > 0.9
+    assert sent == [None, None]
+    new_trainer = cluster.new_trainer
+
+    def another_draw(*args, **kwargs):  # in this process only: the driver's model, not the replicas'
+        trainer = new_trainer(*args, **kwargs)
+        trainer.matrices()["syn0"][0, 0] += 1
+        return trainer
+
+    monkeypatch.setattr(cluster, "new_trainer", another_draw)
+    with pytest.raises(W2VError, match=r"^worker tcp://\S+ starts from other weights than this process"):
+        w2vfast.train(planted_file, client=client, **OPTIONS)
+
+
 def test_words_that_cannot_fit_are_refused_without_reading_the_shards_again(client, tmp_path, monkeypatch):
     """With --min-count 1 every word may occur once, so a second reading with the corpus's sketch kept
     them all: it read every shard again to fail, or to merge on the driver more than its budget."""
