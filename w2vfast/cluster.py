@@ -300,23 +300,23 @@ class Replica:
 
     def readable(self, paths: bytes) -> bytes:
         """The corpus files of ``paths``, as this worker sees them, and their sizes, once sure it can read
-        each one (both ``packed``)."""
+        each one (both ``_packed``)."""
         try:
-            return packed([(os.path.abspath(path), os.path.getsize(path)) for path in corpus_files(unpacked(paths))])
+            return _packed([(os.path.abspath(path), os.path.getsize(path)) for path in corpus_files(_unpacked(paths))])
         except OSError as exc:
             raise W2VError(f"cannot read corpus {exc.filename}: {exc.strerror}") from None
 
     def plan(self, files: bytes, count: int) -> bytes:
-        return packed(plan_shards(unpacked(files), count))
+        return _packed(plan_shards(_unpacked(files), count))
 
     def count(self, shards: bytes, threads: int, budget: int | None, disk_dir: str | None, force: bool,
               sketch: np.ndarray | None = None, threshold: int = 0) -> tuple[int | None, int | None]:
-        """Count the words of ``shards`` (``packed``), within ``budget`` bytes (by default half the memory
+        """Count the words of ``shards`` (``_packed``), within ``budget`` bytes (by default half the memory
         available), adding only words whose bucket of ``sketch`` reached ``threshold``; returns the budget
         and about what merging the words on the driver takes, or ``None`` for it if they outgrew the budget."""
         from .counting import BudgetReached
 
-        shards = unpacked(shards)
+        shards = _unpacked(shards)
         text = sum(map(shard_bytes, shards))
         budget = counting_budget(text) if budget is None else budget
         ensure_fits("reading a shard", dict(corpus_bytes(text), **{"counting budget": budget or 0}),
@@ -342,8 +342,8 @@ class Replica:
         return [shard_words(counter) for counter in self.counters]
 
     def encode(self, words: bytes, counts: np.ndarray) -> list[dict]:
-        """Encode the shards with the vocabulary (its ``words`` ``packed``); returns each shard's fingerprint."""
-        vocab = Vocab(unpacked(words), counts)
+        """Encode the shards with the vocabulary (its ``words`` ``_packed``); returns each shard's fingerprint."""
+        vocab = Vocab(_unpacked(words), counts)
         self.corpora = [encode(counter, vocab_ids(counter, vocab)) for counter in self.counters]
         self.counters = []
         self.vocab = vocab
@@ -366,7 +366,7 @@ class Replica:
                              for encoded in self.corpora]
         for encoded in self.corpora:
             self.trainer.warm_up(encoded)
-        return self.round_starts, rows_crc(self.trainer.matrices()["syn0"])
+        return self.round_starts, _rows_crc(self.trainer.matrices()["syn0"])
 
     def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
              tiers: list[int], take_loss: bool) -> tuple:
@@ -604,18 +604,19 @@ class _ClusterRun:
              disk_dir: str | None, force: bool) -> Vocab:
         """Shard, count and encode the corpus on the workers; returns the vocabulary."""
         begin = time.perf_counter()
-        absolute = packed([os.path.abspath(path) for path in paths])  # as this process sees them
+        absolute = _packed([os.path.abspath(path) for path in paths])  # as this process sees them
         seen = self.call("readable", [(absolute,)] * len(self.replicas), "checking the corpus paths", START_SECONDS)
         for address, files in zip(self.addresses, seen):
             if files != seen[0]:
                 raise W2VError(f"worker {address} sees other corpus files than worker {self.addresses[0]}: "
                                "every worker must see the same files")
         if saved is not None:
-            self.shards = resumed_shards(saved.header["cluster"]["shards"], unpacked(seen[0]), saved.path)
+            self.shards = resumed_shards(saved.header["cluster"]["shards"], _unpacked(seen[0]), saved.path)
         else:
-            files = packed([path for path, _ in unpacked(seen[0])])
-            self.shards = unpacked(self.call("plan", [(files, len(self.replicas))], "cutting the corpus into shards",
-                                             START_SECONDS, replicas=[0])[0])
+            files = _packed([path for path, _ in _unpacked(seen[0])])
+            planned = self.call("plan", [(files, len(self.replicas))], "cutting the corpus into shards",
+                                START_SECONDS, replicas=[0])
+            self.shards = _unpacked(planned[0])
         holders = min(len(self.replicas), len(self.shards))
         self.replicas, self.addresses = self.replicas[:holders], self.addresses[:holders]
         self.owned = [list(range(i, len(self.shards), holders)) for i in range(holders)]
@@ -634,7 +635,7 @@ class _ClusterRun:
             if len(vocab) == 0:
                 raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
         self.fingerprints = [None] * len(self.shards)
-        encoded = self.call("encode", [(packed(vocab.words), vocab.counts)] * holders, "encoding its shard", patience)
+        encoded = self.call("encode", [(_packed(vocab.words), vocab.counts)] * holders, "encoding its shard", patience)
         for owned, prints in zip(self.owned, encoded):
             for s, shard_print in zip(owned, prints):
                 self.fingerprints[s] = shard_print
@@ -652,7 +653,7 @@ class _ClusterRun:
                patience: float) -> None:
         """Have every replica count its shards, a second time with the corpus's sketch if the distinct
         words outgrew a worker's budget or would outgrow the driver's (see the module's docstring)."""
-        held = [(packed([self.shards[s] for s in owned]), config.threads, budget, disk_dir, force)
+        held = [(_packed([self.shards[s] for s in owned]), config.threads, budget, disk_dir, force)
                 for owned in self.owned]
         counted = self.call("count", held, "counting its shard", patience)
         merging = budget if budget is not None else counting_budget(0)
@@ -716,7 +717,7 @@ class _ClusterRun:
         answers = self.call("start", [(replica_config, self.corpus_words, self.schedule, matrices,
                                        self.rng_states[i], report_loss, force) for i in range(holders)],
                             "building its replica", SETUP_SECONDS)
-        expected = rows_crc(model.matrices()["syn0"])
+        expected = _rows_crc(model.matrices()["syn0"])
         for address, (_, crc) in zip(self.addresses, answers):
             if crc != expected:
                 raise W2VError(f"worker {address} starts from other weights than this process: every worker needs "
@@ -868,7 +869,7 @@ class _ClusterRun:
         return WorkerLost(lost.reason, None if keeper is None else keeper.path, lost.worker)
 
 
-def rows_crc(matrix: np.ndarray) -> int:
+def _rows_crc(matrix: np.ndarray) -> int:
     """The CRC of ``matrix``'s values (a view of padded rows, read a block of rows at a time)."""
     crc = 0
     for start in range(0, len(matrix), INIT_ROWS):
@@ -876,15 +877,15 @@ def rows_crc(matrix: np.ndarray) -> int:
     return crc
 
 
-def packed(value) -> bytes:
+def _packed(value) -> bytes:
     """``value`` pickled, to go to or from a worker as one block: Dask sends a list of strings, bytes or
     tuples a frame an item (1.4 s a worker for 68K words, 0.6 s for 20K paths) on the event loop that
     also answers for a local cluster's scheduler."""
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def unpacked(block: bytes):
-    """The value that ``packed`` made ``block`` of."""
+def _unpacked(block: bytes):
+    """The value that ``_packed`` made ``block`` of."""
     return pickle.loads(block)
 
 
