@@ -294,6 +294,16 @@ def test_words_that_cannot_fit_are_refused_without_reading_the_shards_again(clie
     assert "count" in methods and "sketch" not in methods
 
 
+def test_candidates_that_outgrow_the_driver_s_budget_stop_the_run(client, tmp_path, monkeypatch):
+    """The second reading kept each shard's candidates within its worker's budget, and nothing checked
+    that their union fits in the driver's, which merges them all."""
+    (tmp_path / "junk.txt").write_bytes(junk_text(words=200_000))
+    monkeypatch.setattr(cluster, "counting_budget", lambda text: 1 << 20)  # the driver's alone: 1 MiB
+    with pytest.raises(W2VError, match=r"^the words that may occur --min-count 2 times do not fit in --vocab-memory "
+                                       r"\(1\.0 MiB\)"):
+        w2vfast.train(str(tmp_path / "junk.txt"), client=client, **dict(OPTIONS, min_count=2))
+
+
 def _after_round_three(client, monkeypatch, act) -> tuple[str, int]:
     """Call ``act`` with the process id of one worker once the driver has synchronised round 3;
     returns that worker's address and process id."""
