@@ -24,8 +24,8 @@ from w2vfast.checkpoint import load_checkpoint
 from w2vfast.errors import Interrupted, W2VError, WorkerLost
 from w2vfast.shards import WHOLE, plan_shards, read_shard, resumed_shards
 from w2vfast.config import TrainConfig
-from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, plan_sync,
-                             learning_rate_scale, replica_learning_rate, sync_writes, to_wire)
+from w2vfast.syncing import (SyncSchedule, add_to_rows, agreement, change_scale, difference_to_wire, moved_rows,
+                             plan_sync, learning_rate_scale, replica_learning_rate, sync_writes, to_wire)
 from conftest import neighbours_in_own_cluster
 from test_counting import BUDGET, junk_text
 
@@ -90,6 +90,22 @@ def test_the_driver_combines_what_the_replicas_send():
     model = np.zeros((2, 4), dtype=np.float32)
     add_to_rows(model, slice(0, 2), schedule.combine(sent)[0])
     np.testing.assert_allclose(model, [(one + other) / 2, one], atol=0.5 / 8 / 254)  # the sum / speedup 2, the mean
+
+
+def test_a_change_of_few_rows_goes_as_those_rows_and_combines_to_the_same_bits():
+    """At an epoch's end every row went from every replica, those it never moved too (a rare word of
+    another shard's): 2,291 MiB an epoch for 2.75M words on 4 workers, now 1,906."""
+    rng = np.random.default_rng(1)
+    schedule = SyncSchedule(1, [[np.arange(50)]], False, 2, 2.0)
+    rows = rng.standard_normal((50, 4)).astype(np.float32)
+    few = rows.copy()
+    few[5:] = 0  # moved 5 rows of 50
+    sent = [difference_to_wire(moved, np.zeros((50, 4), np.float32)) for moved in (rows, few)]
+    travelling = [moved_rows(wire) for wire in sent]
+    assert travelling[0] is sent[0] and travelling[1].at.tolist() == list(range(5))
+    assert travelling[1].nbytes < sent[1].nbytes / 5
+    whole, left_out = schedule.combine([[sent[0]], [sent[1]]])[0], schedule.combine([[t] for t in travelling])[0]
+    np.testing.assert_array_equal(left_out, whole)
 
 
 def test_changes_travel_in_8_bits_a_value_scaled_by_row():

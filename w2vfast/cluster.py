@@ -53,7 +53,8 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import WHOLE, merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import ROUND_WORDS, SyncSchedule, add_to_rows, difference_to_wire, plan_sync, replica_learning_rate
+from .syncing import (ROUND_WORDS, MovedRows, SyncSchedule, add_to_rows, difference_to_wire, moved_rows, plan_sync,
+                      replica_learning_rate)
 from .trainer import INIT_ROWS, TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
 
@@ -393,9 +394,9 @@ class Replica:
         are: a checkpoint's look, which leaves the run as it would have gone without it."""
         return self._changes_in(self.schedule.rows_of(tiers))
 
-    def _changes_in(self, rows: list[np.ndarray | slice]) -> list[np.ndarray]:
+    def _changes_in(self, rows: list[np.ndarray | slice]) -> list[np.ndarray | MovedRows]:
         """What changed in each matrix's ``rows`` since they were last synchronised, as it travels."""
-        return [difference_to_wire(matrix[r], synced[r])
+        return [moved_rows(difference_to_wire(matrix[r], synced[r]))
                 for matrix, synced, r in zip(self.trainer.matrices().values(), self.synced, rows)]
 
 

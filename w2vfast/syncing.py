@@ -6,8 +6,10 @@ through the driver: each replica sends what it changed in them since they were l
 the driver adds the combined change to its model and sends it back, and every replica adds it to
 the rows as they were last synchronised. Changes travel in 8 bits a value, each row scaled by its
 largest value (``to_wire``, ``add_to_rows``), a quarter of float32's bytes; the driver adds to its
-model the very change it sends, so every replica's rows stay the model's bit for bit. With one thread
-per worker the run is deterministic.
+model the very change it sends, so every replica's rows stay the model's bit for bit. A replica's change
+of many rows of which few moved (every row at an epoch's end, where a rare word's row moved in one
+shard alone) goes as those rows and their places (``moved_rows``). With one thread per worker the run
+is deterministic.
 
 Which rows are due follows the threads' hot rows (``sharing.py``): ``write_rates`` gives the writes
 of every row per corpus word, and a row is synchronised about when the replicas together are expected
@@ -125,15 +127,15 @@ class SyncSchedule:
                 ranges.append(rows)
         return ranges
 
-    def combine(self, changes: list[list[np.ndarray]]) -> list[np.ndarray]:
+    def combine(self, changes: list[list[np.ndarray | MovedRows]]) -> list[np.ndarray]:
         """The change to apply to each matrix's rows of the tiers synchronised (``rows_of``), from every
-        replica's ``changes`` of them, both as they travel (``to_wire``)."""
+        replica's ``changes`` of them, both as they travel (``to_wire``, ``moved_rows``)."""
         combined = []
         for m in range(len(self.rows[0])):
             total = np.zeros(wire_rows(changes[0][m]), dtype=np.float32)
             own = np.zeros(len(total), dtype=np.float32)
             for change in changes:
-                _add_decoded(change[m], total, own)
+                _add_change(change[m], total, own)
             if self.every_epoch:
                 total /= len(changes)
             else:
@@ -200,8 +202,46 @@ def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
     return wire
 
 
-def wire_rows(wire: np.ndarray) -> tuple[int, int]:
+@dataclass
+class MovedRows:
+    """A replica's change of many rows, of which few moved (a vocabulary's rare words at an epoch's end:
+    on 2 workers most of them are in one shard alone): the rows that did, at their places ``at`` among
+    the ``rows`` sent, as they travel."""
+
+    rows: int
+    at: np.ndarray
+    wire: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.at.nbytes + self.wire.nbytes
+
+
+def moved_rows(wire: np.ndarray) -> np.ndarray | MovedRows:
+    """``wire`` as it travels best: whole, or its rows that hold a change and their places, when that
+    is fewer bytes (a row that did not move has a zero scale)."""
+    moved = np.flatnonzero(wire[:, -SCALE_BYTES:].any(axis=1)).astype(np.int32)
+    if len(moved) * (wire.shape[1] + moved.itemsize) >= wire.nbytes:
+        return wire
+    return MovedRows(len(wire), moved, wire[moved])
+
+
+def _add_change(change: np.ndarray | MovedRows, total: np.ndarray, own: np.ndarray) -> None:
+    """Add a replica's ``change``, as it travels, to ``total``, and each row's squared norm of it to ``own``.
+    The rows a ``MovedRows`` leaves out hold no change, so the sums are those of the whole rows, bit for bit."""
+    if isinstance(change, MovedRows):
+        block, block_own = np.zeros(wire_rows(change.wire), np.float32), np.zeros(len(change.at), np.float32)
+        _add_decoded(change.wire, block, block_own)
+        total[change.at] += block
+        own[change.at] += block_own
+    else:
+        _add_decoded(change, total, own)
+
+
+def wire_rows(wire: np.ndarray | MovedRows) -> tuple[int, int]:
     """The shape of the float32 rows that ``wire`` holds."""
+    if isinstance(wire, MovedRows):
+        return wire.rows, wire.wire.shape[1] - SCALE_BYTES
     return wire.shape[0], wire.shape[1] - SCALE_BYTES
 
 
