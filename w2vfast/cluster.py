@@ -45,7 +45,7 @@ import numpy as np
 from .checkpoint import Checkpoint, Checkpointer, fingerprint
 from .config import CHECKPOINT_MINUTES, TrainConfig
 from .corpus import corpus_paths, encode, vocab_ids
-from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text
+from .counting import add_sketches, count_once, not_fitting, sketch_slots, sketch_text, sketch_threshold
 from .errors import Interrupted, W2VError, WorkerLost, WrongType
 from .interrupt import StopRequest, stop_at_safe_point
 from .io import STANDARD_OUTPUT, is_special
@@ -606,15 +606,16 @@ class _ClusterRun:
         """Shard, count and encode the corpus on the workers; returns the vocabulary."""
         begin = time.perf_counter()
         absolute = _packed([os.path.abspath(path) for path in paths])  # as this process sees them
-        seen = self.call("readable", [(absolute,)] * len(self.replicas), "checking the corpus paths", START_SECONDS)
+        answers = self.call("readable", [(absolute,)] * len(self.replicas), "checking the corpus paths", START_SECONDS)
+        seen = [_unpacked(files) for files in answers]
         for address, files in zip(self.addresses, seen):
             if files != seen[0]:
                 raise W2VError(f"worker {address} sees other corpus files than worker {self.addresses[0]}: "
                                "every worker must see the same files")
         if saved is not None:
-            self.shards = resumed_shards(saved.header["cluster"]["shards"], _unpacked(seen[0]), saved.path)
+            self.shards = resumed_shards(saved.header["cluster"]["shards"], seen[0], saved.path)
         else:
-            files = _packed([path for path, _ in _unpacked(seen[0])])
+            files = _packed([path for path, _ in seen[0]])
             planned = self.call("plan", [(files, len(self.replicas))], "cutting the corpus into shards",
                                 START_SECONDS, replicas=[0])
             self.shards = _unpacked(planned[0])
@@ -661,17 +662,15 @@ class _ClusterRun:
         if all(needed is not None for _, needed in counted) and \
                 (merging is None or sum(needed for _, needed in counted) <= merging):
             return
+        outgrown = [given for given, needed in counted if needed is None]
+        threshold = sketch_threshold(config.min_count, min(outgrown or [merging]))
         smallest = min((given for given, _ in counted if given is not None), default=merging or 1 << 30)
-        if config.min_count <= 1:  # every word may occur once: a second reading keeps them all
-            raise not_fitting(config.min_count, min([given for given, needed in counted if needed is None] or
-                                                    [merging]))
         compressed = any(end == WHOLE for shard in self.shards for _, _, end in shard)
         tokens = sum(map(shard_bytes, self.shards)) // TEXT_BYTES_PER_WORD
         slots = sketch_slots(smallest, None if compressed else tokens)
         total = np.zeros(slots, dtype=np.uint8)
         for sketch in self.call("sketch", [(slots,)] * len(self.owned), "sketching its shard", patience):
             add_sketches(total, sketch)
-        threshold = min(config.min_count, 255)
         counted = self.call("count", [arguments + (total, threshold) for arguments in held],
                             "counting its shard again", patience)
         if any(needed is None for _, needed in counted):

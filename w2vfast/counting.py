@@ -85,17 +85,15 @@ def count_words(paths: list[str], disk_dir: str | None = None, threads: int = 1,
         return count_once(read, text_bytes, disk_dir, threads, budget, keep=keep if once_only else None,
                           prune=once_only)
     except BudgetReached:
-        if min_count <= 1 and not keep_only:  # every word may occur once: a second reading keeps them all
-            raise not_fitting(min_count, budget) from None
+        threshold = 1 if keep_only else sketch_threshold(min_count, budget)
     # As many counters as the text's words would want, even for a given vocabulary: a word outside it
     # passes where it shares a vocabulary word's counter, so few counters let too many pass.
     slots = sketch_slots(budget, None if streamed else text_bytes // TEXT_BYTES_PER_WORD)
     if keep_only:
-        sketch, threshold = _sketch_of(keep, slots), 1
+        sketch = _sketch_of(keep, slots)
     else:
         sketch = sketch_text(read, slots)
         _sketch_add(sketch, keep or [])
-        threshold = min(min_count, _SATURATED)
     try:
         counter = count_once(read, text_bytes, disk_dir, threads, budget, sketch, threshold)
     except BudgetReached:
@@ -114,6 +112,15 @@ def not_fitting(min_count: int, budget: int) -> W2VError:
     """The error for a second reading whose candidate words still outgrow the budget."""
     return W2VError(f"the words that may occur --min-count {min_count} times do not fit in "
                     f"--vocab-memory ({size_text(budget)}): raise it, or --min-count")
+
+
+def sketch_threshold(min_count: int, budget: int) -> int:
+    """What a word's bucket of the corpus's sketch must reach for a second reading to add the word:
+    ``min_count``, within what a bucket holds. With --min-count 1 every word seen passes, so a second
+    reading would keep all the words that outgrew ``budget`` in the first: the run stops at once."""
+    if min_count <= 1:
+        raise not_fitting(min_count, budget)
+    return min(min_count, _SATURATED)
 
 
 def count_once(read: Callable[[], Iterator[tuple[bytes, bool]]], text_bytes: int, disk_dir: str | None,
