@@ -53,8 +53,8 @@ from .memory import TEXT_BYTES_PER_WORD, corpus_bytes, counting_budget, ensure_f
 from .progress import Progress
 from .shards import WHOLE, merge_counts, plan_shards, read_shard, resumed_shards, shard_bytes, shard_words
 from .sources import corpus_files
-from .syncing import (ROUND_WORDS, MovedRows, SyncSchedule, add_to_rows, difference_to_wire, moved_rows, plan_sync,
-                      replica_learning_rate)
+from .syncing import (ROUND_WORDS, FewRows, SyncSchedule, add_to_rows, difference_to_wire, moved_rows, plan_sync,
+                      replica_learning_rate, rows_read)
 from .trainer import INIT_ROWS, TrainStats, finished_vectors, new_trainer, output_format
 from .vocab import Vocab
 
@@ -351,10 +351,11 @@ class Replica:
         return [fingerprint(encoded) for encoded in self.corpora]
 
     def start(self, config: TrainConfig, corpus_words: int, schedule: SyncSchedule, matrices: dict | None,
-              rng_states: np.ndarray, report_loss: bool, force: bool) -> tuple[list[np.ndarray], int]:
+              rng_states: np.ndarray, report_loss: bool, force: bool) -> tuple[list[np.ndarray], int, np.ndarray]:
         """Build the replica from the driver's model, which ``matrices`` holds unless the run starts afresh
         (then the replica draws the same first weights from the seed), and load the kernels; returns the
-        sentence each round of each shard starts at, and the CRC of the input vectors it starts from."""
+        sentence each round of each shard starts at, the CRC of the input vectors it starts from, and
+        the words of its shards (``np.packbits``), the only input vectors it reads."""
         self.trainer = new_trainer(self.vocab, config, corpus_words, force, report_loss)
         if matrices is not None:
             for name, matrix in self.trainer.matrices().items():
@@ -365,11 +366,13 @@ class Replica:
         self.round_starts = [np.searchsorted(encoded.sentence_starts,
                                              np.arange(schedule.rounds + 1) * encoded.n_words // schedule.rounds)
                              for encoded in self.corpora]
+        reads = np.zeros(len(self.vocab), dtype=bool)
         for encoded in self.corpora:
             self.trainer.warm_up(encoded)
-        return self.round_starts, _rows_crc(self.trainer.matrices()["syn0"])
+            reads[encoded.words] = True
+        return self.round_starts, _rows_crc(self.trainer.matrices()["syn0"]), np.packbits(reads)
 
-    def step(self, update: list[np.ndarray] | None, round_in_epoch: int | None, words_before: int,
+    def step(self, update: list[np.ndarray | FewRows] | None, round_in_epoch: int | None, words_before: int,
              tiers: list[int], take_loss: bool) -> tuple:
         """Take the driver's combined change of the rows sent last, train round ``round_in_epoch`` of
         every shard (none if ``None``) with the learning rate as ``words_before`` words into the run,
@@ -394,7 +397,7 @@ class Replica:
         are: a checkpoint's look, which leaves the run as it would have gone without it."""
         return self._changes_in(self.schedule.rows_of(tiers))
 
-    def _changes_in(self, rows: list[np.ndarray | slice]) -> list[np.ndarray | MovedRows]:
+    def _changes_in(self, rows: list[np.ndarray | slice]) -> list[np.ndarray | FewRows]:
         """What changed in each matrix's ``rows`` since they were last synchronised, as it travels."""
         return [moved_rows(difference_to_wire(matrix[r], synced[r]))
                 for matrix, synced, r in zip(self.trainer.matrices().values(), self.synced, rows)]
@@ -718,11 +721,12 @@ class _ClusterRun:
                                        self.rng_states[i], report_loss, force) for i in range(holders)],
                             "building its replica", SETUP_SECONDS)
         expected = _rows_crc(model.matrices()["syn0"])
-        for address, (_, crc) in zip(self.addresses, answers):
+        for address, (_, crc, _) in zip(self.addresses, answers):
             if crc != expected:
                 raise W2VError(f"worker {address} starts from other weights than this process: every worker needs "
                                "the same w2vfast, numpy and numba")
-        self.round_sentences = sum(np.asarray(s) for shard_starts, _ in answers for s in shard_starts)
+        self.round_sentences = sum(np.asarray(s) for shard_starts, _, _ in answers for s in shard_starts)
+        self.reads = [np.unpackbits(reads, count=len(vocab)).astype(bool) for _, _, reads in answers]
         return model
 
     def train(self, model, keeper: Checkpointer | None, stats: ClusterStats, run: tuple) -> None:
@@ -735,9 +739,9 @@ class _ClusterRun:
         epoch, round_in_epoch, done = self.start_position
         epoch_began = done
         progress = Progress(config.epochs * self.corpus_words, quiet=self.progress.quiet, done=done)
-        update, slowest = None, 0.0
+        updates, slowest = [None] * len(self.replicas), 0.0
 
-        def stopped(lost: WorkerLost, position: tuple[int, int], taken: list[np.ndarray] | None = None):
+        def stopped(lost: WorkerLost, position: tuple[int, int], taken: list | None = None):
             """What stops the run once ``lost``, its checkpoint saved: a stop asked for, which may be what
             ended the worker (a batch system's SIGTERM reaches every process), or the lost worker."""
             lost = self._salvage(lost, model, keeper, done, position, run, taken)
@@ -749,9 +753,10 @@ class _ClusterRun:
                 stopping = stop.signum is not None
                 tiers = self.schedule.due(round_in_epoch, stopping)
                 began = time.perf_counter()
-                step = (update, None, done, tiers, False) if stopping else (update, round_in_epoch, done, tiers, last)
+                steps = [(update, None, done, tiers, False) if stopping else (update, round_in_epoch, done, tiers, last)
+                         for update in updates]
                 try:
-                    answers = self.call("step", [step] * len(self.replicas),
+                    answers = self.call("step", steps,
                                         f"training round {round_in_epoch + 1} of epoch {epoch + 1}",
                                         max(ROUND_SECONDS, 20 * slowest), stop=stop)
                 except WorkerLost as lost:
@@ -759,7 +764,7 @@ class _ClusterRun:
                 slowest = max(slowest, time.perf_counter() - began)
                 self.rng_states = [answer[3] for answer in answers]
                 done += sum(answer[1] for answer in answers)
-                update = self._synchronise(model, tiers, [answer[0] for answer in answers])
+                updates = self._updates(tiers, self._synchronise(model, tiers, [answer[0] for answer in answers]))
                 stats.sync_bytes = self.sync_bytes
                 if stopping:
                     progress.close()
@@ -775,7 +780,7 @@ class _ClusterRun:
                         self._save(model, keeper, (epoch, round_in_epoch), done, checked=last, synchronised=tiers,
                                    stop=stop)
                     except WorkerLost as lost:  # asked for its changes: the replicas have not taken this round's
-                        raise stopped(lost, (epoch, round_in_epoch), update) from None
+                        raise stopped(lost, (epoch, round_in_epoch), updates) from None
                 if round_in_epoch == rounds:
                     epoch, round_in_epoch = epoch + 1, 0
             if stop.signum is not None:  # it came in the last round or its save: the checkpoint holds the run done
@@ -792,16 +797,21 @@ class _ClusterRun:
             progress.say(f"epoch {epoch + 1}: loss {stats.epoch_loss[-1]:.6g}")
         model.check_finite(epoch, progress)
 
-    def _synchronise(self, model, tiers: list[int], changes: list, sent_back: bool = True) -> list[np.ndarray]:
-        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns the combined
-        change, which each replica adds to its rows as they were last synchronised (unless not
-        ``sent_back``: a checkpoint's look)."""
+    def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
+        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns the combined change."""
         combined = self.schedule.combine(changes)
         for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
             add_to_rows(matrix, rows, change)
-        self.sync_bytes += sum(c.nbytes for answer in changes for c in answer) + \
-            sent_back * len(changes) * sum(change.nbytes for change in combined)
+        self.sync_bytes += sum(c.nbytes for answer in changes for c in answer)
         return combined
+
+    def _updates(self, tiers: list[int], combined: list[np.ndarray]) -> list[list[np.ndarray | FewRows]]:
+        """The ``combined`` change of the rows of ``tiers`` as it goes to each replica, which adds it to its
+        rows as they were last synchronised: of ``syn0`` only the rows it reads (``syncing.rows_read``)."""
+        rows = self.schedule.rows_of(tiers)[0]
+        updates = [[rows_read(combined[0], reads[rows]), *combined[1:]] for reads in self.reads]
+        self.sync_bytes += sum(change.nbytes for update in updates for change in update)
+        return updates
 
     def _corpus_print(self) -> dict:
         """The corpus's fingerprint in a checkpoint's header: its size, and a CRC of its shards' CRCs."""
@@ -831,7 +841,7 @@ class _ClusterRun:
             if rest:
                 changes = self.call("pending", [(rest,)] * len(self.replicas), "sending its changes for a "
                                     "checkpoint", ROUND_SECONDS, stop=stop)
-                self._synchronise(model, rest, changes, sent_back=False)
+                self._synchronise(model, rest, changes)
             if not checked or rest:
                 model.check_finite(epoch, self.progress)
             try:
@@ -845,9 +855,9 @@ class _ClusterRun:
                 matrix[r] = old
 
     def _salvage(self, lost: WorkerLost, model, keeper: Checkpointer | None, done: int,
-                 position: tuple[int, int], run: tuple, update: list[np.ndarray] | None = None) -> WorkerLost:
+                 position: tuple[int, int], run: tuple, updates: list | None = None) -> WorkerLost:
         """After ``lost``: take into the model what the other replicas changed since their last
-        synchronisation (after the combined change ``update`` of the round synchronised last, if they
+        synchronisation (after the combined change ``updates`` of the round synchronised last, if they
         have not taken it yet) and write a checkpoint at ``position``, the round under way, which a
         resumed run trains again (to ``keeper``'s file, else beside the output); returns the error to stop with."""
         paths, output, binary = run
@@ -857,7 +867,8 @@ class _ClusterRun:
         others = [i for i, address in enumerate(self.addresses) if address != lost.worker]
         everything = list(range(len(self.schedule.rows)))
         with contextlib.suppress(WorkerLost):
-            answers = self.call("step", [(update, None, done, everything, False)] * len(self.replicas),
+            answers = self.call("step", [(update, None, done, everything, False)
+                                         for update in updates or [None] * len(self.replicas)],
                                 "sending its changes", ROUND_SECONDS, replicas=others)
             self._synchronise(model, everything, [answer[0] for answer in answers])
             for i, answer in zip(others, answers):

@@ -6,10 +6,12 @@ through the driver: each replica sends what it changed in them since they were l
 the driver adds the combined change to its model and sends it back, and every replica adds it to
 the rows as they were last synchronised. Changes travel in 8 bits a value, each row scaled by its
 largest value (``to_wire``, ``add_to_rows``), a quarter of float32's bytes; the driver adds to its
-model the very change it sends, so every replica's rows stay the model's bit for bit. A replica's change
+model the very change it sends, so the rows each replica reads stay the model's bit for bit. A replica's change
 of many rows of which few moved (every row at an epoch's end, where a rare word's row moved in one
-shard alone) goes as those rows and their places (``moved_rows``). With one thread per worker the run
-is deterministic.
+shard alone) goes as those rows and their places (``moved_rows``); and the combined change of
+``syn0`` goes back to each replica only for the words of its shards when that is fewer bytes
+(``rows_read``): it never reads the input vectors of other words, which stay as they were there. With
+one thread per worker the run is deterministic.
 
 Which rows are due follows the threads' hot rows (``sharing.py``): ``write_rates`` gives the writes
 of every row per corpus word, and a row is synchronised about when the replicas together are expected
@@ -128,7 +130,7 @@ class SyncSchedule:
                 ranges.append(rows)
         return ranges
 
-    def combine(self, changes: list[list[np.ndarray | MovedRows]]) -> list[np.ndarray]:
+    def combine(self, changes: list[list[np.ndarray | FewRows]]) -> list[np.ndarray]:
         """The change to apply to each matrix's rows of the tiers synchronised (``rows_of``), from every
         replica's ``changes`` of them, both as they travel (``to_wire``, ``moved_rows``). The rows are
         combined ``COMBINE_ROWS`` at a time, in a block that stays in the cache, into the change as it
@@ -141,8 +143,8 @@ class SyncSchedule:
             block = np.empty((min(rows, COMBINE_ROWS), dim), np.float32)
             block_own = np.empty(len(block), np.float32)
             firsts = np.arange(0, rows + COMBINE_ROWS, COMBINE_ROWS)
-            # where each block's rows begin among a MovedRows' places, which are in order (``moved_rows``)
-            starts = [np.searchsorted(change[m].at, firsts) if isinstance(change[m], MovedRows) else firsts
+            # where each block's rows begin among a FewRows' places, which are in order (``moved_rows``)
+            starts = [np.searchsorted(change[m].at, firsts) if isinstance(change[m], FewRows) else firsts
                       for change in changes]
             for b, first in enumerate(firsts[:-1]):
                 end = min(first + COMBINE_ROWS, rows)
@@ -220,10 +222,10 @@ def difference_to_wire(rows: np.ndarray, synced: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class MovedRows:
-    """A replica's change of many rows, of which few moved (a vocabulary's rare words at an epoch's end:
-    on 2 workers most of them are in one shard alone): the rows that did, at their places ``at`` among
-    the ``rows`` sent, as they travel."""
+class FewRows:
+    """Some of a change's many rows, at their places ``at`` among its ``rows``, as they travel: a replica's
+    change where few rows moved (a vocabulary's rare words at an epoch's end: on 2 workers most of them
+    are in one shard alone), or the combined change of the rows of ``syn0`` that a replica reads."""
 
     rows: int
     at: np.ndarray
@@ -234,38 +236,53 @@ class MovedRows:
         return self.at.nbytes + self.wire.nbytes
 
 
-def moved_rows(wire: np.ndarray) -> np.ndarray | MovedRows:
-    """``wire`` as it travels best: whole, or its rows that hold a change and their places, when that
-    is fewer bytes (a row that did not move has a zero scale)."""
-    moved = np.flatnonzero(wire[:, -SCALE_BYTES:].any(axis=1)).astype(np.int32)
-    if len(moved) * (wire.shape[1] + moved.itemsize) >= wire.nbytes:
+def moved_rows(wire: np.ndarray) -> np.ndarray | FewRows:
+    """A replica's change ``wire`` as it travels best: whole, or its rows that hold a change (a row that did
+    not move has a zero scale)."""
+    return _fewer_bytes(wire, wire[:, -SCALE_BYTES:].any(axis=1))
+
+
+def rows_read(wire: np.ndarray, reads: np.ndarray) -> np.ndarray | FewRows:
+    """The combined change ``wire`` as it travels best to a replica that reads only the rows ``reads`` marks:
+    whole, or those rows. The others it never reads, nor so moves: they stay as they were, and its change
+    of them stays zero."""
+    return _fewer_bytes(wire, reads)
+
+
+def _fewer_bytes(wire: np.ndarray, keep: np.ndarray) -> np.ndarray | FewRows:
+    """``wire`` whole, or only its rows that ``keep`` marks and their places, whichever is fewer bytes."""
+    kept = np.flatnonzero(keep).astype(np.int32)
+    if len(kept) * (wire.shape[1] + kept.itemsize) >= wire.nbytes:
         return wire
-    return MovedRows(len(wire), moved, wire[moved])
+    return FewRows(len(wire), kept, wire[kept])
 
 
-def _add_change(change: np.ndarray | MovedRows, first: int, end: int, places: np.ndarray, total: np.ndarray,
+def _add_change(change: np.ndarray | FewRows, first: int, end: int, places: np.ndarray, total: np.ndarray,
                 own: np.ndarray) -> None:
     """Add a replica's ``change`` of rows ``first`` to ``end``, as it travels, to ``total``, and each row's squared
-    norm of it to ``own``; a ``MovedRows``' places of those rows are its ``places[0]`` to ``places[1]``. The
-    rows a ``MovedRows`` leaves out hold no change, so the sums are those of the whole rows, bit for bit."""
-    if isinstance(change, MovedRows):
+    norm of it to ``own``; a ``FewRows``' places of those rows are its ``places[0]`` to ``places[1]``. The
+    rows a ``FewRows`` leaves out hold no change, so the sums are those of the whole rows, bit for bit."""
+    if isinstance(change, FewRows):
         begin, stop = places
         _add_decoded(change.wire[begin:stop], change.at[begin:stop] - np.int32(first), total, own)
     else:
         _add_decoded(change[first:end], IN_ORDER, total, own)
 
 
-def wire_rows(wire: np.ndarray | MovedRows) -> tuple[int, int]:
+def wire_rows(wire: np.ndarray | FewRows) -> tuple[int, int]:
     """The shape of the float32 rows that ``wire`` holds."""
-    if isinstance(wire, MovedRows):
+    if isinstance(wire, FewRows):
         return wire.rows, wire.wire.shape[1] - SCALE_BYTES
     return wire.shape[0], wire.shape[1] - SCALE_BYTES
 
 
-def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray) -> np.ndarray:
-    """Add the changes ``wire`` to ``matrix[rows]``; returns those rows as they now are."""
+def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray | FewRows) -> np.ndarray:
+    """Add the changes ``wire`` (as they travel) to ``matrix[rows]``; returns those rows as they now are."""
     block = matrix[rows]  # a view of every row (a slice), else a copy of the rows listed
-    _add_decoded(wire, IN_ORDER, block, np.zeros(0, dtype=np.float32))
+    if isinstance(wire, FewRows):
+        _add_decoded(wire.wire, wire.at, block, np.zeros(0, dtype=np.float32))
+    else:
+        _add_decoded(wire, IN_ORDER, block, np.zeros(0, dtype=np.float32))
     if not isinstance(rows, slice):
         matrix[rows] = block
     return block
@@ -308,7 +325,7 @@ IN_ORDER = np.zeros(0, dtype=np.int32)  # ``_add_decoded``'s places when row i o
 @njit("void(uint8[:, :], int32[:], float32[:, :], float32[:])", cache=True)
 def _add_decoded(wire, at, total, own):
     """Add the changes ``wire`` to the rows ``at`` of ``total`` (its first rows, in order, if ``at`` is empty),
-    and each row's squared norm of them to ``own`` unless it is empty: a ``MovedRows``' rows go straight
+    and each row's squared norm of them to ``own`` unless it is empty: a ``FewRows``' rows go straight
     where they belong (numpy's ``total[at] += rows`` took 1.0-1.8 s a replica for 1.5M rows)."""
     dim = wire.shape[1] - SCALE_BYTES
     scale = np.empty(1, dtype=np.float32)
