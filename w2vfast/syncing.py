@@ -290,7 +290,7 @@ def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray |
 
 # The loops below are compiled for arrays of any layout (the model's rows are views of padded rows),
 # when this module is first imported, before any training, or loaded from Numba's cache then.
-@njit("void(float32[:, :], float32[:, :], uint8[:, :], boolean)", cache=True)
+@njit("void(float32[:, :], float32[:, :], uint8[:, :], boolean)", cache=True, nogil=True)
 def _encode_difference(rows, synced, wire, each_row):
     """``rows - synced`` (``synced``'s row i, or its only row unless ``each_row``) as ``to_wire`` writes it.
     A row holding a NaN or an infinity gets a NaN scale, so the driver's model turns NaN and is
@@ -322,7 +322,7 @@ def _encode_difference(rows, synced, wire, each_row):
 IN_ORDER = np.zeros(0, dtype=np.int32)  # ``_add_decoded``'s places when row i of the changes is row i of the sums
 
 
-@njit("void(uint8[:, :], int32[:], float32[:, :], float32[:])", cache=True)
+@njit("void(uint8[:, :], int32[:], float32[:, :], float32[:])", cache=True, nogil=True)
 def _add_decoded(wire, at, total, own):
     """Add the changes ``wire`` to the rows ``at`` of ``total`` (its first rows, in order, if ``at`` is empty),
     and each row's squared norm of them to ``own`` unless it is empty: a ``FewRows``' rows go straight
