@@ -764,7 +764,8 @@ class _ClusterRun:
                 slowest = max(slowest, time.perf_counter() - began)
                 self.rng_states = [answer[3] for answer in answers]
                 done += sum(answer[1] for answer in answers)
-                updates = self._updates(tiers, self._synchronise(model, tiers, [answer[0] for answer in answers]))
+                rows = self.schedule.rows_of(tiers)
+                updates = self._updates(rows, self._synchronise(model, rows, [answer[0] for answer in answers]))
                 stats.sync_bytes = self.sync_bytes
                 if stopping:
                     progress.close()
@@ -797,19 +798,19 @@ class _ClusterRun:
             progress.say(f"epoch {epoch + 1}: loss {stats.epoch_loss[-1]:.6g}")
         model.check_finite(epoch, progress)
 
-    def _synchronise(self, model, tiers: list[int], changes: list) -> list[np.ndarray]:
-        """Add the replicas' combined ``changes`` to the model's rows of ``tiers``; returns the combined change."""
+    def _synchronise(self, model, rows: list[np.ndarray | slice], changes: list) -> list[np.ndarray]:
+        """Add the replicas' combined ``changes`` to the model's ``rows`` of each matrix (``rows_of`` the tiers
+        synchronised); returns the combined change."""
         combined = self.schedule.combine(changes)
-        for matrix, rows, change in zip(model.matrices().values(), self.schedule.rows_of(tiers), combined):
-            add_to_rows(matrix, rows, change)
+        for matrix, matrix_rows, change in zip(model.matrices().values(), rows, combined):
+            add_to_rows(matrix, matrix_rows, change)
         self.sync_bytes += sum(c.nbytes for answer in changes for c in answer)
         return combined
 
-    def _updates(self, tiers: list[int], combined: list[np.ndarray]) -> list[list[np.ndarray | FewRows]]:
-        """The ``combined`` change of the rows of ``tiers`` as it goes to each replica, which adds it to its
+    def _updates(self, rows: list[np.ndarray | slice], combined: list[np.ndarray]) -> list[list[np.ndarray | FewRows]]:
+        """The ``combined`` change of each matrix's ``rows`` as it goes to each replica, which adds it to its
         rows as they were last synchronised: of ``syn0`` only the rows it reads (``syncing.rows_read``)."""
-        rows = self.schedule.rows_of(tiers)[0]
-        updates = [[rows_read(combined[0], reads[rows]), *combined[1:]] for reads in self.reads]
+        updates = [[rows_read(combined[0], reads[rows[0]]), *combined[1:]] for reads in self.reads]
         self.sync_bytes += sum(change.nbytes for update in updates for change in update)
         return updates
 
@@ -841,7 +842,7 @@ class _ClusterRun:
             if rest:
                 changes = self.call("pending", [(rest,)] * len(self.replicas), "sending its changes for a "
                                     "checkpoint", ROUND_SECONDS, stop=stop)
-                self._synchronise(model, rest, changes)
+                self._synchronise(model, rows, changes)
             if not checked or rest:
                 model.check_finite(epoch, self.progress)
             try:
@@ -870,7 +871,7 @@ class _ClusterRun:
             answers = self.call("step", [(update, None, done, everything, False)
                                          for update in updates or [None] * len(self.replicas)],
                                 "sending its changes", ROUND_SECONDS, replicas=others)
-            self._synchronise(model, everything, [answer[0] for answer in answers])
+            self._synchronise(model, self.schedule.rows_of(everything), [answer[0] for answer in answers])
             for i, answer in zip(others, answers):
                 self.rng_states[i] = answer[3]
         try:
