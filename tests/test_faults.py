@@ -21,7 +21,7 @@ from w2vfast import KeyedVectors
 from w2vfast.checkpoint import load_checkpoint
 from w2vfast.cli import main
 from w2vfast.errors import Interrupted, W2VError
-from w2vfast import interrupt
+from w2vfast import interrupt, trainer
 from w2vfast.interrupt import stop_at_once, stop_at_safe_point
 from conftest import planted_sentences, write_corpus
 
@@ -54,7 +54,7 @@ else:
         if next(count) == 3:
             os.kill(os.getpid(), signum)
         return lines(words, rows)
-    word2vec_format._TEXT_ROWS = 8  # the output is written in several pieces: the signal comes between two
+    word2vec_format._BLOCK_ROWS = 8  # the output is written in several pieces: the signal comes between two
     word2vec_format._text_lines = signal_while_writing
 sys.argv = ["w2vfast", *sys.argv[3:]]
 run()
@@ -470,11 +470,11 @@ def test_full_disk_for_checkpoints_warns_and_keeps_training(cached_kernels, plan
 def test_failed_output_with_a_checkpoint_says_how_to_write_it_again(planted_file, tmp_path, monkeypatch):
     checkpoint, output = tmp_path / "run.ckpt", tmp_path / "v.bin"
 
-    def disk_full(self, path, binary=True):
+    def disk_full(path, words, vectors, binary):
         raise W2VError(f"cannot write {path}: No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(w2vfast.KeyedVectors, "save", disk_full)
+        patch.setattr(trainer, "write_word2vec", disk_full)
         result = CliRunner().invoke(main, ["train", planted_file, "-o", str(output), *QUICK,
                                            "--checkpoint", str(checkpoint)])
     assert result.exit_code == 1

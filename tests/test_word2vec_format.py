@@ -159,11 +159,27 @@ def test_bad_files_give_one_line_that_says_where(tmp_path, data, message):
     assert "\n" not in str(error.value)
 
 
+def test_binary_output_is_the_c_tools_layout_block_after_block(tmp_path, monkeypatch):
+    """The compiled writer against the layout written row by row in Python: each word's bytes (given
+    as str or, as a vocabulary gives them, bytes), a space, the little-endian float32 row and a newline,
+    from rows that are a view of wider ones, 64 rows at a time."""
+    monkeypatch.setattr(word2vec_format, "_BLOCK_ROWS", 64)
+    rng = np.random.default_rng(6)
+    wide = rng.standard_normal((1000, 9)).astype(np.float32)
+    words = [f"w{i}" if i % 3 else f"\u00e9t\u00e9{i}" for i in range(len(wide))]
+    expected = b"1000 7\n" + b"".join(word.encode() + b" " + row.astype("<f4").tobytes() + b"\n"
+                                      for word, row in zip(words, wide[:, :7]))
+    for given in (words, [word.encode() for word in words]):
+        path = tmp_path / "v.bin"
+        write_word2vec(str(path), given, wide[:, :7], binary=True)
+        assert path.read_bytes() == expected
+
+
 def test_text_output_prints_every_value_as_printf_does(tmp_path, monkeypatch):
     """The compiled writer against Python's ``%.6f``: halves that round to even, signed zeros, and
     values it leaves to Python (beyond 1e9), among random values of every scale, written 64 rows at a
     time."""
-    monkeypatch.setattr(word2vec_format, "_TEXT_ROWS", 64)
+    monkeypatch.setattr(word2vec_format, "_BLOCK_ROWS", 64)
     rng = np.random.default_rng(5)
     scales = rng.choice(np.float32([1e-8, 1e-4, 1, 1e4, 1e8]), 6993)
     chosen = np.float32([0.0, -0.0, 1 / 128, -3 / 128, 5e-7, -4e-7, 2.5, 123.4567885, -1e-9, 999999999,

@@ -32,6 +32,7 @@ from .progress import Progress
 from .safepoint import SafePoint
 from .sharing import choose_sharing
 from .vectors import KeyedVectors
+from .word2vec_format import write_word2vec
 from .vocab import Vocab, huffman_tree, keep_probabilities, negative_sampling_table
 
 if TYPE_CHECKING:
@@ -251,13 +252,12 @@ def binary_by_name(output: str, binary: bool | None) -> bool:
 
 def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: str | None, binary: bool | None,
                      keeper: Checkpointer | None, progress: Progress) -> KeyedVectors:
-    """The vectors of a finished run, with its ``stats``, written to ``output`` if given; when that
-    fails, a run kept by ``keeper`` says how to write them once the cause is mended."""
-    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
-    vectors.stats = stats
+    """The vectors of a finished run, with its ``stats``, written to ``output`` if given (from the
+    vocabulary's bytes, which the file holds); when that fails, a run kept by ``keeper`` says how to
+    write them once the cause is mended."""
     if output is not None:
         try:
-            vectors.save(output, binary=binary)
+            write_word2vec(output, vocab.words, syn0, binary)
         except W2VError as failed:
             if keeper is None:
                 raise
@@ -266,7 +266,9 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
             if keeper is None or not keeper.kept:
                 raise
             raise Interrupted(stop.signum, keeper.path) from None
-        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output_name(output)}")
+        progress.say(f"wrote {len(vocab):,} x {syn0.shape[1]} vectors to {output_name(output)}")
+    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
+    vectors.stats = stats
     return vectors
 
 

@@ -87,28 +87,27 @@ def read_word2vec(path: str, binary: bool | None = None, limit: int | None = Non
     return Word2VecData(words, vectors, binary, complete=rows == n_words)
 
 
-def write_word2vec(path: str, words: list[str], vectors: np.ndarray, binary: bool) -> None:
+def write_word2vec(path: str, words: list[str] | list[bytes], vectors: np.ndarray, binary: bool) -> None:
     """Write the format (``binary`` float32 rows, else ``%.6f`` text) atomically; a row that is not
-    finite is refused, as reading refuses it."""
+    finite is refused, as reading refuses it. ``words`` may be the bytes the file holds already (a
+    vocabulary's)."""
     encoded = encode_words(words)
     row = _first_not_finite(vectors)
     if row is not None:
-        raise InvalidArgument(f"the vector of {words[row]!r:.60} cannot be written: it holds NaN or infinity")
+        word = encoded[row].decode("utf-8", "surrogateescape")
+        raise InvalidArgument(f"the vector of {word!r:.60} cannot be written: it holds NaN or infinity")
+    lines = _binary_lines if binary else _text_lines
     with atomic_write(path) as out:
         out.write(b"%d %d\n" % vectors.shape)
-        if binary:
-            for word, row in zip(encoded, vectors):
-                out.write(word + b" " + row.astype("<f4").tobytes() + b"\n")
-        else:
-            for first in range(0, len(encoded), _TEXT_ROWS):
-                out.write(_text_lines(encoded[first:first + _TEXT_ROWS], vectors[first:first + _TEXT_ROWS]))
+        for first in range(0, len(encoded), _BLOCK_ROWS):
+            out.write(lines(encoded[first:first + _BLOCK_ROWS], vectors[first:first + _BLOCK_ROWS]))
 
 
-def encode_words(words: list[str]) -> list[bytes]:
+def encode_words(words: list[str] | list[bytes]) -> list[bytes]:
     """The words as the bytes a file holds, refusing, before anything is written, a word the format
     cannot hold: an empty one, or one with whitespace, which would read back as other words."""
     try:
-        encoded = [word.encode("utf-8", "surrogateescape") for word in words]
+        encoded = [word if isinstance(word, bytes) else word.encode("utf-8", "surrogateescape") for word in words]
     except UnicodeEncodeError as exc:
         raise InvalidArgument(f"the word {exc.object!r:.60} cannot be written: it holds a lone surrogate") from None
     if (encoded and min(map(len, encoded)) == 0) or holds_whitespace(b"".join(encoded)):
@@ -116,6 +115,36 @@ def encode_words(words: list[str]) -> list[bytes]:
         raise InvalidArgument(f"the word {bad.decode('utf-8', 'surrogateescape')!r:.60} cannot be written: the "
                               "word2vec format has no empty words and none with whitespace (join parts with '_', say)")
     return encoded
+
+
+def _binary_lines(words: list[bytes], rows: np.ndarray) -> bytes:
+    """``word`` + space + little-endian float32 row + newline for each word, joined in one compiled pass:
+    a write a row took 3 s a million rows."""
+    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
+    ends = np.cumsum([len(word) for word in words], dtype=np.int64)
+    values = np.ascontiguousarray(rows, dtype="<f4").view(np.uint8).reshape(len(words), -1)
+    out = np.empty(len(pool) + len(words) * (values.shape[1] + 2), dtype=np.uint8)
+    _join_binary_rows(pool, ends, values, out)
+    return out.tobytes()
+
+
+@njit(cache=True)
+def _join_binary_rows(pool, ends, values, out):
+    """Write each word of ``pool`` (ending at ``ends``), a space, its row's bytes and a newline into ``out``."""
+    pos = 0
+    start = 0
+    for row in range(values.shape[0]):
+        for k in range(start, ends[row]):
+            out[pos] = pool[k]
+            pos += 1
+        start = ends[row]
+        out[pos] = 32
+        pos += 1
+        for k in range(values.shape[1]):
+            out[pos] = values[row, k]
+            pos += 1
+        out[pos] = 10
+        pos += 1
 
 
 def _text_lines(words: list[bytes], rows: np.ndarray) -> bytes:
@@ -172,7 +201,7 @@ def _format_text_rows(pool, ends, values, out):
     return pos
 
 
-_TEXT_ROWS = 4096
+_BLOCK_ROWS = 4096  # rows formatted at a time
 _MAX_VALUE_BYTES = 19  # " -1000000000.000000": below 1e9 may still round up to it
 
 
