@@ -170,6 +170,16 @@ def test_vectors_are_built_and_added_to_as_in_gensim():
         KeyedVectors(4, 3)
 
 
+def test_a_vocabularys_vectors_find_their_words_and_take_a_word_to_row_dict_as_gensims_do():
+    """The vectors a run returns make ``key_to_index`` when first asked for, from words given as bytes (one
+    not UTF-8); gensim's is a plain attribute, and code that sets it is obeyed."""
+    vectors = KeyedVectors.from_bytes_words([b"k\xc3\xb6nig", b"queen", b"\xff"], np.eye(3, dtype=np.float32))
+    assert vectors.key_to_index == {"k\u00f6nig": 0, "queen": 1, "\udcff": 2}
+    assert vectors.most_similar("queen", topn=1)[0][0] in ("k\u00f6nig", "\udcff")
+    vectors.key_to_index = {"k\u00f6nig": 1, "queen": 0, "\udcff": 2}
+    assert vectors["queen"].tolist() == [1, 0, 0]
+
+
 def test_similar_spellings_offer_case_then_edits_then_close_words(royals):
     assert royals.similar_spellings("King")[0] == "king"
     assert royals.similar_spellings("kign")[0] == "king"

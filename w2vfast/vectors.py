@@ -172,6 +172,10 @@ class KeyedVectors:
             self._key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
         return self._key_to_index
 
+    @key_to_index.setter
+    def key_to_index(self, rows: dict[str, int]) -> None:  # gensim's is a plain attribute, which code may set
+        self._key_to_index = rows
+
     @classmethod
     def from_bytes_words(cls, words: list[bytes], vectors: np.ndarray) -> "KeyedVectors":
         """The vectors of a vocabulary's words (distinct bytes, so distinct once decoded)."""

@@ -122,7 +122,7 @@ def _binary_lines(words: list[bytes], rows: np.ndarray) -> bytes:
     a write a row took 3 s a million rows."""
     pool = np.frombuffer(b"".join(words), dtype=np.uint8)
     ends = np.cumsum([len(word) for word in words], dtype=np.int64)
-    values = np.ascontiguousarray(rows, dtype="<f4").view(np.uint8).reshape(len(words), -1)
+    values = np.ascontiguousarray(rows, dtype="<f4").view(np.uint8).reshape(len(words), rows.shape[1] * 4)
     out = np.empty(len(pool) + len(words) * (values.shape[1] + 2), dtype=np.uint8)
     _join_binary_rows(pool, ends, values, out)
     return out.tobytes()
