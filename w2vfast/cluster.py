@@ -342,10 +342,16 @@ class Replica:
     def words(self) -> list[tuple[bytes, np.ndarray]]:
         return [shard_words(counter) for counter in self.counters]
 
-    def encode(self, words: bytes, counts: np.ndarray) -> list[dict]:
-        """Encode the shards with the vocabulary (its ``words`` ``_packed``); returns each shard's fingerprint."""
+    def encode(self, words: bytes, counts: np.ndarray, ids: np.ndarray | None) -> list[dict]:
+        """Encode the shards with the vocabulary (its ``words`` ``_packed``) and, unless ``None``, the
+        vocabulary ids of their words, shard after shard (``merge_counts``); returns each shard's
+        fingerprint."""
         vocab = Vocab(_unpacked(words), counts)
-        self.corpora = [encode(counter, vocab_ids(counter, vocab)) for counter in self.counters]
+        if ids is None:  # a checkpoint's vocabulary, which the driver did not merge
+            remaps = [vocab_ids(counter, vocab) for counter in self.counters]
+        else:
+            remaps = np.split(ids, np.cumsum([counter.n_words for counter in self.counters])[:-1])
+        self.corpora = [encode(counter, remap) for counter, remap in zip(self.counters, remaps)]
         self.counters = []
         self.vocab = vocab
         return [fingerprint(encoded) for encoded in self.corpora]
@@ -627,6 +633,7 @@ class _ClusterRun:
         self.owned = [list(range(i, len(self.shards), holders)) for i in range(holders)]
         patience = SETUP_SECONDS + max(map(shard_bytes, self.shards)) * len(self.owned[0]) / READ_BYTES_PER_SECOND
         self._count(config, budget, disk_dir, force, patience)
+        ids = [None] * holders
         if saved is not None:
             vocab = saved.vocab
         else:
@@ -636,11 +643,14 @@ class _ClusterRun:
                     by_shard[s] = shard
             if sum(len(counts) for _, counts in by_shard) == 0:
                 raise W2VError("the corpus is empty: it holds no words")
-            vocab = merge_counts(by_shard, config.min_count, config.max_vocab)
+            vocab, shard_ids = merge_counts(by_shard, config.min_count, config.max_vocab)
             if len(vocab) == 0:
                 raise W2VError(f"the vocabulary is empty: no word occurs --min-count {config.min_count} times or more")
+            ids = [np.concatenate([shard_ids[s] for s in owned]) for owned in self.owned]
         self.fingerprints = [None] * len(self.shards)
-        encoded = self.call("encode", [(_packed(vocab.words), vocab.counts)] * holders, "encoding its shard", patience)
+        words = _packed(vocab.words)
+        encoded = self.call("encode", [(words, vocab.counts, ids[i]) for i in range(holders)], "encoding its shard",
+                            patience)
         for owned, prints in zip(self.owned, encoded):
             for s, shard_print in zip(owned, prints):
                 self.fingerprints[s] = shard_print

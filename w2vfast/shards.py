@@ -143,10 +143,13 @@ def shard_words(counter: WordCounter) -> tuple[bytes, np.ndarray]:
     return b" ".join(counter.words(range(counter.n_words))), counter.counts
 
 
-def merge_counts(shards: list[tuple[bytes, np.ndarray]], min_count: int, max_vocab: int | None) -> Vocab:
+def merge_counts(shards: list[tuple[bytes, np.ndarray]], min_count: int,
+                 max_vocab: int | None) -> tuple[Vocab, list[np.ndarray]]:
     """The vocabulary of the shards' counts (``shard_words``, in shard order): the union of their words
     numbered in order of first appearance by the same counter as the text, each count the sum of the
-    shards', then chosen as ``corpus.read_corpus`` chooses it."""
+    shards', then chosen as ``corpus.read_corpus`` chooses it; and for each shard the vocabulary id of
+    each of its words (-1 for a word left out), which its worker encodes it with rather than looking
+    every word up (2.75M words: 1.4-1.8 s a worker)."""
     union = WordCounter()
     for words, _ in shards:
         union.feed(words + b" ", False)
@@ -159,4 +162,7 @@ def merge_counts(shards: list[tuple[bytes, np.ndarray]], min_count: int, max_voc
         counts[ids[at:at + len(shard_counts)]] += shard_counts  # a shard names each word once
         at += len(shard_counts)
     order = Vocab.select(counts, min_count, max_vocab)
-    return Vocab(union.words(order), counts[order])
+    vocab_id = np.full(union.n_words, -1, dtype=np.int32)
+    vocab_id[order] = np.arange(len(order), dtype=np.int32)
+    ends = np.cumsum([len(shard_counts) for _, shard_counts in shards])
+    return Vocab(union.words(order), counts[order]), np.split(vocab_id[ids], ends[:-1])
