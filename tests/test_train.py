@@ -27,6 +27,18 @@ def test_planted_clusters_are_learned(planted_file, name):
     assert neighbours_in_own_cluster(vectors) >= 0.9
 
 
+@pytest.mark.parametrize("rows, dim", [(1, 1), (50, 3), (1000, 50), (333, 100)])
+def test_a_finished_run_s_vectors_are_moved_to_the_front_of_their_padded_rows(monkeypatch, rows, dim):
+    """The returned vectors are the padded rows' first columns moved in place, 16 rows at a time (where
+    a block's rows overlap their places), not copied: the same values, contiguous, in the same memory."""
+    monkeypatch.setattr(trainer, "INIT_ROWS", 16)
+    padded = np.random.default_rng(rows).standard_normal((rows, -(-dim // 8) * 8)).astype(np.float32)
+    wanted = padded[:, :dim].copy()
+    moved = trainer.compacted(padded[:, :dim])
+    assert moved.flags.c_contiguous and np.shares_memory(moved, padded)
+    np.testing.assert_array_equal(moved, wanted)
+
+
 @pytest.mark.parametrize("name", ["sg-ns", "cbow-hs"])
 def test_shuffled_control_shows_no_clusters(tmp_path, name):
     corpus = write_corpus(tmp_path / "shuffled.txt", planted_sentences(shuffled=True))
