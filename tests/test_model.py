@@ -480,6 +480,7 @@ def test_bad_arguments_are_clear_errors(arguments, kind, message):
     ({"a\nb": 5}, "word_freq holds the word 'a\\\\nb'"),
     ({"a\ud800": 5}, "holds a lone surrogate"),
     ({"a": 2 ** 70}, "add up to 1,180,591,620,717,411,303,424, more than"),
+    ({"\xff": 5, "\udcc3\udcbf": 3}, "the word '\xff' is given twice"),  # both are the bytes c3 bf
 ])
 def test_build_vocab_from_freq_refuses_what_sentences_would(word_freq, message):
     """Such a word was taken, and the model saved afterwards could not be read back."""

@@ -27,16 +27,28 @@ def test_planted_clusters_are_learned(planted_file, name):
     assert neighbours_in_own_cluster(vectors) >= 0.9
 
 
-@pytest.mark.parametrize("rows, dim", [(1, 1), (50, 3), (1000, 50), (333, 100)])
-def test_a_finished_run_s_vectors_are_moved_to_the_front_of_their_padded_rows(monkeypatch, rows, dim):
+@pytest.mark.parametrize("rows, dim, private", [(1, 1, 0), (50, 3, 0), (1000, 50, 0), (333, 100, 0), (300, 20, 7)])
+def test_a_finished_run_s_vectors_are_moved_to_the_front_of_their_padded_rows(monkeypatch, rows, dim, private):
     """The returned vectors are the padded rows' first columns moved in place, 16 rows at a time (where
-    a block's rows overlap their places), not copied: the same values, contiguous, in the same memory."""
+    a block's rows overlap their places), not copied: the same values, contiguous, in the same memory;
+    also where threads' private rows follow the words' rows."""
     monkeypatch.setattr(trainer, "INIT_ROWS", 16)
-    padded = np.random.default_rng(rows).standard_normal((rows, -(-dim // 8) * 8)).astype(np.float32)
-    wanted = padded[:, :dim].copy()
-    moved = trainer.compacted(padded[:, :dim])
+    padded = np.random.default_rng(rows).standard_normal((rows + private, -(-dim // 8) * 8)).astype(np.float32)
+    wanted = padded[:rows, :dim].copy()
+    moved = trainer.compacted(padded[:rows, :dim])
     assert moved.flags.c_contiguous and np.shares_memory(moved, padded)
     np.testing.assert_array_equal(moved, wanted)
+    if rows > 1:  # rows that are not the first ones are copied
+        every_other = trainer.compacted(padded[::2, :dim])
+        assert not np.shares_memory(every_other, padded)
+        np.testing.assert_array_equal(every_other, padded[::2, :dim])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_vectors_a_run_returns_are_its_rows_moved_not_copied(planted_file, threads):
+    vectors = w2vfast.train(planted_file, **{**FAST, "threads": threads})
+    assert vectors.vectors.base is not None and vectors.vectors.flags.c_contiguous
+    assert neighbours_in_own_cluster(vectors) >= 0.9
 
 
 @pytest.mark.parametrize("name", ["sg-ns", "cbow-hs"])

@@ -257,8 +257,7 @@ class Word2Vec:
         self.syn1neg = syn1neg
         self.syn1 = np.zeros((rows.syn1, config.dim), dtype=np.float32) if config.hs else None  # see continued
         self._vocab = vocab
-        self.wv._hold([word.decode("utf-8", "surrogateescape") for word in vocab.words], syn0, vocab.counts,
-                      distinct=True)
+        self.wv._hold([word.decode("utf-8", "surrogateescape") for word in vocab.words], syn0, vocab.counts)
 
     # -----------------------------------------------------------------------------------------
     # Training

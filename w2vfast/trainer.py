@@ -255,6 +255,9 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
     """The vectors of a finished run, with its ``stats``, written to ``output`` if given (from the
     vocabulary's bytes, which the file holds); when that fails, a run kept by ``keeper`` says how to
     write them once the cause is mended."""
+    syn0 = compacted(syn0)
+    vectors = KeyedVectors.from_bytes_words(vocab.words, syn0)
+    vectors.stats = stats
     if output is not None:
         try:
             write_word2vec(output, vocab.words, syn0, binary)
@@ -266,22 +269,20 @@ def finished_vectors(vocab: Vocab, syn0: np.ndarray, stats: TrainStats, output: 
             if keeper is None or not keeper.kept:
                 raise
             raise Interrupted(stop.signum, keeper.path) from None
-        progress.say(f"wrote {len(vocab):,} x {syn0.shape[1]} vectors to {output_name(output)}")
-    vectors = KeyedVectors.from_bytes_words(vocab.words, compacted(syn0))
-    vectors.stats = stats
+        progress.say(f"wrote {len(vectors):,} x {vectors.vector_size} vectors to {output_name(output)}")
     return vectors
 
 
 def compacted(matrix: np.ndarray) -> np.ndarray:
-    """``matrix``, the first columns of a finished run's padded rows, moved to the front of that memory as one
-    contiguous matrix: a copy was fresh memory, which this host faults in slowly (1.5 s for 2.75M words of 50
-    dimensions). The padded rows are no longer rows once it returns."""
+    """``matrix``, the first rows and columns of a finished run's padded rows (threads' private rows may follow),
+    moved to the front of that memory as one contiguous matrix: a copy was fresh memory, which this host faults
+    in slowly (1.5 s for 2.75M words of 50 dimensions). The padded rows are no longer rows once it returns."""
     padded = matrix.base
     rows, dim = matrix.shape
     if matrix.flags.c_contiguous:  # no padding
         return matrix
     if not isinstance(padded, np.ndarray) or padded.ndim != 2 or not padded.flags.c_contiguous or \
-            padded.shape[0] != rows or padded.dtype != matrix.dtype or \
+            padded.shape[0] < rows or padded.dtype != matrix.dtype or padded.strides != matrix.strides or \
             padded.__array_interface__["data"][0] != matrix.__array_interface__["data"][0]:
         return np.ascontiguousarray(matrix)
     flat = padded.reshape(-1)
@@ -317,8 +318,9 @@ def _train(corpus, config, stats, vocab, save_vocab, disk_corpus, quiet, *, forc
             keeper.save(trainer, encoded, position)
         except W2VError as exc:  # as a periodic save that fails: the vectors are still written
             progress.say(keeper.failed(exc), even_if_quiet=True)
-    # Only syn0 outlives the trainer: the output matrices are freed before the vectors copy it out
-    # of its padded rows, so that copy does not raise the run's peak memory.
+    # Only syn0 outlives the trainer: the output matrices are freed before the vectors are taken out of
+    # its padded rows (moved within them, or copied where they cannot be), so that does not raise the
+    # run's peak memory.
     return vocab, trainer.matrices()["syn0"]
 
 
