@@ -120,8 +120,7 @@ def encode_words(words: list[str] | list[bytes]) -> list[bytes]:
 def _binary_lines(words: list[bytes], rows: np.ndarray) -> bytes:
     """``word`` + space + little-endian float32 row + newline for each word, joined in one compiled pass:
     a write a row took 3 s a million rows."""
-    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
-    ends = np.cumsum([len(word) for word in words], dtype=np.int64)
+    pool, ends = _pooled(words)
     values = np.ascontiguousarray(rows, dtype="<f4").view(np.uint8).reshape(len(words), rows.shape[1] * 4)
     out = np.empty(len(pool) + len(words) * (values.shape[1] + 2), dtype=np.uint8)
     _join_binary_rows(pool, ends, values, out)
@@ -132,12 +131,8 @@ def _binary_lines(words: list[bytes], rows: np.ndarray) -> bytes:
 def _join_binary_rows(pool, ends, values, out):
     """Write each word of ``pool`` (ending at ``ends``), a space, its row's bytes and a newline into ``out``."""
     pos = 0
-    start = 0
     for row in range(values.shape[0]):
-        for k in range(start, ends[row]):
-            out[pos] = pool[k]
-            pos += 1
-        start = ends[row]
+        pos = _put_word(pool, ends, row, out, pos)
         out[pos] = 32
         pos += 1
         for k in range(values.shape[1]):
@@ -147,10 +142,23 @@ def _join_binary_rows(pool, ends, values, out):
         pos += 1
 
 
+@njit(cache=True, inline="always")
+def _put_word(pool, ends, row, out, pos):
+    """Copy word ``row`` of ``pool`` (ending at ``ends``) into ``out`` at ``pos``; returns where it ends there."""
+    for k in range(ends[row - 1] if row else 0, ends[row]):
+        out[pos] = pool[k]
+        pos += 1
+    return pos
+
+
+def _pooled(words: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The words' bytes joined, and where each ends, as the compiled writers take them."""
+    return np.frombuffer(b"".join(words), dtype=np.uint8), np.cumsum([len(word) for word in words], dtype=np.int64)
+
+
 def _text_lines(words: list[bytes], rows: np.ndarray) -> bytes:
     """``word v1 ... vd`` lines with every value as ``%.6f`` prints it, in one compiled pass."""
-    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
-    ends = np.cumsum([len(word) for word in words], dtype=np.int64)
+    pool, ends = _pooled(words)
     values = np.ascontiguousarray(rows, dtype=np.float32)
     out = np.empty(len(pool) + len(words) * (values.shape[1] * _MAX_VALUE_BYTES + 2), dtype=np.uint8)
     used = _format_text_rows(pool, ends, values, out)
@@ -166,12 +174,8 @@ def _format_text_rows(pool, ends, values, out):
     1e9, which Python formats instead. A float32 times 1e6 is exact in float64
     (24 + 14 significant bits), so rounding it half to even gives printf's six decimals exactly."""
     pos = 0
-    start = 0
     for row in range(values.shape[0]):
-        for k in range(start, ends[row]):
-            out[pos] = pool[k]
-            pos += 1
-        start = ends[row]
+        pos = _put_word(pool, ends, row, out, pos)
         for column in range(values.shape[1]):
             value = np.float64(values[row, column])
             if not abs(value) < 1e9:
