@@ -22,7 +22,7 @@ sample 1e-4, min-count 5). It measures:
 Words/s count training only, not reading the corpus, in both setups. A machine with fewer cores than
 workers trains them in turn: fine for quality (with one thread a worker the run is deterministic),
 not for speed. ``--words N`` trains on the corpus's first N words, for a quick check that it works.
-Results go to ``--out`` as ``distributed.json`` and ``distributed.md``.
+Results go to ``--out`` as ``distributed.json`` and ``distributed.md``, with the machine they ran on.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.jobs import Job  # noqa: E402
-from benchmarks.measure import analogy_and_wordsim, existing_file, positive, write_slice  # noqa: E402
+from benchmarks.measure import analogy_and_wordsim, existing_file, machine, positive, write_slice  # noqa: E402
 
 LINK_BYTES_PER_SECOND = 10e9 / 8  # 10 Gbit/s
 
@@ -103,7 +103,9 @@ def overhead(corpus: str, repeats: int, epochs: int) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| setup | analogy | WS-353 | words/s | train s | rounds/epoch | sync MiB/epoch | sync B/word "
+    host = results["machine"]  # the sets of this host ran on different CPUs from session to session
+    lines = [f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory_gb']} GB; {host['system']}.\n",
+             "| setup | analogy | WS-353 | words/s | train s | rounds/epoch | sync MiB/epoch | sync B/word "
              "| 10 Gbit/s bound, words/s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, found in results["runs"].items():
         cluster = [f"{found['rounds_per_epoch']}", f"{found['sync_bytes_per_epoch'] / 2**20:,.1f}",
@@ -123,7 +125,7 @@ def table(results: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     job = Job(epochs=args.epochs)
-    results: dict = {"settings": {**vars(args), "job": json.loads(job.to_json())}, "runs": {}}
+    results: dict = {"settings": {**vars(args), "job": json.loads(job.to_json())}, "machine": machine(), "runs": {}}
     with tempfile.TemporaryDirectory() as scratch:
         corpus = args.corpus
         if args.words is not None:
