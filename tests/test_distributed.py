@@ -153,6 +153,27 @@ def test_changes_travel_in_8_bits_a_value_scaled_by_row():
     assert (difference_to_wire(padded, synced) == to_wire(padded - synced)).all()
 
 
+def test_rows_decoded_in_groups_add_and_sum_their_norms_as_one_row_alone_would():
+    """The decoding loop sums the squared norms of ``NORM_ROWS`` rows side by side: each must still be its
+    own row's values summed one after another, bit for bit, whatever the rows' count and places."""
+    rng = np.random.default_rng(3)
+    for count in (1, syncing.NORM_ROWS - 1, syncing.NORM_ROWS, 2 * syncing.NORM_ROWS + 3):
+        wire = to_wire(rng.standard_normal((count, 13)).astype(np.float32) * rng.random((count, 1)).astype(np.float32))
+        at = rng.permutation(40)[:count].astype(np.int32)
+        total, own = np.full((40, 13), 0.5, np.float32), np.full(40, 0.25, np.float32)
+        syncing._add_decoded(wire, at, total, own)
+        values = (wire[:, :13].astype(np.float32) - np.float32(128)) * wire[:, 13:].copy().view(np.float32)
+        expected_own = np.full(40, 0.25, np.float32)
+        for row, place in zip(values, at):
+            norm = np.float32(0)
+            for value in row:
+                norm = np.float32(norm + value * value)
+            expected_own[place] += norm
+        expected_total = np.full((40, 13), 0.5, np.float32)
+        expected_total[at] += values
+        assert np.array_equal(own, expected_own) and np.array_equal(total, expected_total)
+
+
 def test_replicas_learn_faster_by_the_square_root_of_twice_their_number_but_less_with_the_tree():
     for config, scales in ((TrainConfig(), (2.0, 4.0)), (TrainConfig(model="cbow"), (2.0, 4.0)),
                            (TrainConfig(hs=True, negative=0), (2 ** 0.5, 2 ** 0.5)),

@@ -294,22 +294,23 @@ def add_to_rows(matrix: np.ndarray, rows: np.ndarray | slice, wire: np.ndarray |
 def _encode_difference(rows, synced, wire, each_row):
     """``rows - synced`` (``synced``'s row i, or its only row unless ``each_row``) as ``to_wire`` writes it.
     A row holding a NaN or an infinity gets a NaN scale, so the driver's model turns NaN and is
-    refused."""
+    refused. Each step is a loop of its own over the row, which the compiler vectorises: the largest
+    size is found on the values' bits, whose order as integers is theirs (NaN and infinities last)."""
     dim = rows.shape[1]
     difference = np.empty(dim, dtype=np.float32)
+    difference_bits = difference.view(np.uint32)
     scale = np.empty(1, dtype=np.float32)
     scale_bits = scale.view(np.uint32)
     for i in range(rows.shape[0]):
         k = i if each_row else 0
-        top = np.float32(0.0)
-        finite = True
         for j in range(dim):
             difference[j] = rows[i, j] - synced[k, j]
-            size = abs(difference[j])
-            if not math.isfinite(size):
-                finite = False
-            elif size > top:
-                top = size
+        top_bits = np.uint32(0)
+        for j in range(dim):
+            top_bits = max(top_bits, difference_bits[j] & np.uint32(0x7FFFFFFF))
+        scale_bits[0] = top_bits
+        top = scale[0]
+        finite = top_bits < np.uint32(0x7F800000)
         scale[0] = top / np.float32(LEVELS) if finite else np.float32(np.nan)
         inverse = np.float32(LEVELS) / top if finite and top > 0 else np.float32(0.0)
         for j in range(dim):
@@ -322,27 +323,43 @@ def _encode_difference(rows, synced, wire, each_row):
 IN_ORDER = np.zeros(0, dtype=np.int32)  # ``_add_decoded``'s places when row i of the changes is row i of the sums
 
 
+NORM_ROWS = 8  # rows whose squared norms are summed side by side, each in its own order
+
+
 @njit("void(uint8[:, :], int32[:], float32[:, :], float32[:])", cache=True, nogil=True)
 def _add_decoded(wire, at, total, own):
     """Add the changes ``wire`` to the rows ``at`` of ``total`` (its first rows, in order, if ``at`` is empty),
     and each row's squared norm of them to ``own`` unless it is empty: a ``FewRows``' rows go straight
-    where they belong (numpy's ``total[at] += rows`` took 1.0-1.8 s a replica for 1.5M rows)."""
+    where they belong (numpy's ``total[at] += rows`` took 1.0-1.8 s a replica for 1.5M rows). Decoding
+    and adding are loops of their own, which the compiler vectorises, and the norms of ``NORM_ROWS`` rows
+    are summed together, each value after value as one row's alone would be: 1.8 times faster."""
     dim = wire.shape[1] - SCALE_BYTES
     scale = np.empty(1, dtype=np.float32)
     scale_bits = scale.view(np.uint32)
-    for n in range(wire.shape[0]):
-        i = at[n] if at.shape[0] else n
-        bits = np.uint32(0)
-        for b in range(SCALE_BYTES):
-            bits |= np.uint32(wire[n, dim + b]) << np.uint32(8 * b)
-        scale_bits[0] = bits
-        norm = np.float32(0.0)
-        for j in range(dim):
-            value = np.float32(np.int32(wire[n, j]) - (LEVELS + 1)) * scale[0]
-            total[i, j] += value
-            norm += value * value
+    values = np.zeros((NORM_ROWS, dim), dtype=np.float32)
+    norms = np.empty(NORM_ROWS, dtype=np.float32)
+    for first in range(0, wire.shape[0], NORM_ROWS):
+        group = min(NORM_ROWS, wire.shape[0] - first)
+        for g in range(group):
+            n = first + g
+            i = at[n] if at.shape[0] else n
+            bits = np.uint32(0)
+            for b in range(SCALE_BYTES):
+                bits |= np.uint32(wire[n, dim + b]) << np.uint32(8 * b)
+            scale_bits[0] = bits
+            row = values[g]
+            for j in range(dim):
+                row[j] = np.float32(np.int32(wire[n, j]) - (LEVELS + 1)) * scale[0]
+            for j in range(dim):
+                total[i, j] += row[j]
         if own.shape[0]:
-            own[i] += norm
+            norms[:] = 0
+            for j in range(dim):
+                for g in range(NORM_ROWS):
+                    norms[g] += values[g, j] * values[g, j]
+            for g in range(group):
+                n = first + g
+                own[at[n] if at.shape[0] else n] += norms[g]
 
 
 def sync_writes(replicas: int) -> float:
