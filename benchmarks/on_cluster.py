@@ -14,8 +14,11 @@ sample 1e-4, min-count 5). It measures:
 - the same runs with the replicas averaged once an epoch, as Spark's word2vec does, on
   ``--epoch-averaging`` workers;
 - overhead: words/s of 2 workers x 1 thread against 1 process x 2 threads over ``--overhead-epochs``
-  epochs (5, as the quality runs), in alternating order, ``--overhead-repeats`` times each (the median
-  of each; on this host single turns spread from 58% to 106%, so 8 by default);
+  epochs (5, as the quality runs), in turn, ``--overhead-repeats`` times each (the median of each; on
+  this host single turns spread from 58% to 106%, so 8 by default); and against a plain pair, two
+  processes of 1 thread side by side, each on its own half of the corpus as a worker is: the words/s
+  the cluster loses to its synchronising, which the host's CPU changes less than it changes one
+  process's threads sharing their weights;
 - traffic: the bytes the driver sent and received synchronising, per epoch and per corpus word, and
   from those the words/s at which a 10 Gbit/s link into the driver would be busy all the time.
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -88,18 +92,54 @@ def figures(vectors, args: argparse.Namespace) -> dict:
     return {**found, **analogy_and_wordsim(vectors, args.questions, args.wordsim)}
 
 
-def overhead(corpus: str, repeats: int, epochs: int) -> dict:
-    """Words/s of 2 workers x 1 thread and of 1 process x 2 threads over ``epochs``, taken in turn."""
+PLAIN_RUN = ("import json, sys, w2vfast; "
+             "print(w2vfast.train(sys.argv[1], **json.loads(sys.argv[2])).stats.words_per_second)")
+
+
+def halves(corpus: str, scratch: str) -> list[str]:
+    """The corpus cut in two as a 2-worker cluster cuts it into shards, each half written to a file; none
+    when a half would be empty (one compressed file goes whole to one worker)."""
+    from w2vfast.shards import plan_shards, read_shard
+
+    paths = []
+    for number, shard in enumerate(plan_shards([corpus], 2)):
+        paths.append(str(Path(scratch) / f"half{number}.txt"))
+        with open(paths[-1], "wb") as out:
+            for block, ends_piece in read_shard(shard):
+                out.write(b"\n" if ends_piece else block)
+    return paths if all(Path(path).stat().st_size > 0 for path in paths) else []
+
+
+def plain_pair(corpus_halves: list[str], job: Job) -> float:
+    """Words/s of two processes of one thread side by side, each training its half: what 2 workers would
+    train if synchronising cost nothing."""
+    runs = [subprocess.Popen([sys.executable, "-c", PLAIN_RUN, half, json.dumps(options(job, 1))],
+                             stdout=subprocess.PIPE, text=True) for half in corpus_halves]
+    outputs = [run.communicate()[0] for run in runs]
+    if any(run.returncode != 0 for run in runs):
+        raise RuntimeError("a process of the plain pair failed")
+    return sum(float(output.split()[-1]) for output in outputs)
+
+
+def overhead(corpus: str, repeats: int, epochs: int, scratch: str) -> dict:
+    """Words/s of 2 workers x 1 thread, of 1 process x 2 threads and of the plain pair over ``epochs``,
+    taken in turn, the order rotating."""
     job = Job(epochs=epochs)
-    rates: dict[str, list[float]] = {"cluster": [], "process": []}
+    corpus_halves = halves(corpus, scratch)
+    setups = {"cluster": lambda: on_cluster(corpus, job, 2).stats.words_per_second,
+              "process": lambda: one_process(corpus, job).stats.words_per_second}
+    if corpus_halves:
+        setups["pair"] = lambda: plain_pair(corpus_halves, job)
+    rates: dict[str, list[float]] = {setup: [] for setup in setups}
+    names = list(setups)
     for turn in range(repeats):
-        order = ("cluster", "process") if turn % 2 == 0 else ("process", "cluster")
-        for setup in order:
-            vectors = on_cluster(corpus, job, 2) if setup == "cluster" else one_process(corpus, job)
-            rates[setup].append(vectors.stats.words_per_second)
+        for setup in names[turn % len(names):] + names[:turn % len(names)]:
+            rates[setup].append(setups[setup]())
             print(f"  overhead, turn {turn + 1}: {setup} {rates[setup][-1] / 1e6:.3f}M words/s", flush=True)
-    cluster, process = statistics.median(rates["cluster"]), statistics.median(rates["process"])
-    return {"epochs": epochs, "rates": rates, "cluster": cluster, "process": process, "ratio": cluster / process}
+    found = {setup: statistics.median(rates[setup]) for setup in setups}
+    if corpus_halves:
+        found["of_pair"] = found["cluster"] / found["pair"]
+    return {"epochs": epochs, "rates": rates, **found, "ratio": found["cluster"] / found["process"]}
 
 
 def table(results: dict) -> str:
@@ -119,6 +159,10 @@ def table(results: dict) -> str:
         lines.append(f"\nOverhead: 2 workers x 1 thread {found['cluster'] / 1e6:.3f}M words/s, 1 process x 2 threads "
                      f"{found['process'] / 1e6:.3f}M words/s: {found['ratio']:.0%} (medians of "
                      f"{len(found['rates']['cluster'])} runs of {found['epochs']} epochs).")
+        if "pair" in found:
+            lines.append(f"The plain pair (2 processes x 1 thread, a half each) {found['pair'] / 1e6:.3f}M words/s: "
+                         f"the cluster trains {found['of_pair']:.0%} of it, the pair "
+                         f"{found['pair'] / found['process']:.0%} of one process.")
     return "\n".join(lines) + "\n"
 
 
@@ -142,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{name}: analogy {found['analogy']:.2f}%, WS-353 {found['ws353']:.3f}, "
                   f"{found['words_per_second'] / 1e6:.3f}M words/s", flush=True)
         if args.overhead_repeats > 0:
-            results["overhead"] = overhead(corpus, args.overhead_repeats, args.overhead_epochs)
+            results["overhead"] = overhead(corpus, args.overhead_repeats, args.overhead_epochs, scratch)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "distributed.json").write_text(json.dumps(results, indent=2))
