@@ -99,12 +99,13 @@ PLAIN_RUN = ("import json, sys, w2vfast; "
 def halves(corpus: str, job: Job, scratch: str) -> tuple[list[str], str]:
     """The corpus cut in two as a 2-worker cluster cuts it into shards, each half written to a file (none
     when a half would be empty: one compressed file goes whole to one worker), and the whole corpus's
-    vocabulary, which the cluster's workers train with, in a file (an epoch of one process writes it)."""
-    import w2vfast
+    vocabulary, which the cluster's workers train with, in a file."""
+    from w2vfast.config import TrainConfig
+    from w2vfast.corpus import read_corpus
     from w2vfast.shards import plan_shards, read_shard
 
     vocab = str(Path(scratch) / "vocab.txt")
-    w2vfast.train(corpus, save_vocab=vocab, **dict(options(job, 2), epochs=1))
+    read_corpus(corpus, TrainConfig(**options(job, 1)))[0].save(vocab)
     paths = []
     for number, shard in enumerate(plan_shards([corpus], 2)):
         paths.append(str(Path(scratch) / f"half{number}.txt"))
