@@ -338,11 +338,13 @@ def _add_decoded(wire, at, total, own):
     scale_bits = scale.view(np.uint32)
     values = np.zeros((NORM_ROWS, dim), dtype=np.float32)
     norms = np.empty(NORM_ROWS, dtype=np.float32)
+    places = np.empty(NORM_ROWS, dtype=np.int64)
     for first in range(0, wire.shape[0], NORM_ROWS):
         group = min(NORM_ROWS, wire.shape[0] - first)
         for g in range(group):
             n = first + g
             i = at[n] if at.shape[0] else n
+            places[g] = i
             bits = np.uint32(0)
             for b in range(SCALE_BYTES):
                 bits |= np.uint32(wire[n, dim + b]) << np.uint32(8 * b)
@@ -358,8 +360,7 @@ def _add_decoded(wire, at, total, own):
                 for g in range(NORM_ROWS):
                     norms[g] += values[g, j] * values[g, j]
             for g in range(group):
-                n = first + g
-                own[at[n] if at.shape[0] else n] += norms[g]
+                own[places[g]] += norms[g]
 
 
 def sync_writes(replicas: int) -> float:
